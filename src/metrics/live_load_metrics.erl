@@ -92,7 +92,8 @@ error(Kind, Message, Metric, Dims)
     Now = erlang:system_time(millisecond),
     Key = {err, Kind, message(Kind, Message), Metric},
     _ = ets:update_counter(?COUNTERS, Key, {2, 1}, {Key, 0, Now, Now}),
-    true = ets:update_element(?COUNTERS, Key, {4, Now}),
+    %% false when a reset emptied the table in between: the error belongs to the old run.
+    _ = ets:update_element(?COUNTERS, Key, {4, Now}),
     case Metric of
         undefined -> ok;
         _ -> metric_error(Metric, Dims, Settings)
