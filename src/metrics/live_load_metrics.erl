@@ -249,7 +249,12 @@ create(Key) ->
     S = live_load_sketch:new(),
     case ets:insert_new(?SKETCHES, {Key, S}) of
         true -> S;
-        false -> ets:lookup_element(?SKETCHES, Key, 2)
+        false ->
+            %% Another process created it first; use theirs (unless a reset just removed it).
+            case ets:lookup(?SKETCHES, Key) of
+                [{_, Theirs}] -> Theirs;
+                [] -> S
+            end
     end.
 
 bucket(#{start_mono_ms := Start, bucket_ms := Width, max_buckets := Max}) ->
