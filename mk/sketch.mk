@@ -3,11 +3,13 @@
 
 FUZZ_SKETCH_SECONDS ?= 300
 
-fuzz-sketch: setup ## fuzz the DDSketch decoder (FUZZ_SKETCH_SECONDS, default 300 s)
+fuzz-sketch: setup ## fuzz the DDSketch decoder, then its insert/merge ops (FUZZ_SKETCH_SECONDS each, default 300)
 	$(MAKE) -C c_src fuzz-sketch FUZZ_SECONDS=$(FUZZ_SKETCH_SECONDS)
+	$(MAKE) -C c_src fuzz-sketch-ops FUZZ_SECONDS=$(FUZZ_SKETCH_SECONDS)
 
-fuzz-sketch-smoke: ## 30 s fuzz run of the DDSketch decoder (part of make test)
+fuzz-sketch-smoke: ## short DDSketch fuzz runs (decoder 30 s, ops 20 s; part of make test)
 	$(MAKE) -C c_src fuzz-sketch FUZZ_SECONDS=30
+	$(MAKE) -C c_src fuzz-sketch-ops FUZZ_SECONDS=20
 
 bench-sketch: build ## DDSketch: C core, NIF and @datadog/sketches-js figures with ratios
 	@bash bench/sketch/run.sh

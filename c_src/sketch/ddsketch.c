@@ -142,7 +142,8 @@ static dds_status store_relayout(dds_store *st, int32_t max_bins, int32_t lo, in
 static dds_status store_extend(dds_store *st, int32_t max_bins, int32_t lo, int32_t hi)
 {
     if (st->count) {
-        if (st->min_key < lo)
+        /* A collapsed store's lowest bin holds everything below it: never open a lower bin. */
+        if (st->min_key < lo || st->collapsed)
             lo = st->min_key;
         if (st->max_key > hi)
             hi = st->max_key;
@@ -243,6 +244,17 @@ static dds_status store_merge(dds_store *dst, int32_t max_bins, const dds_store 
             add_bins(dp, src->bins + (k - src->offset), len);
     }
     dst->count += scount;
+    /* src's lowest bin holds values from anywhere below it: so must dst's, or a bin above
+     * dst's lowest would mix in lower values and break the bound above the collapsed range. */
+    if (scollapsed && dst->min_key < smin) {
+        uint64_t low = 0;
+        for (int32_t j = dst->min_key; j < smin; j++) {
+            low += store_bin(dst, j);
+            dst->bins[j - dst->offset] = 0;
+        }
+        dst->bins[smin - dst->offset] += low;
+        dst->min_key = smin;
+    }
     dst->collapsed |= scollapsed;
     return DDS_OK;
 }
