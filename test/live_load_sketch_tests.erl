@@ -186,3 +186,29 @@ big_quantile_lists_run_dirty_test() ->
     ?assertEqual(10001, length(R)),
     ?assertEqual(R, lists:sort(R)),
     ?assertEqual([?S:quantile(S, Q) || Q <- Qs], R).
+
+%% Writers, readers and mergers on the same sketches at once: no crash, nothing lost, and every
+%% serialised snapshot taken mid-flight decodes.
+concurrent_mixed_operations_test_() ->
+    {timeout, 120,
+     fun() ->
+             S = ?S:new(),
+             Other = ?S:new(),
+             ok = ?S:insert(Other, 5.0, 10),
+             Parent = self(),
+             Writer = fun() -> [ok = ?S:insert(S, float(I rem 997) - 100) || I <- lists:seq(1, 20000)] end,
+             Reader = fun() ->
+                              [begin
+                                   {ok, Copy} = ?S:from_binary(?S:to_binary(S)),
+                                   Qs = ?S:quantiles(Copy, [0.1, 0.5, 0.99]),
+                                   true = Qs =:= lists:sort(Qs) orelse Qs =:= [undefined, undefined, undefined],
+                                   _ = ?S:quantile(S, 0.9)
+                               end || _ <- lists:seq(1, 300)]
+                      end,
+             Merger = fun() -> [ok = ?S:merge(S, Other) || _ <- lists:seq(1, 500)] end,
+             Run = fun(F) -> spawn_link(fun() -> F(), Parent ! {done, self()} end) end,
+             Pids = [Run(Writer), Run(Writer), Run(Reader), Run(Merger)],
+             [receive {done, P} -> ok after 100000 -> error(timeout) end || P <- Pids],
+             ?assertEqual(2 * 20000 + 500 * 10, ?S:count(S)),
+             ?assertEqual(10, ?S:count(Other))
+     end}.
