@@ -16,8 +16,8 @@ diff_test_() ->
                               {mixed_sign, 10000}, {with_zeros, 10000}, {integers, 5000}],
                 Seed <- [1, 2],
                 Alpha <- [0.01, 0.02]],
-    {timeout, 300, [{lists:flatten(io_lib:format("~p seed ~p alpha ~p", [K, Se, A])),
-                     fun() -> compare(K, Se, N, A) end} || {K, Se, N, A} <- Cases]}.
+    [{lists:flatten(io_lib:format("~p seed ~p alpha ~p", [K, Se, A])),
+      {timeout, 120, fun() -> compare(K, Se, N, A) end}} || {K, Se, N, A} <- Cases].
 
 compare(Kind, Seed, N, Alpha) ->
     Values = live_load_sketch_data:generate(Kind, Seed, N),

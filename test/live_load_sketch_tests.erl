@@ -80,7 +80,10 @@ merge_test() ->
     %% a different bin cap is fine; Into keeps its own
     ok = ?S:merge(?S:new(#{max_bins => 16}), A).
 
-collapse_keeps_the_tail_accurate_test() ->
+collapse_keeps_the_tail_accurate_test_() ->
+    {timeout, 60, fun collapse_keeps_the_tail_accurate/0}.
+
+collapse_keeps_the_tail_accurate() ->
     Alpha = 0.01,
     MaxBins = 256,
     S = ?S:new(#{max_bins => MaxBins}),
@@ -103,7 +106,10 @@ collapse_keeps_the_tail_accurate_test() ->
     {ok, S2} = ?S:from_binary(?S:to_binary(S)),
     ?assertEqual(?S:quantiles(S, Qs), ?S:quantiles(S2, Qs)).
 
-from_binary_errors_test() ->
+from_binary_errors_test_() ->
+    {timeout, 60, fun from_binary_errors/0}.
+
+from_binary_errors() ->
     S = ?S:new(),
     [?S:insert(S, X * 1.5) || X <- lists:seq(-100, 400)],
     Bin = ?S:to_binary(S),
@@ -170,7 +176,10 @@ concurrent_cross_merge_test_() ->
      end}.
 
 %% Sketches are usable after the process that made them is gone, and are garbage collected.
-resource_lifetime_test() ->
+resource_lifetime_test_() ->
+    {timeout, 60, fun resource_lifetime/0}.
+
+resource_lifetime() ->
     Self = self(),
     spawn(fun() -> S = ?S:new(), ok = ?S:insert(S, 5), Self ! {s, S} end),
     S = receive {s, X} -> X end,
@@ -178,7 +187,10 @@ resource_lifetime_test() ->
     [?S:to_binary(?S:new()) || _ <- lists:seq(1, 10000)],
     ok.
 
-big_quantile_lists_run_dirty_test() ->
+big_quantile_lists_run_dirty_test_() ->
+    {timeout, 60, fun big_quantile_lists_run_dirty/0}.
+
+big_quantile_lists_run_dirty() ->
     S = ?S:new(),
     [?S:insert(S, X) || X <- lists:seq(1, 1000)],
     Qs = [I / 10000 || I <- lists:seq(0, 10000)],
