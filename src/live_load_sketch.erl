@@ -22,15 +22,16 @@
 %%
 %% == Concurrency ==
 %% A sketch is a NIF resource that any number of processes may use at once. Each sketch has
-%% one mutex, held for the duration of each call; an insert holds it for about 8 ns of C work
-%% inside a NIF call that costs 30-50 ns, so the lock is rarely contended. Measured with
-%% `make bench-sketch' on the shared 2-core build box (wall ns per insert, all processes
-%% together): 2 processes on one shared sketch 129 ns vs each on its own sketch 195 ns; 8
-%% processes 122 vs 141 ns. Separate sketches per process are what per-scheduler shards could
-%% at best achieve, and they were not faster, while shards would multiply memory by the
-%% scheduler count and make every read, merge and serialisation combine the shards. So: one
-%% mutex per sketch. `merge/2' takes both locks in address order (no deadlock between
-%% `merge(A, B)' and `merge(B, A)'); `merge(S, S)' doubles S.
+%% one mutex, held for the duration of each call; an insert holds it for about 7 ns of C work
+%% inside a NIF call that costs 35-45 ns, so the lock is rarely contended. Measured with
+%% `make bench-sketch' on the shared 2-core build box (wall ns per insert over all inserting
+%% processes, best of 5): 2 processes on one shared sketch 56 ns vs each on its own sketch
+%% 49 ns; 8 processes 125 vs 135 ns (earlier runs: 129 vs 195, 122 vs 141). Separate sketches
+%% per process are what per-scheduler shards could at best achieve, and through the NIF they
+%% are not measurably faster; only a tight C loop of 2 threads shows the contention (37 vs
+%% 17 ns). Shards would multiply memory by the scheduler count and make every read, merge and
+%% serialisation combine them. So: one mutex per sketch. `merge/2' takes both locks in
+%% address order (no deadlock between `merge(A, B)' and `merge(B, A)'); `merge(S, S)' doubles S.
 %%
 %% == Scheduling ==
 %% Every call is bounded by `max_bins' (at most 65536) and runs on a normal scheduler, except

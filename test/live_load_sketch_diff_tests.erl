@@ -1,6 +1,9 @@
 %% Differential test against the reference DDSketch, @datadog/sketches-js (npm), run by node:
 %% same accuracy and bin cap, same inputs; the quantiles agree within the accuracy bound, and
-%% both are within the bound of the exact sorted quantile.
+%% both are within the bound of the exact sorted quantile. Only uncollapsed sketches are compared:
+%% sketches-js 2.1.1's CollapsingLowestDenseStore duplicates counts when it shifts collapsed bins
+%% (20000 Pareto values in 128 bins: its bins add up to 20013, p99 354 vs exact 62), so it is no
+%% oracle there; collapse is checked against exact quantiles in live_load_sketch_tests instead.
 -module(live_load_sketch_diff_tests).
 
 -include_lib("eunit/include/eunit.hrl").
@@ -13,8 +16,8 @@ diff_test_() ->
                               {mixed_sign, 10000}, {with_zeros, 10000}, {integers, 5000}],
                 Seed <- [1, 2],
                 Alpha <- [0.01, 0.02]],
-    {timeout, 300, [{lists:flatten(io_lib:format("~p seed ~p alpha ~p", [K, Se, A])),
-                     fun() -> compare(K, Se, N, A) end} || {K, Se, N, A} <- Cases]}.
+    [{lists:flatten(io_lib:format("~p seed ~p alpha ~p", [K, Se, A])),
+      {timeout, 120, fun() -> compare(K, Se, N, A) end}} || {K, Se, N, A} <- Cases].
 
 compare(Kind, Seed, N, Alpha) ->
     Values = live_load_sketch_data:generate(Kind, Seed, N),

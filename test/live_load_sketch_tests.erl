@@ -80,7 +80,10 @@ merge_test() ->
     %% a different bin cap is fine; Into keeps its own
     ok = ?S:merge(?S:new(#{max_bins => 16}), A).
 
-collapse_keeps_the_tail_accurate_test() ->
+collapse_keeps_the_tail_accurate_test_() ->
+    {timeout, 60, fun collapse_keeps_the_tail_accurate/0}.
+
+collapse_keeps_the_tail_accurate() ->
     Alpha = 0.01,
     MaxBins = 256,
     S = ?S:new(#{max_bins => MaxBins}),
@@ -103,7 +106,10 @@ collapse_keeps_the_tail_accurate_test() ->
     {ok, S2} = ?S:from_binary(?S:to_binary(S)),
     ?assertEqual(?S:quantiles(S, Qs), ?S:quantiles(S2, Qs)).
 
-from_binary_errors_test() ->
+from_binary_errors_test_() ->
+    {timeout, 60, fun from_binary_errors/0}.
+
+from_binary_errors() ->
     S = ?S:new(),
     [?S:insert(S, X * 1.5) || X <- lists:seq(-100, 400)],
     Bin = ?S:to_binary(S),
@@ -170,7 +176,10 @@ concurrent_cross_merge_test_() ->
      end}.
 
 %% Sketches are usable after the process that made them is gone, and are garbage collected.
-resource_lifetime_test() ->
+resource_lifetime_test_() ->
+    {timeout, 60, fun resource_lifetime/0}.
+
+resource_lifetime() ->
     Self = self(),
     spawn(fun() -> S = ?S:new(), ok = ?S:insert(S, 5), Self ! {s, S} end),
     S = receive {s, X} -> X end,
@@ -178,7 +187,10 @@ resource_lifetime_test() ->
     [?S:to_binary(?S:new()) || _ <- lists:seq(1, 10000)],
     ok.
 
-big_quantile_lists_run_dirty_test() ->
+big_quantile_lists_run_dirty_test_() ->
+    {timeout, 60, fun big_quantile_lists_run_dirty/0}.
+
+big_quantile_lists_run_dirty() ->
     S = ?S:new(),
     [?S:insert(S, X) || X <- lists:seq(1, 1000)],
     Qs = [I / 10000 || I <- lists:seq(0, 10000)],
@@ -186,3 +198,29 @@ big_quantile_lists_run_dirty_test() ->
     ?assertEqual(10001, length(R)),
     ?assertEqual(R, lists:sort(R)),
     ?assertEqual([?S:quantile(S, Q) || Q <- Qs], R).
+
+%% Writers, readers and mergers on the same sketches at once: no crash, nothing lost, and every
+%% serialised snapshot taken mid-flight decodes.
+concurrent_mixed_operations_test_() ->
+    {timeout, 120,
+     fun() ->
+             S = ?S:new(),
+             Other = ?S:new(),
+             ok = ?S:insert(Other, 5.0, 10),
+             Parent = self(),
+             Writer = fun() -> [ok = ?S:insert(S, float(I rem 997) - 100) || I <- lists:seq(1, 20000)] end,
+             Reader = fun() ->
+                              [begin
+                                   {ok, Copy} = ?S:from_binary(?S:to_binary(S)),
+                                   Qs = ?S:quantiles(Copy, [0.1, 0.5, 0.99]),
+                                   true = Qs =:= lists:sort(Qs) orelse Qs =:= [undefined, undefined, undefined],
+                                   _ = ?S:quantile(S, 0.9)
+                               end || _ <- lists:seq(1, 300)]
+                      end,
+             Merger = fun() -> [ok = ?S:merge(S, Other) || _ <- lists:seq(1, 500)] end,
+             Run = fun(F) -> spawn_link(fun() -> F(), Parent ! {done, self()} end) end,
+             Pids = [Run(Writer), Run(Writer), Run(Reader), Run(Merger)],
+             [receive {done, P} -> ok after 100000 -> error(timeout) end || P <- Pids],
+             ?assertEqual(2 * 20000 + 500 * 10, ?S:count(S)),
+             ?assertEqual(10, ?S:count(Other))
+     end}.

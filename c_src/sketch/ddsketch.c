@@ -142,7 +142,8 @@ static dds_status store_relayout(dds_store *st, int32_t max_bins, int32_t lo, in
 static dds_status store_extend(dds_store *st, int32_t max_bins, int32_t lo, int32_t hi)
 {
     if (st->count) {
-        if (st->min_key < lo)
+        /* A collapsed store's lowest bin holds everything below it: never open a lower bin. */
+        if (st->min_key < lo || st->collapsed)
             lo = st->min_key;
         if (st->max_key > hi)
             hi = st->max_key;
@@ -243,6 +244,17 @@ static dds_status store_merge(dds_store *dst, int32_t max_bins, const dds_store 
             add_bins(dp, src->bins + (k - src->offset), len);
     }
     dst->count += scount;
+    /* src's lowest bin holds values from anywhere below it: so must dst's, or a bin above
+     * dst's lowest would mix in lower values and break the bound above the collapsed range. */
+    if (scollapsed && dst->min_key < smin) {
+        uint64_t low = 0;
+        for (int32_t j = dst->min_key; j < smin; j++) {
+            low += store_bin(dst, j);
+            dst->bins[j - dst->offset] = 0;
+        }
+        dst->bins[smin - dst->offset] += low;
+        dst->min_key = smin;
+    }
     dst->collapsed |= scollapsed;
     return DDS_OK;
 }
@@ -310,9 +322,36 @@ static double saturate(double x)
     return x;
 }
 
+static inline void update_stats(dds_sketch *s, double value, uint64_t n)
+{
+    s->count += n;
+    s->sum = saturate(s->sum + (n == 1 ? value : value * (double)n));
+    if (value < s->min)
+        s->min = value;
+    if (value > s->max)
+        s->max = value;
+}
+
+/* Zeros and keys outside [min_key, max_key] (st == NULL: a zero). */
+static __attribute__((noinline)) dds_status insert_slow(dds_sketch *s, dds_store *st, int32_t key,
+                                                        double value, uint64_t n)
+{
+    if (st) {
+        dds_status rc = store_add_slow(st, s->max_bins, key, n);
+        if (rc)
+            return rc;
+    } else {
+        s->zero_count += n;
+    }
+    update_stats(s, value, n);
+    return DDS_OK;
+}
+
+/* The fast path is a leaf function (the rare cases are tail calls), so it needs no frame. */
 dds_status dds_insert(dds_sketch *s, double value, uint64_t n)
 {
-    if (__builtin_expect(n == 0 || n > DDS_MAX_COUNT - s->count || !isfinite(value), 0))
+    /* n - 1 wraps for n == 0: one compare checks n in [1, DDS_MAX_COUNT - count] */
+    if (__builtin_expect(n - 1 >= DDS_MAX_COUNT - s->count || !isfinite(value), 0))
         return DDS_ERR_BADARG;
     dds_store *st;
     int32_t key;
@@ -323,24 +362,13 @@ dds_status dds_insert(dds_sketch *s, double value, uint64_t n)
         st = &s->neg;
         key = -key_of(s, -value);
     } else {
-        s->zero_count += n;
-        goto stats;
+        return insert_slow(s, NULL, 0, value, n);
     }
-    if (__builtin_expect(key >= st->min_key && key <= st->max_key, 1)) {
-        st->bins[key - st->offset] += n;
-        st->count += n;
-    } else {
-        dds_status rc = store_add_slow(st, s->max_bins, key, n);
-        if (rc)
-            return rc;
-    }
-stats:
-    s->count += n;
-    s->sum = saturate(s->sum + (n == 1 ? value : value * (double)n));
-    if (value < s->min)
-        s->min = value;
-    if (value > s->max)
-        s->max = value;
+    if (__builtin_expect(key < st->min_key || key > st->max_key, 0))
+        return insert_slow(s, st, key, value, n);
+    st->bins[key - st->offset] += n;
+    st->count += n;
+    update_stats(s, value, n);
     return DDS_OK;
 }
 
