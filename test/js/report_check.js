@@ -10,7 +10,10 @@
 const path = require('path');
 const fs = require('fs');
 const zlib = require('zlib');
-const { chromium } = require(path.join(__dirname, '../../node_modules/playwright-core'));
+// The suite runs this file from a copy under _build/; it passes the project root in LIVE_LOAD_ROOT.
+const root = process.env.LIVE_LOAD_ROOT || path.join(__dirname, '../..');
+const { chromium } = require(require.resolve('playwright-core', { paths: [root] }));
+const PRINT_WIDTH = 700; // ~ A4/Letter width minus margins at 96 dpi
 
 const FLAGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
   '--disable-component-update', '--disable-sync'];
@@ -36,13 +39,14 @@ async function main() {
     out.screenshot = { path: png, ...pngStats(fs.readFileSync(png)) };
     if (printPng) {
       await page.emulateMedia({ media: 'print' });
+      await page.setViewportSize({ width: PRINT_WIDTH, height: 1000 });
       await page.evaluate(() => window.dispatchEvent(new Event('beforeprint')));
-      await page.setViewportSize({ width: 760, height: 1000 });
       await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
       await page.screenshot({ path: printPng, fullPage: true });
-      out.print = { path: printPng, ...pngStats(fs.readFileSync(printPng)),
-        hidden_nav: await page.evaluate(() => getComputedStyle(document.querySelector('nav') || document.body).display === 'none'),
-        widest_chart: await page.evaluate(() => Math.max(0, ...[...document.querySelectorAll('figure.chart canvas')].map((c) => c.getBoundingClientRect().width))) };
+      out.print = { path: printPng, ...pngStats(fs.readFileSync(printPng)), ...(await page.evaluate(() => ({
+        hidden_nav: getComputedStyle(document.querySelector('nav') || document.body).display === 'none',
+        widest_chart: Math.max(0, ...[...document.querySelectorAll('figure.chart canvas')].map((c) => c.getBoundingClientRect().right)),
+        scroll_width: document.documentElement.scrollWidth }))) };
     }
     process.stdout.write(JSON.stringify(out) + '\n');
   } finally {
@@ -53,7 +57,8 @@ async function main() {
 function collect() {
   const checks = {};
   for (const el of document.querySelectorAll('[data-check]')) {
-    checks[el.dataset.check] = { text: el.textContent, value: el.dataset.value === undefined ? null : Number(el.dataset.value) };
+    checks[el.dataset.check] = { text: el.textContent, value: el.dataset.value === undefined ? null : Number(el.dataset.value),
+      class: el.className || null };
   }
   const charts = [...document.querySelectorAll('figure.chart')].map((f) => {
     const c = f.querySelector('canvas, svg');
@@ -70,8 +75,6 @@ function collect() {
   for (const t of document.querySelectorAll('table[data-table]')) {
     tables[t.dataset.table] = [...t.querySelectorAll('tbody tr')].map((tr) => [...tr.children].map((td) => td.textContent));
   }
-  // overlapping tick labels would show as text boxes crossing each other; uPlot draws ticks on canvas,
-  // so check the HTML parts we control: legend items and table headers must not overlap their neighbours.
   return {
     ready: document.documentElement.dataset.ready === 'true',
     title: document.title,
@@ -80,6 +83,8 @@ function collect() {
     charts,
     tables,
     messages: [...document.querySelectorAll('[role="alert"]')].map((m) => m.textContent),
+    subtitle: (document.querySelector('.subtitle') || {}).textContent || null,
+    selects: [...document.querySelectorAll('select')].map((s) => s.value),
     body_text_length: document.body.innerText.length,
   };
 }

@@ -23,7 +23,8 @@ function message(text, check = 'message') {
 function header(results) {
   const o = overview(results[0].result);
   const sub = results.length === 1
-    ? [o.scenario, f.date(o.started_at), o.duration_ms == null ? null : f.duration(o.duration_ms)].filter(Boolean).join(' · ')
+    ? [o.scenario, o.started_at ? f.date(o.started_at) : null, o.duration_ms == null ? null : f.duration(o.duration_ms)]
+      .filter(Boolean).join(' · ')
     : `Comparing ${results.length} runs against the baseline “${results[0].label}”: ${results.map((r) => r.label).join(', ')}`;
   return h('header', { class: 'top' }, h('h1', null, 'live_load report'), h('p', { class: 'subtitle' }, sub),
     h('nav', { 'aria-label': 'sections' }, SECTIONS.map(([id, label]) => h('a', { href: `#${id}` }, label))));
