@@ -1,9 +1,11 @@
 %% @doc Result fixtures for live_load_report_html_SUITE: results shaped like
-%% `guides/interfaces.md' ("Result"), as maps with binary keys (what a JSON decoder gives) and as
-%% JSON text, with deterministic numbers so the suite can compare the page with them.
+%% `guides/result_format.md', as maps with binary keys (what live_load_json:decode/1 gives), with
+%% deterministic numbers so the suite can compare the page with them, and in any size (a
+%% 10-minute, 3-node, 50-metric run for the size check). Results made by the real tool are
+%% built in the suite itself.
 -module(live_load_report_html_fixture).
 
--export([result/1, json/1, decode/1, full_precision/1]).
+-export([result/1, full_precision/1]).
 
 -define(REAL_METRICS,
         [{<<"liveview.connect">>, ms}, {<<"liveview.event">>, ms}, {<<"liveview.input_to_patch">>, ms},
@@ -127,95 +129,3 @@ full_precision(F) when is_float(F) -> F * 1.0000000123456789;
 full_precision(M) when is_map(M) -> maps:map(fun(_, V) -> full_precision(V) end, M);
 full_precision(L) when is_list(L) -> [full_precision(X) || X <- L];
 full_precision(X) -> X.
-
-%% JSON text of a term made of maps with binary keys, lists, binaries, numbers, true/false/null.
-json(Term) -> iolist_to_binary(enc(Term)).
-
-enc(null) -> <<"null">>;
-enc(true) -> <<"true">>;
-enc(false) -> <<"false">>;
-enc(I) when is_integer(I) -> integer_to_binary(I);
-enc(F) when is_float(F) -> float_to_binary(F, [short]);
-enc(B) when is_binary(B) -> [$", esc(B), $"];
-enc(L) when is_list(L) -> [$[, lists:join($,, [enc(X) || X <- L]), $]];
-enc(M) when is_map(M) -> [${, lists:join($,, [[enc(K), $:, enc(V)] || {K, V} <- lists:sort(maps:to_list(M))]), $}].
-
-esc(B) -> << <<(esc_char(C))/binary>> || <<C>> <= B >>.
-esc_char($") -> <<"\\\"">>;
-esc_char($\\) -> <<"\\\\">>;
-esc_char(C) when C < 32 -> iolist_to_binary(io_lib:format("\\u~4.16.0b", [C]));
-esc_char(C) -> <<C>>.
-
-%% Decodes the JSON that test/js/report_check.js prints: objects -> maps with binary keys,
-%% arrays -> lists, strings -> binaries (UTF-8), numbers, true/false/null.
-decode(Bin) ->
-    {V, Rest} = value(ws(Bin)),
-    <<>> = ws(Rest),
-    V.
-
-ws(<<C, R/binary>>) when C =:= $\s; C =:= $\t; C =:= $\n; C =:= $\r -> ws(R);
-ws(B) -> B.
-
-value(<<"{", R/binary>>) -> object(ws(R), #{});
-value(<<"[", R/binary>>) -> array(ws(R), []);
-value(<<"\"", R/binary>>) -> string(R, []);
-value(<<"true", R/binary>>) -> {true, R};
-value(<<"false", R/binary>>) -> {false, R};
-value(<<"null", R/binary>>) -> {null, R};
-value(B) -> number(B).
-
-object(<<"}", R/binary>>, M) -> {M, R};
-object(<<"\"", R/binary>>, M) ->
-    {K, R1} = string(R, []),
-    <<":", R2/binary>> = ws(R1),
-    {V, R3} = value(ws(R2)),
-    case ws(R3) of
-        <<",", R4/binary>> -> object(ws(R4), M#{K => V});
-        <<"}", R4/binary>> -> {M#{K => V}, R4}
-    end.
-
-array(<<"]", R/binary>>, []) -> {[], R};
-array(B, Acc) ->
-    {V, R} = value(B),
-    case ws(R) of
-        <<",", R1/binary>> -> array(ws(R1), [V | Acc]);
-        <<"]", R1/binary>> -> {lists:reverse([V | Acc]), R1}
-    end.
-
-string(<<"\"", R/binary>>, Acc) -> {unicode:characters_to_binary(lists:reverse(Acc)), R};
-string(<<"\\u", H:4/binary, R/binary>>, Acc) ->
-    C = binary_to_integer(H, 16),
-    case {C >= 16#D800 andalso C =< 16#DBFF, R} of
-        {true, <<"\\u", L:4/binary, R1/binary>>} ->
-            Lo = binary_to_integer(L, 16),
-            string(R1, [16#10000 + ((C - 16#D800) bsl 10) + (Lo - 16#DC00) | Acc]);
-        _ -> string(R, [C | Acc])
-    end;
-string(<<"\\", E, R/binary>>, Acc) ->
-    C = case E of $n -> $\n; $t -> $\t; $r -> $\r; $b -> $\b; $f -> $\f; _ -> E end,
-    string(R, [C | Acc]);
-string(B, Acc) ->
-    [C | _] = unicode:characters_to_list(binary:part(B, 0, utf8_len(B))),
-    string(binary:part(B, utf8_len(B), byte_size(B) - utf8_len(B)), [C | Acc]).
-
-utf8_len(<<C, _/binary>>) when C < 16#80 -> 1;
-utf8_len(<<C, _/binary>>) when C < 16#E0 -> 2;
-utf8_len(<<C, _/binary>>) when C < 16#F0 -> 3;
-utf8_len(_) -> 4.
-
-number(B) ->
-    {match, [N]} = re:run(B, "^-?[0-9]+(\\.[0-9]+)?([eE][-+]?[0-9]+)?", [{capture, [0], binary}]),
-    R = binary:part(B, byte_size(N), byte_size(B) - byte_size(N)),
-    V = case re:run(N, "[.eE]") of
-            nomatch -> binary_to_integer(N);
-            _ -> to_float(N)
-        end,
-    {V, R}.
-
-to_float(N) ->
-    case binary:match(N, <<".">>) of
-        nomatch ->
-            [M, E] = re:split(N, "[eE]"),
-            binary_to_float(<<M/binary, ".0e", E/binary>>);
-        _ -> binary_to_float(N)
-    end.

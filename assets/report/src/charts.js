@@ -11,7 +11,7 @@ export const PCT_COLORS = { p50: '#2563eb', p95: '#ea580c', p99: '#dc2626' };
 const HEIGHT = 240;
 // Tick steps of the elapsed-time axis, in seconds: round clock values only (0:30, 1:00, 5:00, ...).
 const COUNT_INCRS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1e3, 2e3, 5e3, 1e4, 2e4, 5e4, 1e5, 2e5, 5e5, 1e6, 1e7, 1e8, 1e9];
-const TIME_INCRS = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400];
+const TIME_INCRS = [0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400];
 const AXIS = { stroke: '#374151', grid: { stroke: '#e5e7eb', width: 1 }, ticks: { stroke: '#d1d5db', width: 1 },
   font: '11px system-ui, sans-serif', labelFont: '600 12px system-ui, sans-serif' };
 
@@ -36,9 +36,14 @@ export function chart(spec) {
     box.append(h('p', { class: 'note' }, 'No data points for this chart.'));
     return box;
   }
-  const xAxis = { ...AXIS, label: spec.xLabel, space: spec.xKind === 'elapsed' ? 70 : 50 };
+  // Elapsed time reads as m:ss, or as seconds when the whole run is shorter than a minute.
+  const span = spec.x.length ? spec.x[spec.x.length - 1] - spec.x[0] : 0;
+  const seconds = spec.xKind === 'elapsed' && span < 60;
+  const xLabel = spec.xKind === 'elapsed' ? (seconds ? 'elapsed (s)' : 'elapsed (m:ss)') : spec.xLabel;
+  const xText = (v) => (spec.xKind !== 'elapsed' ? num(v) : seconds ? `${num(v)}` : clock(v * 1000));
+  const xAxis = { ...AXIS, label: xLabel, space: spec.xKind === 'elapsed' ? 70 : 50 };
   if (spec.xKind === 'elapsed') {
-    xAxis.values = (_u, vals) => vals.map((v) => clock(v * 1000));
+    xAxis.values = (_u, vals) => vals.map(xText);
     xAxis.incrs = TIME_INCRS;
   }
   if (spec.xKind === 'percentile') xAxis.values = (_u, vals) => vals.map((v) => `${v}`);
@@ -48,13 +53,13 @@ export function chart(spec) {
     legend: { show: spec.series.length > 1, live: false },
     cursor: { drag: { x: true, y: false } },
     scales: {
-      x: { time: false, ...(spec.xKind === 'percentile' ? { range: [0, 100] } : {}) },
+      x: { time: false, range: xRange(spec) },
       y: logY ? { distr: 3, log: 10 } : { range: (_u, _min, max) => [0, max > 0 ? max * 1.05 : 1] },
     },
     axes: [xAxis, { ...AXIS, label: spec.yLabel, space: 32, size: 64, values: yValues,
       ...(spec.yInteger ? { incrs: COUNT_INCRS } : {}) }],
     series: [
-      { label: spec.xLabel, value: (_u, v) => (v == null ? '–' : spec.xKind === 'elapsed' ? clock(v * 1000) : num(v)) },
+      { label: xLabel, value: (_u, v) => (v == null ? '–' : xText(v)) },
       ...spec.series.map((s, i) => ({
         label: s.label,
         stroke: s.color || PALETTE[i % PALETTE.length],
@@ -71,6 +76,16 @@ export function chart(spec) {
   charts.add({ plot, box, height: opts.height });
   requestAnimationFrame(() => fit(plot, box, opts.height));
   return box;
+}
+
+// Percentiles span 0..100; bars get half a bucket of room at each end so none is cut in half.
+function xRange(spec) {
+  if (spec.xKind === 'percentile') return [0, 100];
+  const x = spec.x;
+  if (x.length === 0) return undefined;
+  const step = x.length > 1 ? Math.min(...x.slice(1).map((v, i) => v - x[i])) : 1;
+  const pad = spec.series.some((s) => s.bars) ? step / 2 : 0;
+  return (_u, min, max) => (min === max ? [min - step, max + step] : [min - pad, max + pad]);
 }
 
 function fit(plot, box, height) {

@@ -36,7 +36,7 @@ export function timeSeriesSection(results) {
   const bucketS = results[0].result.time_series.bucket_ms / 1000;
   const multi = results.length > 1;
   const color = (i) => PALETTE[i % PALETTE.length];
-  const throughput = chart({ name: 'throughput', title: 'Throughput', xLabel: 'elapsed (m:ss)', xKind: 'elapsed',
+  const throughput = chart({ name: 'throughput', title: 'Throughput', xLabel: 'elapsed', xKind: 'elapsed',
     yLabel: 'iterations/s', x,
     series: results.map(({ label, result }, i) => ({ label: multi ? label : 'iterations/s', color: color(i),
       values: valuesAt(x, result, (b) => bucketThroughput(b, result.time_series.bucket_ms)) })) });
@@ -56,7 +56,7 @@ export function timeSeriesSection(results) {
       : ['p50', 'p95', 'p99'].map((p) => ({ label: p, color: PCT_COLORS[p],
         values: valuesAt(x, results[0].result, (b) => num(((b.metrics || {})[name] || {})[p])) }));
     latencyBox.replaceChildren(chart({ name: 'latency', title: `${name} ${multi ? 'p95' : 'p50 / p95 / p99'} per bucket`,
-      xLabel: 'elapsed (m:ss)', xKind: 'elapsed', yLabel: f.unitLabel(unit), yLog: unit === 'ms', x, series }));
+      xLabel: 'elapsed', xKind: 'elapsed', yLabel: f.unitLabel(unit), yLog: unit === 'ms', x, series }));
   };
   const parts = [h('div', { class: 'chart-grid' }, throughput, errors)];
   if (names.length) {
