@@ -12,6 +12,7 @@
          single_run_report/0, single_run_report/1,
          comparison_report/0, comparison_report/1,
          bad_result_beside_a_good_one/0, bad_result_beside_a_good_one/1,
+         unlabelled_results_and_result_lists/0, unlabelled_results_and_result_lists/1,
          malformed_results_show_a_message/0, malformed_results_show_a_message/1,
          empty_run_renders/0, empty_run_renders/1,
          large_run_stays_under_1mb/0, large_run_stays_under_1mb/1,
@@ -22,7 +23,8 @@
                    <<"errors">>, <<"counters">>, <<"options">>]).
 
 all() ->
-    [result_made_by_the_tool, single_run_report, comparison_report, bad_result_beside_a_good_one, malformed_results_show_a_message,
+    [result_made_by_the_tool, single_run_report, comparison_report, bad_result_beside_a_good_one,
+     unlabelled_results_and_result_lists, malformed_results_show_a_message,
      empty_run_renders, large_run_stays_under_1mb, render_file_reports_errors].
 
 init_per_suite(Config) ->
@@ -201,6 +203,30 @@ bad_result_beside_a_good_one(Config) ->
     ?assertEqual(?SECTIONS, maps:get(<<"sections">>, Page)),
     check_overview(maps:get(<<"checks">>, Page), 0, Good),
     ok.
+
+unlabelled_results_and_result_lists() ->
+    [{doc, "Results given without labels (as the CLI does) are named by scenario, or \"run N\" when "
+      "scenarios repeat; a JSON array of results (the CLI's file for several scenarios) shows each."}].
+unlabelled_results_and_result_lists(Config) ->
+    A = ?F:result(#{duration_ms => 60000, metrics => 3}),
+    B = with_scenario(?F:result(#{duration_ms => 60000, metrics => 3, scale => 2.0}), <<"live_load_demo_form">>),
+    ?assertEqual(<<"Comparing 2 runs against the baseline “live_load_demo_counter”: live_load_demo_counter, live_load_demo_form"/utf8>>,
+                 maps:get(<<"subtitle">>, open(Config, "by_scenario", [A, B], false))),
+    ?assertEqual(<<"Comparing 2 runs against the baseline “run 1”: run 1, run 2"/utf8>>,
+                 maps:get(<<"subtitle">>, open(Config, "by_number", [A, A], false))),
+    Page = open(Config, "array", <<"[", (json(A))/binary, ",", (json(B))/binary, "]">>, false),
+    clean_page(Page),
+    ?assertEqual(<<"Comparing 2 runs against the baseline “run #1 live_load_demo_counter”: "
+                   "run #1 live_load_demo_counter, run #2 live_load_demo_form"/utf8>>, maps:get(<<"subtitle">>, Page)),
+    Checks = maps:get(<<"checks">>, Page),
+    check_overview(Checks, 0, A),
+    check_overview(Checks, 1, B),
+    D = get_check(Checks, <<"metric-delta|1|liveview.event|p95">>),
+    ?assert(abs(maps:get(<<"value">>, D) - 100) < 0.01),
+    ?assertEqual(<<"+100 %">>, maps:get(<<"text">>, D)),
+    ok.
+
+with_scenario(R = #{<<"run">> := Run}, S) -> R#{<<"run">> := Run#{<<"scenario">> := S}}.
 
 malformed_results_show_a_message() ->
     [{doc, "Empty, non-JSON, wrong-format and incomplete results, and a report without any result, "

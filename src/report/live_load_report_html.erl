@@ -51,18 +51,37 @@ template() ->
 
 labelled(Input) when is_map(Input); is_binary(Input) -> [{<<"run">>, Input}];
 labelled(List) when is_list(List) ->
-    Indexed = lists:zip(lists:seq(1, length(List)), List),
-    [label(I, Item) || {I, Item} <- Indexed];
+    Labelled = [label(Item) || Item <- List],
+    Given = [L || {L, _} <- Labelled],
+    %% Unlabelled results are named by their scenario when that tells them apart, else "run N".
+    Names = case lists:member(undefined, Given) andalso unique_scenarios([R || {_, R} <- Labelled]) of
+                false -> Given;
+                Scenarios -> [default(L, S) || {L, S} <- lists:zip(Given, Scenarios)]
+            end,
+    [{case Name of undefined -> <<"run ", (integer_to_binary(I))/binary>>; _ -> Name end, R}
+     || {I, Name, {_, R}} <- lists:zip3(lists:seq(1, length(List)), Names, Labelled)];
 labelled(Other) -> error(badarg, [Other]).
 
-label(_I, {Label, Result}) when is_map(Result); is_binary(Result) ->
+label({Label, Result}) when is_map(Result); is_binary(Result) ->
     case unicode:characters_to_binary(Label) of
         Bin when is_binary(Bin) -> {Bin, Result};
         _ -> error(badarg, [{Label, Result}])
     end;
-label(I, Result) when is_map(Result); is_binary(Result) ->
-    {<<"run ", (integer_to_binary(I))/binary>>, Result};
-label(_I, Other) -> error(badarg, [Other]).
+label(Result) when is_map(Result); is_binary(Result) -> {undefined, Result};
+label(Other) -> error(badarg, [Other]).
+
+default(undefined, Scenario) -> Scenario;
+default(Label, _) -> Label.
+
+unique_scenarios(Results) ->
+    Scenarios = [scenario(R) || R <- Results],
+    case lists:member(undefined, Scenarios) orelse length(lists:usort(Scenarios)) =/= length(Scenarios) of
+        true -> false;
+        false -> Scenarios
+    end.
+
+scenario(#{<<"run">> := #{<<"scenario">> := S}}) when is_binary(S), S =/= <<>> -> S;
+scenario(_) -> undefined.
 
 embed(Label, Result) ->
     Payload = base64:encode(zlib:gzip(json(Result))),

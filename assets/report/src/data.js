@@ -5,7 +5,19 @@ export const FORMAT = 'live_load.result/1';
 
 export async function loadEmbedded(root = document) {
   const els = [...root.querySelectorAll('script[type="application/x-live-load-result"]')];
-  return Promise.all(els.map((el, i) => decodeOne(el.dataset.label || `run ${i + 1}`, el.textContent)));
+  const decoded = await Promise.all(els.map((el, i) => decodeOne(el.dataset.label || `run ${i + 1}`, el.textContent)));
+  return decoded.flat();
+}
+
+// A JSON array of results (the CLI's result file for several scenarios) becomes one entry each,
+// labelled with its scenario.
+function expandArray(label, list) {
+  if (list.length === 0) return [{ label, error: 'The embedded result is an empty list.' }];
+  return list.map((r, i) => {
+    const name = `${label} #${i + 1}${r && r.run && r.run.scenario ? ` ${r.run.scenario}` : ''}`;
+    const problem = validate(r);
+    return problem ? { label: name, error: problem } : { label: name, result: normalise(r) };
+  });
 }
 
 async function decodeOne(label, text) {
@@ -32,6 +44,7 @@ async function decodeOne(label, text) {
     } catch (e) {
       return { label, error: `The embedded result is not valid JSON (${e.message}).` };
     }
+    if (Array.isArray(result) && result.length > 0 && result.every(isObj)) return expandArray(label, result);
     const problem = validate(result);
     return problem ? { label, error: problem } : { label, result: normalise(result) };
   } catch (e) {
