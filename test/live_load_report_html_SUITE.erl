@@ -457,6 +457,8 @@ open(Config, Name, Input, Print) ->
     ct:log("report ~s: ~p bytes, screenshot ~s", [Html, filelib:file_size(Html), Png]),
     Out = run_node(Config, Args),
     {ok, Page} = live_load_json:decode(Out),
+    ct:pal("report ~s: ~p bytes, drawn in ~p ms (load to ready, headless Chromium)",
+           [Name, filelib:file_size(Html), maps:get(<<"ready_ms">>, Page)]),
     Page.
 
 json(Term) ->

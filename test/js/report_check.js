@@ -30,8 +30,10 @@ async function main() {
     page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') out.console_errors.push(`${m.type()}: ${m.text()}`); });
     page.on('pageerror', (e) => out.page_errors.push(String(e && e.stack || e)));
     page.on('request', (r) => { if (r.url() !== url) out.requests.push(r.url()); });
+    const t0 = Date.now();
     await page.goto(url, { waitUntil: 'load', timeout: 120000 });
     await page.waitForSelector('html[data-ready="true"]', { timeout: 120000 });
+    out.ready_ms = Date.now() - t0;
     // charts size themselves in the next animation frame
     await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
     Object.assign(out, await page.evaluate(collect));
