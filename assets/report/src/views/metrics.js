@@ -90,5 +90,6 @@ function quantileChart(results, name) {
     return { label: results.length === 1 ? name : label, color: PALETTE[i % PALETTE.length], values: x.map((_, j) => qs[j] ?? null) };
   });
   return chart({ name: `quantiles|${name}`, title: name, xLabel: 'percentile (%)', xKind: 'percentile',
-    yLabel: f.unitLabel(unit), yLog: unit === 'ms' || unit === 'bytes', x, series, height: 200 });
+    yLabel: f.unitLabel(unit), yLog: unit === 'ms' || unit === 'bytes', x, series, height: 200,
+    valueText: (v) => f.withUnit(v, unit) });
 }
