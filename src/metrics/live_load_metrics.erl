@@ -54,12 +54,11 @@
 %% @doc Record one value of a latency-like metric.
 -spec record(binary(), number(), dims()) -> ok.
 record(Metric, Value, Dims) when is_binary(Metric), is_number(Value), is_map(Dims) ->
-    #{max_dim_values := DimCap} = Settings = live_load_metrics_store:settings(),
-    D = live_load_metrics_dims:normalise(Metric, Dims, DimCap),
-    ok = live_load_sketch:insert(series_sketch(Metric, D, Settings), Value),
+    #{run := Run} = Settings = live_load_metrics_store:settings(),
+    ok = live_load_sketch:insert(cached_series(Metric, Dims, Run, Settings), Value),
     case bucket(Settings) of
         none -> ok;
-        Idx -> ok = live_load_sketch:insert(sketch({b, Metric, Idx}), Value)
+        Idx -> ok = live_load_sketch:insert(cached_bucket(Metric, Idx, Run), Value)
     end.
 
 %% @doc Add `Inc' to a counter.
@@ -132,7 +131,8 @@ start_run(Opts) when is_map(Opts) ->
             ok = live_load_metrics_store:clear(),
             true = ets:insert(?META, Declared),
             live_load_metrics_store:put_settings(
-              S#{start_mono_ms => erlang:monotonic_time(millisecond),
+              S#{run => erlang:unique_integer(),
+                 start_mono_ms => erlang:monotonic_time(millisecond),
                  started_at_ms => erlang:system_time(millisecond)});
         Error ->
             Error
@@ -188,6 +188,40 @@ snapshot() ->
       overflow => live_load_metrics_dims:overflow()}.
 
 %%% Internals
+
+normalise(Name, Dims, #{max_dim_values := DimCap}) ->
+    live_load_metrics_dims:normalise(Name, Dims, DimCap).
+
+%% The hot path. Each recording process keeps, in its process dictionary, the sketches it
+%% used last: one per (metric, dimensions) it records, and the current bucket's sketch per
+%% metric. A cached entry is valid for one run (the run id changes at reset), so a hit costs
+%% no ETS access at all. Only dimensions whose values were all admitted are cached (their
+%% number is bounded by max_series), so ids in dimensions cannot grow a process's memory.
+cached_series(Metric, Dims, Run, Settings) ->
+    Key = {?MODULE, Metric, Dims},
+    case get(Key) of
+        {Run, S} -> S;
+        _ ->
+            %% A sketch keyed by exactly these dimensions exists only when all their values
+            %% were admitted.
+            case ets:lookup(?SKETCHES, {s, Metric, Dims}) of
+                [{_, S}] ->
+                    put(Key, {Run, S}),
+                    S;
+                [] ->
+                    series_sketch(Metric, normalise(Metric, Dims, Settings), Settings)
+            end
+    end.
+
+cached_bucket(Metric, Idx, Run) ->
+    Key = {?MODULE, bucket, Metric},
+    case get(Key) of
+        {Run, Idx, S} -> S;
+        _ ->
+            S = sketch({b, Metric, Idx}),
+            put(Key, {Run, Idx, S}),
+            S
+    end.
 
 series_sketch(Metric, Dims, #{max_series := Cap}) ->
     Key = {s, Metric, Dims},
