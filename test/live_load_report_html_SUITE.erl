@@ -51,7 +51,9 @@ result_made_by_the_tool(Config) ->
     try
         Nodes = [N || {_, N} <- Peers],
         [ok = erpc:call(N, ?MODULE, record_on_node, [I]) || {I, {_, N}} <- lists:zip([1, 2, 3], Peers)],
-        {ok, Collected} = live_load_collector:collect(Nodes),
+        %% a node that is not there: reported as down, everyone else's data still shown
+        Gone = list_to_atom("gone_" ++ os:getpid() ++ "@127.0.0.1"),
+        {ok, Collected} = live_load_collector:collect(Nodes ++ [Gone], #{timeout => 10000}),
         R = live_load_result:build(Collected, #{scenario => live_load_demo_counter, duration_ms => 400,
                                                 mode => faithful,
                                                 users => #{target => 6, started => 6, failed => 0},
@@ -67,6 +69,10 @@ result_made_by_the_tool(Config) ->
         check_breakdowns(Checks, 0, R),
         check_errors(Checks, 0, R),
         check_counters_and_options(Checks, 0, R),
+        Down = get_check(Checks, key([<<"node-status">>, 0, atom_to_binary(Gone)])),
+        ?assertEqual(<<"down">>, maps:get(<<"text">>, Down)),
+        ?assertEqual(<<"bad">>, maps:get(<<"class">>, Down)),
+        [number_matches(Checks, key([<<"node-iterations">>, 0, atom_to_binary(N)]), 20) || N <- Nodes],
         %% node 3 recorded the slowest events: its p95 cell is marked
         Slow = get_check(Checks, key([<<"node">>, 0, atom_to_binary(lists:last(Nodes)), <<"liveview.event">>, <<"p95">>])),
         ?assertEqual(<<"slowest">>, maps:get(<<"class">>, Slow)),
@@ -344,9 +350,9 @@ stat(_R, Summary, Stat) ->
 
 check_nodes(Checks, I, R) ->
     [begin
-         ?assertEqual(<<"ok">>, check_text(Checks, key([<<"node-status">>, I, maps:get(<<"node">>, N)]))),
+         ?assertEqual(maps:get(<<"status">>, N), check_text(Checks, key([<<"node-status">>, I, maps:get(<<"node">>, N)]))),
          [number_matches(Checks, key([<<"node">>, I, maps:get(<<"node">>, N), M, <<"p95">>]), maps:get(<<"p95">>, S))
-          || {M, S} <- maps:to_list(maps:get(<<"metrics">>, N))]
+          || {M, S} <- maps:to_list(maps:get(<<"metrics">>, N, #{}))]
      end || N <- maps:get(<<"nodes">>, R)].
 
 check_breakdowns(Checks, I, R) ->
