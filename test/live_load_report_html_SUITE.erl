@@ -144,6 +144,15 @@ single_run_report(Config) ->
     %% breakdown tables start sorted by p95, slowest first
     Rows = maps:get(<<"breakdown|liveview.event|event">>, maps:get(<<"tables">>, Page)),
     ?assertEqual([<<"save">>, <<"validate">>, <<"inc">>, <<"search">>, <<"dec">>], [hd(Row) || Row <- Rows]),
+    %% filtering by name narrows the table and the curves; sorting by p95 puts the slowest first
+    #{<<"filtered">> := #{<<"rows">> := FRows, <<"charts">> := FCharts}, <<"unfiltered_rows">> := 50,
+      <<"unfiltered_charts">> := 50, <<"sorted_by_p95">> := ByP95} = maps:get(<<"interactions">>, Page),
+    LiveView = lists:sort([N || N <- maps:keys(maps:get(<<"metrics">>, R)), binary:match(N, <<"liveview.">>) =/= nomatch]),
+    ?assertEqual(4, length(LiveView)),
+    ?assertEqual(LiveView, lists:sort(FRows)),
+    ?assertEqual([<<"quantiles|", N/binary>> || N <- LiveView], lists:sort(FCharts)),
+    Slowest = [N || {_, N} <- lists:reverse(lists:sort([{expected(R, N, <<"p95">>), N} || N <- maps:keys(maps:get(<<"metrics">>, R))]))],
+    ?assertEqual(Slowest, ByP95),
     %% 50 quantile curves + throughput + errors + latency over time, all drawn on a canvas
     Charts = maps:get(<<"charts">>, Page),
     ?assertEqual(53, length(Charts)),
