@@ -46,7 +46,7 @@ result_made_by_the_tool() ->
     [{doc, "Values recorded with live_load_metrics on 3 real peer nodes, collected and merged by "
       "live_load_collector, built by live_load_result: the report shows that result's numbers."}].
 result_made_by_the_tool(Config) ->
-    ok = distributed(),
+    Dist = distributed(),
     Peers = [start_peer(I) || I <- [1, 2, 3]],
     try
         Nodes = [N || {_, N} <- Peers],
@@ -80,7 +80,8 @@ result_made_by_the_tool(Config) ->
         ?assert(length(maps:get(<<"charts">>, Page)) >= 3 + 3),
         non_blank(maps:get(<<"screenshot">>, Page))
     after
-        [peer:stop(P) || {P, _} <- Peers]
+        [peer:stop(P) || {P, _} <- Peers],
+        Dist =:= started andalso net_kernel:stop()
     end.
 
 %% Runs on peer I: a short run whose values grow with I, across several 50 ms buckets.
@@ -114,10 +115,10 @@ distributed() ->
             _ = os:cmd("epmd -daemon"),
             Name = list_to_atom("report_ct_" ++ os:getpid()),
             case net_kernel:start([Name, shortnames]) of
-                {ok, _} -> ok;
+                {ok, _} -> started;
                 {error, Reason} -> ct:fail({no_distribution, Reason})
             end;
-        _ -> ok
+        _ -> already
     end.
 
 start_peer(I) ->
