@@ -15,6 +15,7 @@
          unlabelled_results_and_result_lists/0, unlabelled_results_and_result_lists/1,
          malformed_results_show_a_message/0, malformed_results_show_a_message/1,
          empty_run_renders/0, empty_run_renders/1,
+         odd_values_do_not_break_the_page/0, odd_values_do_not_break_the_page/1,
          large_run_stays_under_1mb/0, large_run_stays_under_1mb/1,
          render_file_reports_errors/0, render_file_reports_errors/1]).
 
@@ -25,7 +26,7 @@
 all() ->
     [result_made_by_the_tool, single_run_report, comparison_report, bad_result_beside_a_good_one,
      unlabelled_results_and_result_lists, malformed_results_show_a_message,
-     empty_run_renders, large_run_stays_under_1mb, render_file_reports_errors].
+     empty_run_renders, odd_values_do_not_break_the_page, large_run_stays_under_1mb, render_file_reports_errors].
 
 init_per_suite(Config) ->
     Root = project_root(filename:dirname(code:which(?MODULE))),
@@ -296,6 +297,29 @@ empty_run_renders(Config) ->
     ?assertEqual(<<"–"/utf8>>, maps:get(<<"text">>, get_check(Checks, <<"overview|0|error_rate">>))),
     ?assertEqual(<<"0">>, maps:get(<<"text">>, get_check(Checks, <<"overview|0|iterations_ok">>))),
     non_blank(maps:get(<<"screenshot">>, Page)),
+    ok.
+
+odd_values_do_not_break_the_page() ->
+    [{doc, "A result in the right format with nulls, wrong types and missing parts where numbers "
+      "should be (empty sketches, failed nodes, strings for counts) still draws every section, "
+      "shows '–' for what it cannot read and draws the charts it can."}].
+odd_values_do_not_break_the_page(Config) ->
+    {ok, Json} = file:read_file(filename:join(?config(data_dir, Config), "odd_values.json")),
+    Page = open(Config, "odd", Json, false),
+    clean_page(Page),
+    ?assertEqual(?SECTIONS, maps:get(<<"sections">>, Page)),
+    ?assertEqual([], maps:get(<<"messages">>, Page)),
+    Checks = maps:get(<<"checks">>, Page),
+    ?assertEqual(<<"–"/utf8>>, check_text(Checks, <<"metric|0|liveview.event|p95">>)),
+    ?assertEqual(<<"–"/utf8>>, check_text(Checks, <<"metric|0|x.weird|count">>)),
+    number_matches(Checks, <<"metric|0|y.bytes|max">>, 2.0),
+    ?assertEqual(<<"invalid">>, check_text(Checks, <<"node-status|0|a@h">>)),
+    number_matches(Checks, <<"counter|0|c">>, 3),
+    Charts = maps:get(<<"charts">>, Page),
+    Drawn = lists:sort([maps:get(<<"name">>, C) || C <- Charts, maps:get(<<"kind">>, C) =:= <<"canvas">>]),
+    ?assertEqual([<<"errors">>, <<"quantiles|y.bytes">>], Drawn),
+    [?assertEqual(<<"No data points for this chart.">>, maps:get(<<"note">>, C))
+     || C <- Charts, maps:get(<<"kind">>, C) =:= null],
     ok.
 
 large_run_stays_under_1mb() ->
