@@ -82,7 +82,7 @@ function compareTable(results, names, stat, filter) {
     if (i > 0) {
       const base = results[0].result;
       const d = (n) => f.delta(get(n), statOf(base, base.metrics[n], stat));
-      cols.push({ key: `d${i}`, label: `Δ ${label}`, num: true, sort: d,
+      cols.push({ key: `d${i}`, label: 'Δ %', num: true, sort: d, title: `change of ${label} against ${results[0].label}`,
         cell: (n) => deltaCell(get(n), statOf(base, base.metrics[n], stat), BETTER[stat], `metric-delta|${i}|${n}|${stat}`) });
     }
   });
