@@ -31,10 +31,14 @@ start_link() -> proc_lib:start_link(?MODULE, init, [self()]).
 -spec serve(pid(), gen_tcp:socket()) -> ok.
 serve(Pid, Sock) ->
     case gen_tcp:controlling_process(Sock, Pid) of
-        ok -> Pid ! {live_load_demo_socket, Sock};
-        {error, _} -> gen_tcp:close(Sock), exit(Pid, kill)
-    end,
-    ok.
+        ok ->
+            Pid ! {live_load_demo_socket, Sock},
+            ok;
+        {error, _} ->
+            _ = gen_tcp:close(Sock),
+            exit(Pid, kill),
+            ok
+    end.
 
 -spec init(pid()) -> no_return().
 init(Parent) ->
@@ -133,7 +137,6 @@ respond(Sock, #{version := Vsn, headers := Hs}, Status, Type, Body) ->
 keep_alive({1, 1}, Hs) -> string:lowercase(maps:get(<<"connection">>, Hs, <<>>)) =/= <<"close">>;
 keep_alive(_, _) -> false.
 
-status(101) -> <<"101 Switching Protocols">>;
 status(200) -> <<"200 OK">>;
 status(400) -> <<"400 Bad Request">>;
 status(403) -> <<"403 Forbidden">>;
@@ -142,6 +145,7 @@ status(405) -> <<"405 Method Not Allowed">>;
 status(413) -> <<"413 Content Too Large">>;
 status(431) -> <<"431 Request Header Fields Too Large">>.
 
+-spec error_close(gen_tcp:socket(), 400..599) -> no_return().
 error_close(Sock, Status) ->
     _ = gen_tcp:send(Sock, [<<"HTTP/1.1 ">>, status(Status),
                             <<"\r\ncontent-length: 0\r\nconnection: close\r\n\r\n">>]),
@@ -150,6 +154,7 @@ error_close(Sock, Status) ->
 %% Graceful close: stop sending, then read and drop what the client still sends (bounded in
 %% time and bytes) so the kernel sends FIN, not RST, and the client reads our last response or
 %% close frame.
+-spec close(gen_tcp:socket()) -> no_return().
 close(Sock) ->
     _ = gen_tcp:shutdown(Sock, write),
     _ = inet:setopts(Sock, [{active, false}, {packet, raw}]),
@@ -235,6 +240,7 @@ ws_send(Sock, Frame) ->
         {error, _} -> close(Sock)
     end.
 
+-spec ws_close(gen_tcp:socket(), 1000..4999, binary()) -> no_return().
 ws_close(Sock, Code, Reason) ->
     _ = gen_tcp:send(Sock, live_load_demo_ws:close(Code, Reason)),
     close(Sock).
