@@ -22,7 +22,8 @@ groups() ->
                      binary_frame_closes, http_limits, longpoll_protocol]},
      {knobs, [], [invalid_options, start_stop_port_zero, refuse_websocket_403, fail_percent_crashes,
                   latency_ms_delays_events]},
-     {properties, [], [prop_json_roundtrip, prop_ws_parse_any_split, prop_diff_merges_to_new]}].
+     {properties, [], [prop_json_roundtrip, prop_ws_parse_any_split, prop_diff_merges_to_new,
+                       prop_decoders_total]}].
 
 init_per_suite(Config) ->
     {ok, _} = application:ensure_all_started(crypto),
@@ -54,7 +55,7 @@ project_root() ->
 connect() -> [{doc, "The main view reaches phx-connected over a WebSocket; the page has the csrf meta and a phx- root."}].
 connect(C) -> browser(C, "connect", []).
 
-counter() -> [{doc, "Three clicks on #inc show 3; each click's phx-click-loading is added then removed; keyup events arrive."}].
+counter() -> [{doc, "Three clicks on #inc show 3; each click's phx-click-loading is added then removed; push_event reaches the window; keyup events arrive."}].
 counter(C) ->
     #{<<"clicks">> := Clicks} = browser(C, "counter", []),
     ?assertEqual(3, length(Clicks)).
@@ -144,7 +145,8 @@ join_and_event_diff(C) ->
     ?assertEqual(length(maps:get(<<"s">>, R)) - 1, length([K || K <- maps:keys(R), is_integer(catch binary_to_integer(K))])),
     ws_send(Ws, [<<"1">>, <<"2">>, <<"lv:phx-a">>, <<"event">>, #{<<"type">> => <<"click">>, <<"event">> => <<"inc">>, <<"value">> => #{}}]),
     ?assertEqual([<<"1">>, <<"2">>, <<"lv:phx-a">>, <<"phx_reply">>,
-                  #{<<"status">> => <<"ok">>, <<"response">> => #{<<"diff">> => #{<<"0">> => <<"1">>}}}], ws_recv_json(Ws)),
+                  #{<<"status">> => <<"ok">>, <<"response">> => #{<<"diff">> => #{<<"0">> => <<"1">>,
+                        <<"e">> => [[<<"counted">>, #{<<"count">> => 1}]]}}}], ws_recv_json(Ws)),
     ws_send(Ws, [<<"1">>, <<"3">>, <<"lv:phx-a">>, <<"event">>, #{<<"type">> => <<"keyup">>, <<"event">> => <<"key">>, <<"value">> => #{<<"key">> => <<"<q>">>}}]),
     ?assertMatch([_, <<"3">>, _, _, #{<<"response">> := #{<<"diff">> := #{<<"2">> := <<"&lt;q&gt;">>}}}], ws_recv_json(Ws)),
     ws_send(Ws, [<<"1">>, <<"4">>, <<"lv:phx-a">>, <<"event">>, #{<<"type">> => <<"click">>, <<"event">> => <<"nothing">>, <<"value">> => #{}}]),
@@ -409,6 +411,29 @@ prop_diff_merges_to_new(_C) ->
                                                strip(merge(R:to_rendered(Old, <<"t">>), R:diff(Old, New)))
                                                    =:= strip(R:to_rendered(New, <<"t">>))
                                        end), [{numtests, 500}, {to_file, user}]).
+
+prop_decoders_total() -> [{doc, "PropEr: the decoders of outside bytes (JSON, WebSocket frames, V2 messages) return a result or a tagged error for any input, never crash."}].
+prop_decoders_total(_C) ->
+    Bytes = proper_types:oneof([proper_types:binary(),
+                                proper_types:bind(proper_types:list(proper_types:oneof(
+                                                                      [<<"[">>, <<"]">>, <<"{">>, <<"}">>, <<",">>, <<":">>, <<"\"">>,
+                                                                       <<"\\u">>, <<"null">>, <<"1e">>, <<"-">>, <<"\"lv:x\"">>,
+                                                                       <<"\"phoenix\"">>, <<"\"heartbeat\"">>, <<"\"phx_join\"">>])),
+                                                  fun iolist_to_binary/1, false)]),
+    true = proper:quickcheck(
+             proper:forall(Bytes, fun(B) ->
+                                          J = live_load_demo_json:decode(B),
+                                          W = live_load_demo_ws:parse(B, live_load_demo_ws:new_parser(4096)),
+                                          %% handle_text would start views for valid joins; only
+                                          %% check frames that are not joins
+                                          S = case binary:match(B, <<"phx_join">>) of
+                                                  nomatch -> live_load_demo_socket:handle_text(B, live_load_demo_socket:new());
+                                                  _ -> {error, skipped}
+                                              end,
+                                          (element(1, J) =:= ok orelse J =:= {error, invalid_json})
+                                              andalso (element(1, W) =:= ok orelse element(1, W) =:= error)
+                                              andalso (element(1, S) =:= ok orelse element(1, S) =:= error)
+                                  end), [{numtests, 2000}, {to_file, user}]).
 
 %% The client's Rendered.mergeDiff (mutableMerge / doMutableMerge / mergeKeyed), in Erlang.
 merge(_Target, #{<<"s">> := _} = Source) -> Source;
