@@ -11,7 +11,7 @@
 %% connection and per LiveView as in Phoenix. The protocol surface is small (GET pages and
 %% scripts, one upgrade, long-poll GET/POST), so the server is a few hundred lines.
 %%
-%% Pieces: {@link live_load_demo_conn} (HTTP and WebSocket connection), {@link
+%% Pieces: {@link live_load_demo_conn} (HTTP), {@link live_load_demo_ws_conn} (WebSocket), {@link
 %% live_load_demo_ws} (frames), {@link live_load_demo_longpoll} (long-poll sessions), {@link
 %% live_load_demo_socket} (Phoenix channels), {@link live_load_demo_view} (one process per
 %% LiveView), {@link live_load_demo_rendered} (rendered/diff format), {@link
