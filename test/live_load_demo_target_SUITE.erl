@@ -21,7 +21,7 @@ groups() ->
                      unknown_topic_closes, oversized_message_closes, unmasked_frame_closes,
                      binary_frame_closes, http_limits, longpoll_protocol]},
      {knobs, [], [invalid_options, start_stop_port_zero, refuse_websocket_403, fail_percent_crashes,
-                  latency_ms_delays_events]},
+                  latency_ms_delays_events, set_option_at_runtime]},
      {properties, [], [prop_json_roundtrip, prop_ws_parse_any_split, prop_diff_merges_to_new,
                        prop_decoders_total]}].
 
@@ -367,6 +367,30 @@ latency_ms_delays_events(C0) ->
         Ms = erlang:monotonic_time(millisecond) - T0,
         ct:pal("event round trip with latency_ms 200: ~b ms", [Ms]),
         ?assert(Ms >= 200)
+    after
+        live_load_demo_target:stop()
+    end.
+
+set_option_at_runtime() -> [{doc, "set_option/2 changes latency_ms and fail_percent of a running target; fixed or bad options are refused."}].
+set_option_at_runtime(C0) ->
+    ?assertEqual({error, not_started}, live_load_demo_target:set_option(latency_ms, 10)),
+    C = start(#{port => 0}, C0),
+    try
+        Ws = ws_connect(C),
+        _ = join(C, Ws, <<"lv:phx-a">>, "/counter"),
+        Click = fun(Ref) ->
+                        T0 = erlang:monotonic_time(millisecond),
+                        ws_send(Ws, [<<"1">>, Ref, <<"lv:phx-a">>, <<"event">>, #{<<"type">> => <<"click">>, <<"event">> => <<"inc">>, <<"value">> => #{}}]),
+                        {ws_recv_json(Ws), erlang:monotonic_time(millisecond) - T0}
+                end,
+        ok = live_load_demo_target:set_option(latency_ms, 300),
+        {[_, <<"2">>, _, <<"phx_reply">>, _], Ms} = Click(<<"2">>),
+        ?assert(Ms >= 300),
+        ok = live_load_demo_target:set_option(fail_percent, 100),
+        ok = live_load_demo_target:set_option(latency_ms, 0),
+        {[_, _, _, <<"phx_error">>, _], _} = Click(<<"3">>),
+        ?assertEqual({error, {invalid_option, port, 1}}, live_load_demo_target:set_option(port, 1)),
+        ?assertEqual({error, {invalid_option, fail_percent, -1}}, live_load_demo_target:set_option(fail_percent, -1))
     after
         live_load_demo_target:stop()
     end.

@@ -28,6 +28,7 @@
 -export([start/1]).
 -export([stop/0]).
 -export([config/1]).
+-export([set_option/2]).
 -export([options_from_env/0]).
 -export([main/0]).
 
@@ -82,6 +83,21 @@ stop() ->
             catch exit:noproc -> ok
             end
     end.
+
+%% @doc Changes a behaviour knob of the running target (`slow_ms', `latency_ms',
+%% `refuse_websocket', `fail_percent'); new events and connections see it at once, so a test
+%% can, for example, add latency in the middle of a run. `port', `bind' and `max_frame' are
+%% fixed at start.
+-spec set_option(atom(), term()) -> ok | {error, not_started | {invalid_option, atom(), term()}}.
+set_option(Key, Value) when Key =:= slow_ms; Key =:= latency_ms; Key =:= refuse_websocket;
+                            Key =:= fail_percent ->
+    case {whereis(live_load_demo_sup), check(Key, Value)} of
+        {undefined, _} -> {error, not_started};
+        {_, {ok, V}} -> persistent_term:put({?MODULE, Key}, V);
+        {_, error} -> {error, {invalid_option, Key, Value}}
+    end;
+set_option(Key, Value) ->
+    {error, {invalid_option, Key, Value}}.
 
 %% @doc A setting of the running target (read by its processes).
 -spec config(atom()) -> term().
