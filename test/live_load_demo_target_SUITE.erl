@@ -47,7 +47,9 @@ start(Opts, Config) ->
 project_root() ->
     Dirs = fun Up(D, 0) -> [D]; Up(D, N) -> [D | Up(filename:dirname(D), N - 1)] end,
     Here = filename:dirname(filename:absname(code:which(?MODULE))),
-    [Root | _] = [D || D <- Dirs(Here, 8), filelib:is_regular(filename:join(D, "test/js/demo_browser.js"))],
+    %% rebar3 copies test/ into _build: the root is where node_modules is too
+    [Root | _] = [D || D <- Dirs(Here, 8), filelib:is_regular(filename:join(D, "test/js/demo_browser.js")),
+                       filelib:is_dir(filename:join(D, "node_modules/phoenix_live_view"))],
     Root.
 
 %% Browser ----------------------------------------------------------------------------------
@@ -309,12 +311,14 @@ invalid_options() -> [{doc, "Bad options give {error, {invalid_option, Name, Val
 invalid_options(_C) ->
     [?assertEqual({error, {invalid_option, K, V}}, live_load_demo_target:start(#{K => V}))
      || {K, V} <- [{port, -1}, {port, 70000}, {bind, "not an ip"}, {slow_ms, -5}, {latency_ms, x},
-                   {refuse_websocket, yes}, {fail_percent, 101}, {max_frame, 0}, {colour, blue}]],
+                   {refuse_websocket, yes}, {fail_percent, 101}, {max_frame, 0}, {colour, blue},
+                   {assets_dir, "/nonexistent"}]],
     ?assertEqual(undefined, whereis(live_load_demo_sup)).
 
 start_stop_port_zero() -> [{doc, "port 0 picks a free port; a second start is refused; stop ends all; env options parse."}].
 start_stop_port_zero(_C) ->
-    {ok, #{port := P, url := Url}} = live_load_demo_target:start(#{port => 0, bind => "127.0.0.1"}),
+    {ok, #{port := P, url := Url}} = live_load_demo_target:start(#{port => 0, bind => "127.0.0.1",
+                                                                    assets_dir => filename:join(?config(root, _C), "node_modules")}),
     ?assert(P > 0),
     ?assertEqual(iolist_to_binary(["http://127.0.0.1:", integer_to_list(P)]), Url),
     ?assertMatch({error, {already_started, _}}, live_load_demo_target:start(#{port => 0})),

@@ -22,7 +22,9 @@
 %% `latency_ms' (extra sleep before every event, default 0), `refuse_websocket' (answer 403 to
 %% upgrades so the client falls back to long-poll, default false), `fail_percent' (crash the
 %% view on that share of events, 0..100, default 0), `max_frame' (largest WebSocket message,
-%% default 1 MiB). Bad values give `{error, {invalid_option, Name, Value}}'.
+%% default 1 MiB), `assets_dir' (a `node_modules' directory holding `phoenix' and
+%% `phoenix_live_view'; default: found from `LIVE_LOAD_ROOT' or above this module's ebin).
+%% Bad values give `{error, {invalid_option, Name, Value}}'.
 -module(live_load_demo_target).
 
 -export([start/1]).
@@ -35,7 +37,7 @@
 -type options() :: #{port => inet:port_number(), bind => inet:ip_address() | string() | binary(),
                      slow_ms => non_neg_integer(), latency_ms => non_neg_integer(),
                      refuse_websocket => boolean(), fail_percent => number(),
-                     max_frame => pos_integer()}.
+                     max_frame => pos_integer(), assets_dir => file:filename()}.
 -export_type([options/0]).
 
 -define(DEFAULTS, #{port => 4000, bind => {127, 0, 0, 1}, slow_ms => 50, latency_ms => 0,
@@ -55,7 +57,7 @@ maybe_start({error, _} = E) -> E;
 maybe_start({ok, Cfg}) ->
     case whereis(live_load_demo_sup) of
         undefined ->
-            case load_assets() of
+            case load_assets(maps:get(assets_dir, Cfg, undefined)) of
                 {ok, Assets} ->
                     [persistent_term:put({?MODULE, K}, V) || {K, V} <- maps:to_list(Cfg#{assets => Assets})],
                     case live_load_demo_sup:start_link(Cfg) of
@@ -120,6 +122,8 @@ check(K, V) when (K =:= slow_ms orelse K =:= latency_ms), is_integer(V), V >= 0,
 check(refuse_websocket, V) when is_boolean(V) -> {ok, V};
 check(fail_percent, V) when is_number(V), V >= 0, V =< 100 -> {ok, V};
 check(max_frame, V) when is_integer(V), V >= 1024, V =< 67108864 -> {ok, V};
+check(assets_dir, V) when is_list(V); is_binary(V) ->
+    case has_assets(V) of true -> {ok, V}; false -> error end;
 check(_, _) -> error.
 
 %% @doc Options from the environment, for `make demo-target': `PORT', `BIND',
@@ -173,6 +177,9 @@ main() ->
             erlang:halt(2)
     end.
 
+has_assets(Dir) ->
+    lists:all(fun({_, F}) -> filelib:is_regular(filename:join(Dir, F)) end, ?ASSETS).
+
 url(Ip, Port) ->
     Host = case Ip of
                {0, 0, 0, 0} -> "127.0.0.1";
@@ -181,13 +188,14 @@ url(Ip, Port) ->
            end,
     iolist_to_binary(io_lib:format("http://~s:~b", [Host, Port])).
 
-load_assets() ->
+load_assets(undefined) ->
     case assets_dir() of
-        {ok, Dir} ->
-            {ok, maps:from_list([begin {ok, B} = file:read_file(filename:join(Dir, F)), {P, B} end
-                                 || {P, F} <- ?ASSETS])};
+        {ok, Found} -> load_assets(Found);
         error -> {error, {assets_not_found, "node_modules/phoenix and phoenix_live_view (run make setup)"}}
-    end.
+    end;
+load_assets(Dir) ->
+    {ok, maps:from_list([begin {ok, B} = file:read_file(filename:join(Dir, F)), {P, B} end
+                         || {P, F} <- ?ASSETS])}.
 
 %% The npm packages live in the project root's node_modules: found from LIVE_LOAD_ROOT (set
 %% by the Makefile) or by walking up from this module's ebin directory (rebar3's _build).
@@ -199,8 +207,7 @@ assets_dir() ->
     Here = filename:dirname(filename:absname(code:which(?MODULE))),
     Up = [filename:join(lists:foldl(fun(_, D) -> filename:dirname(D) end, Here, lists:seq(1, N)),
                         "node_modules") || N <- lists:seq(1, 7)],
-    Found = [D || D <- Env ++ Up,
-                  lists:all(fun({_, F}) -> filelib:is_regular(filename:join(D, F)) end, ?ASSETS)],
+    Found = [D || D <- Env ++ Up, has_assets(D)],
     case Found of
         [D | _] -> {ok, D};
         [] -> error
