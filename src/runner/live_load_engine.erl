@@ -2,7 +2,8 @@
 %%
 %% In order: the scenario's `config/1' and `throttles/1' (throttles started), metrics reset, one
 %% browser pool sized from the user count (one browser per `users_per_browser' users), `users'
-%% runners started at `user_rate' users per minute (default: all within about 3 s), the progress
+%% runners started at `user_rate' users per minute (default: all within about 3 s, or
+%% within the first tenth of a shorter run), the progress
 %% line; then it waits for every user to finish, stops throttles and browsers and builds the result.
 %% It runs in its own process, so runner exits never reach the caller of `live_load:run/1'.
 -module(live_load_engine).
@@ -133,8 +134,9 @@ run_users(Scenario, Config, Browsers, Opts) ->
                                  options => maps:get(given, Opts)}).
 
 %% Milliseconds between two user starts.
-start_gap(#{user_rate := undefined, users := Users}) ->
-    min(500, ?DEFAULT_RAMP_MS div Users);
+start_gap(#{user_rate := undefined, users := Users, scenario_duration := Duration}) ->
+    %% all users within 3 s, or within the first tenth of a shorter run
+    min(500, min(?DEFAULT_RAMP_MS, Duration div 10) / Users);
 start_gap(#{user_rate := Rate}) ->
     60000 / Rate.
 
