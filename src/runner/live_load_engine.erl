@@ -61,22 +61,20 @@ with_browsers(Scenario, Config, Opts) ->
 
 start_browsers(#{browser := false}) ->
     {ok, []};
-start_browsers(#{users := Users, users_per_browser := Per} = Opts) ->
+start_browsers(#{users := Users, users_per_browser := Per, browser_connection_opts := BOpts} = Opts) ->
     N = (Users + Per - 1) div Per,
-    start_browsers(N, browser_opts(Opts), []).
+    start_browsers(N, adapter(Opts), BOpts, []).
 
-start_browsers(0, _BOpts, Acc) ->
+start_browsers(0, _Adapter, _BOpts, Acc) ->
     {ok, lists:reverse(Acc)};
-start_browsers(N, BOpts, Acc) ->
-    case catch live_load_browser:start_link(BOpts) of
-        {ok, Pid} -> start_browsers(N - 1, BOpts, [Pid | Acc]);
+start_browsers(N, Adapter, BOpts, Acc) ->
+    case catch Adapter:start_link(BOpts) of
+        {ok, Pid} -> start_browsers(N - 1, Adapter, BOpts, [Pid | Acc]);
         Error -> stop_browsers(Acc), {error, Error}
     end.
 
-browser_opts(#{browser_connection_adapter := undefined, browser_connection_opts := BOpts}) ->
-    BOpts;
-browser_opts(#{browser_connection_adapter := Adapter, browser_connection_opts := BOpts}) ->
-    BOpts#{adapter => Adapter}.
+adapter(#{browser_connection_adapter := undefined}) -> live_load_browser;
+adapter(#{browser_connection_adapter := Adapter}) -> Adapter.
 
 stop_browsers(Browsers) ->
     lists:foreach(fun(B) ->
@@ -109,7 +107,7 @@ run_users(Scenario, Config, Browsers, Opts) ->
                                   [] -> undefined;
                                   _ -> lists:nth((Id - 1) rem length(Browsers) + 1, Browsers)
                               end,
-                    CtxOpts = #{browser => Browser, mode => maps:get(mode, Opts)},
+                    CtxOpts = #{browser => Browser, connection => adapter(Opts), mode => maps:get(mode, Opts)},
                     {ok, Pid} = live_load_runner:start_link(Base#{user_id => Id, ctx_opts => CtxOpts}),
                     Pid
             end,

@@ -96,9 +96,11 @@ check(Name, V) when Name =:= browser; Name =:= quiet; Name =:= distributed ->
     case is_boolean(V) of true -> ok; false -> invalid(Name, V) end;
 check(browser_connection_adapter, undefined) -> ok;
 check(browser_connection_adapter, M) when is_atom(M) ->
-    case code:ensure_loaded(M) of
-        {module, M} -> ok;
-        _ -> invalid(browser_connection_adapter, M)
+    %% a live_load_browser_connection implementation
+    case code:ensure_loaded(M) =:= {module, M} andalso erlang:function_exported(M, new_user, 2)
+        andalso erlang:function_exported(M, start_link, 1) of
+        true -> ok;
+        false -> invalid(browser_connection_adapter, M)
     end;
 check(browser_connection_opts, V) when is_map(V) -> ok;
 check(mode, V) when V =:= faithful; V =:= fast -> ok;
