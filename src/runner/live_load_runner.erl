@@ -151,18 +151,27 @@ worker_loop(Runner, Ctx, #{scenario := M, user_id := Id, config := Config} = Arg
     receive
         {iterate, _N} ->
             T0 = erlang:monotonic_time(microsecond),
-            try M:run(Ctx, Id, Config) of
-                Ctx1 ->
-                    Outcome = live_load_runner_ctx:outcome(Ctx1),
+            case iterate(M, Ctx, Id, Config) of
+                {ok, Outcome, Ctx1} ->
                     live_load_throttle:release_all(),
                     Runner ! {iteration, self(), Outcome, ms_since(T0)},
-                    worker_loop(Runner, live_load_runner_ctx:next_iteration(Ctx1), Args)
-            catch Class:Reason ->
+                    worker_loop(Runner, live_load_runner_ctx:next_iteration(Ctx1), Args);
+                {crashed, Class, Reason} ->
                     Runner ! {crashed, self(), Class, Reason, ms_since(T0)},
                     live_load_runner_ctx:close(Ctx)
             end;
         stop ->
             live_load_runner_ctx:close(Ctx)
+    end.
+
+iterate(M, Ctx, Id, Config) ->
+    try M:run(Ctx, Id, Config) of
+        Ctx1 ->
+            try live_load_runner_ctx:outcome(Ctx1) of
+                Outcome -> {ok, Outcome, Ctx1}
+            catch _:_ -> {crashed, error, {bad_return, Ctx1}}
+            end
+    catch Class:Reason -> {crashed, Class, Reason}
     end.
 
 ms_since(T0) ->
