@@ -32,14 +32,25 @@
 run(Opts) ->
     case live_load_options:validate(Opts) of
         {ok, #{scenarios := Scenarios} = Run} ->
-            case application:ensure_all_started(live_load) of
-                {ok, _} ->
+            case start() of
+                ok ->
                     maps:from_list([{S, unwrap(live_load_engine:run(S, Run))} || S <- Scenarios]);
                 {error, Reason} ->
                     {error, {live_load_not_started, Reason}}
             end;
         {error, _} = E ->
             E
+    end.
+
+start() ->
+    case application:ensure_all_started(live_load) of
+        {ok, _} ->
+            %% the metric tables' owner, when the application does not supervise it
+            case whereis(live_load_metrics_store) of
+                undefined -> {ok, _} = live_load_metrics_store:start(), ok;
+                _ -> ok
+            end;
+        {error, _} = E -> E
     end.
 
 unwrap({ok, Result}) -> Result;
