@@ -31,10 +31,19 @@ end_per_suite(_Config) ->
     _ = live_load_demo_target:stop(),
     ok.
 
+%% The checkout: LIVE_LOAD_ROOT (set by the Makefile) or the first directory above this module
+%% (in rebar3's _build) that holds bin/live_load.
 root() ->
     case os:getenv("LIVE_LOAD_ROOT") of
-        false -> filename:dirname(filename:dirname(code:priv_dir(live_load)));
+        false -> up(filename:dirname(filename:absname(code:which(?MODULE))));
         R -> R
+    end.
+
+up("/") -> error(checkout_not_found);
+up(Dir) ->
+    case filelib:is_regular(filename:join([Dir, "bin", "live_load"])) of
+        true -> Dir;
+        false -> up(filename:dirname(Dir))
     end.
 
 compile_scenario(File) ->
