@@ -28,7 +28,17 @@ init_per_suite(Config) ->
     end.
 
 end_per_suite(_Config) ->
-    _ = live_load_demo_target:stop(),
+    %% live_load_demo_target:stop/0 waits for its supervisor, which ignores a shutdown from a
+    %% process other than its parent (the init_per_suite process, gone): bound the wait.
+    {Pid, Ref} = spawn_monitor(fun() -> live_load_demo_target:stop() end),
+    receive {'DOWN', Ref, process, Pid, _} -> ok
+    after 5000 ->
+            exit(Pid, kill),
+            case whereis(live_load_demo_sup) of
+                undefined -> ok;
+                Sup -> exit(Sup, kill)
+            end
+    end,
     ok.
 
 %% The checkout: LIVE_LOAD_ROOT (set by the Makefile) or the first directory above this module
@@ -103,7 +113,7 @@ iteration_timeout_with_browser() ->
 iteration_timeout_with_browser(Config) ->
     #{live_load_counter_scenario := R} =
         live_load:run(#{scenario => live_load_counter_scenario, users => 2, scenario_duration => 10000,
-                        iteration_timeout => 300, clicks => 1000, base_url => ?config(url, Config),
+                        iteration_timeout => 3000, clicks => 100000, base_url => ?config(url, Config),
                         quiet => true}),
     #{<<"run">> := #{<<"users">> := Users, <<"iterations">> := #{<<"failed">> := 2}}, <<"errors">> := Errors} = R,
     ct:pal("iteration timeout with browsers: users ~p, errors ~p", [Users, Errors]),
@@ -141,7 +151,8 @@ p50(Metrics, Name) ->
 
 %% Runs a shell command; returns {ExitStatus, Output (stdout and stderr)}.
 sh(Cmd) ->
-    P = open_port({spawn, lists:flatten(["sh -c '", Cmd, "' 2>&1"])}, [exit_status, binary, stream]),
+    Line = binary_to_list(iolist_to_binary(["sh -c '", Cmd, "' 2>&1"])),
+    P = open_port({spawn, Line}, [exit_status, binary, stream]),
     sh_loop(P, []).
 
 sh_loop(P, Acc) ->
