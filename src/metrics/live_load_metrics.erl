@@ -1,0 +1,250 @@
+%% @doc Per-node metric recording: latency-like values into DDSketches, counters, errors and
+%% time buckets.
+%%
+%% Every function here runs in the caller's process and touches the public tables of
+%% {@link live_load_metrics_store} directly: no recording goes through a process mailbox.
+%% A sketch is created once per key with `ets:insert_new/2' (lock-free; a loser of the race
+%% uses the winner's sketch) and values go straight into the NIF resource, which is safe for
+%% concurrent inserts. Counters use `ets:update_counter/4' on a write-concurrent table.
+%%
+%% What is kept for a value recorded with `record(Metric, Value, Dims)':
+%% <ul>
+%% <li>the sketch of `(Metric, Dims)', Dims bounded by {@link live_load_metrics_dims};</li>
+%% <li>the sketch of `(Metric, Bucket)', Bucket = (now - run start) div bucket_ms, for the
+%%     time series. Values past `max_buckets' buckets are kept in the totals, dropped from
+%%     the series and counted (`live_load.bucket_overflow').</li>
+%% </ul>
+%% Names, dimension keys and values are binaries (never atoms from outside input). Time
+%% values are milliseconds. An undeclared metric has unit `ms'.
+%%
+%% {@link snapshot/0} serialises everything for {@link live_load_collector}; its shape is
+%% checked by {@link live_load_snapshot}.
+-module(live_load_metrics).
+
+-export([record/3]).
+-export([count/3]).
+-export([error/3]).
+-export([error/4]).
+-export([declare/2]).
+-export([reset/0]).
+-export([start_run/1]).
+-export([snapshot/0]).
+-export([quick_stats/1]).
+
+-export_type([unit/0, dims/0, run_options/0]).
+
+-define(SKETCHES, live_load_metrics_sketches).
+-define(COUNTERS, live_load_metrics_counters).
+-define(META, live_load_metrics_meta).
+-define(MAX_MESSAGE_BYTES, 1024).
+-define(MAX_MESSAGES_PER_KIND, 100).
+
+-type unit() :: ms | bytes | count | percent.
+-type dims() :: #{binary() => binary()}.
+-type run_options() :: #{bucket_ms => pos_integer(),
+                         max_buckets => pos_integer(),
+                         max_dim_values => pos_integer(),
+                         max_series => pos_integer()}.
+
+-define(DEFAULTS, #{bucket_ms => 5000, max_buckets => 1440, max_dim_values => 100,
+                    max_series => 1000}).
+
+%%% Recording
+
+%% @doc Record one value of a latency-like metric.
+-spec record(binary(), number(), dims()) -> ok.
+record(Metric, Value, Dims) when is_binary(Metric), is_number(Value), is_map(Dims) ->
+    #{max_dim_values := DimCap} = Settings = live_load_metrics_store:settings(),
+    D = live_load_metrics_dims:normalise(Metric, Dims, DimCap),
+    ok = live_load_sketch:insert(series_sketch(Metric, D, Settings), Value),
+    case bucket(Settings) of
+        none -> ok;
+        Idx -> ok = live_load_sketch:insert(sketch({b, Metric, Idx}), Value)
+    end.
+
+%% @doc Add `Inc' to a counter.
+-spec count(binary(), integer(), dims()) -> ok.
+count(Counter, Inc, Dims) when is_binary(Counter), is_integer(Inc), is_map(Dims) ->
+    #{max_dim_values := DimCap} = Settings = live_load_metrics_store:settings(),
+    D = live_load_metrics_dims:normalise(Counter, Dims, DimCap),
+    bump({c, Counter, D}, Inc),
+    case bucket(Settings) of
+        none -> ok;
+        Idx -> bump({cb, Counter, Idx}, Inc)
+    end.
+
+%% @doc Record an error; `Metric' (or `undefined') is the metric the failed operation
+%% would have recorded, so its error count rises.
+-spec error(binary(), binary(), binary() | undefined) -> ok.
+error(Kind, Message, Metric) ->
+    error(Kind, Message, Metric, #{}).
+
+%% @doc {@link error/3} with the dimensions of the failed operation (counted in the
+%% metric's dimension breakdown).
+-spec error(binary(), binary(), binary() | undefined, dims()) -> ok.
+error(Kind, Message, Metric, Dims)
+  when is_binary(Kind), is_binary(Message), (is_binary(Metric) orelse Metric =:= undefined),
+       is_map(Dims) ->
+    Settings = live_load_metrics_store:settings(),
+    Now = erlang:system_time(millisecond),
+    Key = {err, Kind, message(Kind, Message), Metric},
+    _ = ets:update_counter(?COUNTERS, Key, {2, 1}, {Key, 0, Now, Now}),
+    true = ets:update_element(?COUNTERS, Key, {4, Now}),
+    case Metric of
+        undefined -> ok;
+        _ -> metric_error(Metric, Dims, Settings)
+    end.
+
+metric_error(Metric, Dims, #{max_dim_values := DimCap} = Settings) ->
+    bump({me, Metric, live_load_metrics_dims:normalise(Metric, Dims, DimCap)}, 1),
+    case bucket(Settings) of
+        none -> ok;
+        Idx -> bump({mb, Metric, Idx}, 1)
+    end.
+
+%% @doc Declare a metric's unit and description (idempotent; the last call wins).
+-spec declare(binary(), #{unit := unit(), description => binary()}) -> ok.
+declare(Metric, #{unit := Unit} = Decl) when is_binary(Metric) ->
+    true = lists:member(Unit, [ms, bytes, count, percent]),
+    Desc = maps:get(description, Decl, <<>>),
+    true = is_binary(Desc),
+    true = ets:insert(?META, {{declared, Metric}, Unit, Desc}),
+    ok.
+
+%%% Run control
+
+%% @doc Forget everything recorded and start a new run with default settings now.
+-spec reset() -> ok.
+reset() ->
+    ok = start_run(#{}).
+
+%% @doc Forget everything recorded and start a new run now. Options: `bucket_ms' (time
+%% series bucket width, default 5000), `max_buckets' (default 1440), `max_dim_values'
+%% (distinct values per dimension key, default 100), `max_series' (dimension combinations
+%% per metric, default 1000).
+-spec start_run(run_options()) -> ok | {error, {invalid_option, term(), term()}}.
+start_run(Opts) when is_map(Opts) ->
+    case validate(maps:to_list(Opts)) of
+        ok ->
+            S = maps:merge(?DEFAULTS, Opts),
+            %% Declarations describe the code, not the run: keep them.
+            Declared = ets:match_object(?META, {{declared, '_'}, '_', '_'}),
+            ok = live_load_metrics_store:clear(),
+            true = ets:insert(?META, Declared),
+            live_load_metrics_store:put_settings(
+              S#{start_mono_ms => erlang:monotonic_time(millisecond),
+                 started_at_ms => erlang:system_time(millisecond)});
+        Error ->
+            Error
+    end;
+start_run(Opts) ->
+    {error, {invalid_option, options, Opts}}.
+
+validate([]) -> ok;
+validate([{bucket_ms, V} | T]) when is_integer(V), V >= 10, V =< 86400000 -> validate(T);
+validate([{max_buckets, V} | T]) when is_integer(V), V >= 1, V =< 100000 -> validate(T);
+validate([{max_dim_values, V} | T]) when is_integer(V), V >= 1, V =< 100000 -> validate(T);
+validate([{max_series, V} | T]) when is_integer(V), V >= 1, V =< 1000000 -> validate(T);
+validate([{K, V} | _]) -> {error, {invalid_option, K, V}}.
+
+%%% Reading
+
+%% @doc Node-local count, p50 and p95 of a metric over all its dimensions (for a progress
+%% line), `undefined' when nothing was recorded.
+-spec quick_stats(binary()) -> #{count := non_neg_integer(), p50 := float() | null,
+                                 p95 := float() | null} | undefined.
+quick_stats(Metric) ->
+    case ets:select(?SKETCHES, [{{{s, Metric, '_'}, '$1'}, [], ['$1']}]) of
+        [] ->
+            undefined;
+        Sketches ->
+            All = live_load_sketch:new(),
+            _ = [ok = live_load_sketch:merge(All, S) || S <- Sketches],
+            #{count => live_load_sketch:count(All),
+              p50 => quantile(All, 0.5), p95 => quantile(All, 0.95)}
+    end.
+
+%% @doc Everything this node recorded, serialised (sketches as binaries), for
+%% {@link live_load_collector}. See {@link live_load_snapshot} for the shape.
+-spec snapshot() -> live_load_snapshot:snapshot().
+snapshot() ->
+    #{started_at_ms := Started, bucket_ms := BucketMs, max_buckets := MaxBuckets} =
+        live_load_metrics_store:settings(),
+    Sketches = ets:tab2list(?SKETCHES),
+    Counters = ets:tab2list(?COUNTERS),
+    #{format => live_load_snapshot:format(),
+      node => node(),
+      started_at_ms => Started,
+      bucket_ms => BucketMs,
+      max_buckets => MaxBuckets,
+      declared => [{M, U, D} || {{declared, M}, U, D} <- ets:tab2list(?META)],
+      sketches => [{M, D, live_load_sketch:to_binary(S)} || {{s, M, D}, S} <- Sketches],
+      buckets => [{M, I, live_load_sketch:to_binary(S)} || {{b, M, I}, S} <- Sketches],
+      counters => [{C, D, N} || {{c, C, D}, N} <- Counters],
+      bucket_counters => [{C, I, N} || {{cb, C, I}, N} <- Counters],
+      metric_errors => [{M, D, N} || {{me, M, D}, N} <- Counters],
+      bucket_errors => [{M, I, N} || {{mb, M, I}, N} <- Counters],
+      errors => [{K, Msg, M, N, F, L} || {{err, K, Msg, M}, N, F, L} <- Counters],
+      overflow => live_load_metrics_dims:overflow()}.
+
+%%% Internals
+
+series_sketch(Metric, Dims, #{max_series := Cap}) ->
+    Key = {s, Metric, Dims},
+    case ets:lookup(?SKETCHES, Key) of
+        [{_, S}] -> S;
+        [] ->
+            case live_load_metrics_dims:admit_series(Metric, Dims, Cap) of
+                true -> create(Key);
+                false -> sketch({s, Metric, maps:map(fun(_, _) -> live_load_metrics_dims:other() end, Dims)})
+            end
+    end.
+
+sketch(Key) ->
+    case ets:lookup(?SKETCHES, Key) of
+        [{_, S}] -> S;
+        [] -> create(Key)
+    end.
+
+create(Key) ->
+    S = live_load_sketch:new(),
+    case ets:insert_new(?SKETCHES, {Key, S}) of
+        true -> S;
+        false -> ets:lookup_element(?SKETCHES, Key, 2)
+    end.
+
+bucket(#{start_mono_ms := Start, bucket_ms := Width, max_buckets := Max}) ->
+    case (erlang:monotonic_time(millisecond) - Start) div Width of
+        Idx when Idx < Max -> Idx;
+        _ -> bump({c, <<"live_load.bucket_overflow">>, #{}}, 1), none
+    end.
+
+bump(Key, Inc) ->
+    _ = ets:update_counter(?COUNTERS, Key, Inc, {Key, 0}),
+    ok.
+
+%% Error messages come from outside (browser texts with ids): cap their length and the
+%% number of distinct messages per kind.
+message(Kind, Message) ->
+    M = case byte_size(Message) > ?MAX_MESSAGE_BYTES of
+            true -> binary_part(Message, 0, ?MAX_MESSAGE_BYTES);
+            false -> Message
+        end,
+    case ets:member(?COUNTERS, {err_msg, Kind, M}) of
+        true -> M;
+        false ->
+            CountKey = {err_msgs, Kind},
+            case ets:update_counter(?COUNTERS, CountKey, 1, {CountKey, 0}) of
+                N when N =< ?MAX_MESSAGES_PER_KIND ->
+                    _ = ets:insert_new(?COUNTERS, {{err_msg, Kind, M}, 0}),
+                    M;
+                _ ->
+                    <<"(other messages)">>
+            end
+    end.
+
+quantile(S, Q) ->
+    case live_load_sketch:count(S) of
+        0 -> null;
+        _ -> live_load_sketch:quantile(S, Q)
+    end.
