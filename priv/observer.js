@@ -2,7 +2,7 @@
 //
 // Installed by the port with Page.addScriptToEvaluateOnNewDocument while the page is paused, so it
 // runs in the main world before any page script. Every report is one binding call per microtask with
-// a JSON object {time_origin, dropped, events: [...]}; each event has `kind` and `t` (ms since the
+// a JSON object {time_origin, path, dropped, events: [...]}; each event has `kind` and `t` (ms since the
 // document's navigation start, performance.now()), so wall-clock ms = time_origin + t.
 // The event list is documented in guides/events.md. The context calls the helpers on
 // window.__liveLoadObserver (waitFor, whenConnected, state) through Runtime.evaluate.
@@ -37,7 +37,7 @@
     const events = queue, d = dropped, waiters = flushWaiters;
     queue = []; dropped = 0; flushWaiters = [];
     if (events.length || d) {
-      try { binding(JSON.stringify({ time_origin: performance.timeOrigin, dropped: d, events })); } catch (_) { }
+      try { binding(JSON.stringify({ time_origin: performance.timeOrigin, path: cap(location.pathname), dropped: d, events })); } catch (_) { }
     }
     for (const w of waiters) w();
   };
