@@ -17,7 +17,7 @@ handle_params(Query, #{patches := P} = A) ->
                V when is_binary(V), byte_size(V) < 12 -> V;
                _ -> <<"1">>
            end,
-    A#{page := Page, params := uri_string:compose_query(lists:sort(maps:to_list(Query))),
+    A#{page := Page, params := iolist_to_binary(uri_string:compose_query(lists:sort(maps:to_list(Query)))),
        patches := P + 1}.
 
 -spec handle_event(binary(), map(), map()) ->

@@ -21,7 +21,7 @@
 -type error() :: {protocol_error, atom()} | {too_big, non_neg_integer()}.
 -export_type([parser/0, message/0, error/0]).
 
--define(GUID, <<"258EAFA5-E914-47DA-95CA-C5AB0DC11B65">>).
+-define(GUID, <<"258EAFA5-E914-47DA-95CA-C5AB0DC85B11">>).
 
 %% @doc `Sec-WebSocket-Accept' for a client's `Sec-WebSocket-Key'.
 -spec accept_key(binary()) -> binary().
