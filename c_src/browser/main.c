@@ -5,7 +5,7 @@
  * lws client connection in the same loop. Logs go to stderr only: stdout belongs to the protocol.
  *
  * USAGE (argv, built by live_load_browser.erl)
- *   live_load_browser [--chromium PATH] [--arg FLAG]... [--no-default-args] [--endpoint URL]
+ *   live_load_browser [--chromium PATH] [--arg FLAG]... [--no-default-args] [--headful] [--endpoint URL]
  *                     [--max-users N] [--max-frame BYTES] [--binding NAME] [--chromium-log PATH]
  *   Without --endpoint: launches PATH (default /usr/bin/chromium) with --remote-debugging-pipe
  *   (fd 3 = commands to the browser, fd 4 = replies/events, NUL-terminated JSON), a fresh
@@ -421,7 +421,7 @@ static int cb_ws(struct lws *wsi, enum lws_callback_reasons reason, void *user, 
 
 static int client_connect(const char *url, int http)
 {
-    char copy[1024], path[1024];
+    char copy[1024], path[1024], host[1100];
     const char *prot, *ads, *p;
     int port;
     if (strlen(url) >= sizeof copy)
@@ -438,8 +438,8 @@ static int client_connect(const char *url, int http)
     ci.address = ads;
     ci.port = port;
     ci.path = path;
-    ci.host = ads;
-    ci.protocol = http ? NULL : NULL;
+    snprintf(host, sizeof host, "%s:%d", ads, port); /* Chromium builds webSocketDebuggerUrl from Host */
+    ci.host = host;
     ci.local_protocol_name = "ll-cdp";
     ci.method = http ? "GET" : NULL;
     ci.pwsi = http ? &g.w_http : &g.w_ws;
@@ -479,7 +479,7 @@ static void cleanup_browser(void)
     }
 }
 
-static int launch(const char *path, const char **extra, int nextra, int defaults, const char *log_path,
+static int launch(const char *path, const char **extra, int nextra, int defaults, int headless, const char *log_path,
                   int *fd_wr, int *fd_rd)
 {
     int to_b[2], from_b[2];
@@ -496,7 +496,8 @@ static int launch(const char *path, const char **extra, int nextra, int defaults
     int n = 0;
     argv[n++] = path;
     for (int i = 0; defaults && DEFAULT_ARGS[i]; i++)
-        argv[n++] = DEFAULT_ARGS[i];
+        if (headless || strcmp(DEFAULT_ARGS[i], "--headless"))
+            argv[n++] = DEFAULT_ARGS[i];
     for (int i = 0; i < nextra; i++)
         argv[n++] = extra[i];
     argv[n++] = udd_arg;
@@ -555,7 +556,7 @@ static const struct lws_protocols PROTOCOLS[] = {
 
 static void usage(void)
 {
-    fprintf(stderr, "usage: live_load_browser [--chromium PATH] [--arg FLAG]... [--no-default-args]\n"
+    fprintf(stderr, "usage: live_load_browser [--chromium PATH] [--arg FLAG]... [--no-default-args] [--headful]\n"
                     "       [--endpoint ws://...|http://host:port] [--max-users N] [--max-frame BYTES]\n"
                     "       [--binding NAME] [--chromium-log PATH]\n");
 }
@@ -565,13 +566,13 @@ int main(int argc, char **argv)
     const char *chromium = "/usr/bin/chromium", *endpoint = NULL, *binding = "__live_load";
     const char *log_path = "/dev/null";
     const char *extra[MAX_ARGS];
-    int nextra = 0, defaults = 1;
+    int nextra = 0, defaults = 1, headless = 1;
     unsigned long max_users = 256;
     g.max_frame = 16u << 20;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!strcmp(a, "--no-default-args")) {
-            defaults = 0;
+        if (!strcmp(a, "--no-default-args") || !strcmp(a, "--headful")) {
+            *(a[2] == 'n' ? &defaults : &headless) = 0;
             continue;
         }
         if (!v) {
@@ -599,7 +600,7 @@ int main(int argc, char **argv)
         }
     }
     signal(SIGPIPE, SIG_IGN);
-    lws_set_log_level(LLL_ERR | LLL_WARN, NULL);
+    lws_set_log_level(getenv("LIVE_LOAD_BROWSER_DEBUG") ? LLL_ERR | LLL_WARN | LLL_NOTICE | LLL_INFO | LLL_CLIENT : LLL_ERR | LLL_WARN, NULL);
     ll_buf_init(&g.in, g.max_frame + 65536 + 4);
     ll_buf_init(&g.out, OUT_MAX);
     ll_buf_init(&g.cdp_in, CDP_MSG_MAX + 65536 + 1);
@@ -640,7 +641,7 @@ int main(int argc, char **argv)
         }
     } else {
         int wr, rd;
-        if (launch(chromium, extra, nextra, defaults, log_path, &wr, &rd) || !(g.w_cdp_wr = adopt(wr)) ||
+        if (launch(chromium, extra, nextra, defaults, headless, log_path, &wr, &rd) || !(g.w_cdp_wr = adopt(wr)) ||
             !(g.w_cdp_rd = adopt(rd))) {
             lwsl_err("cannot launch %s: %s\n", chromium, strerror(errno));
             g.exit_code = 3;
