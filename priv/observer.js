@@ -262,6 +262,12 @@
   addEventListener('DOMContentLoaded', () => emit({ kind: 'dom_ready' }));
   addEventListener('pagehide', () => { loseAll('pagehide', null); flush(); });
 
+  // LiveView >= 1.0 (which has LiveSocket#version) dispatches phx:push; 0.20 does not.
+  const pushCapable = () => {
+    if (hasPush) return true;
+    try { const ls = window.liveSocket; return !!(ls && ls.version && parseInt(ls.version(), 10) >= 1); } catch (_) { return false; }
+  };
+
   // ---------------------------------------------------------------- helpers for the driver
   const roots = () => Array.from(document.querySelectorAll('[data-phx-session]'));
   const allConnected = () => { const r = roots(); return r.length > 0 && r.every((el) => el.classList.contains('phx-connected')); };
@@ -303,8 +309,8 @@
             return rec.ms == null ? { error: 'lost' } : { ms: rec.ms, input_ms: rec.input == null ? null : rec.end - rec.input, event: rec.event, ref: rec.ref, source: rec.source };
           }
         }
-        // No push seen on this element and the page never announced one: fall back to the class.
-        if (!hasPush && els.length && !Array.from(els).some((el) => el.classList.contains('phx-' + type + '-loading')) && now() - t0 > 50) {
+        // No push seen on this element and the page cannot announce one (LiveView < 1.0): the class.
+        if (!pushCapable() && els.length && !Array.from(els).some((el) => el.classList.contains('phx-' + type + '-loading')) && now() - t0 > 50) {
           return { ms: null, source: 'none' };
         }
         return undefined;
