@@ -7,3 +7,5 @@ TEST_STEPS += observer-test
 observer-test: setup ## observer.js in real Chromium against the LiveView 1.2 and 0.20 JS clients
 	node --test test/js/observer_test.js
 	LV_JS=$(CURDIR)/node_modules/phoenix_live_view_0_20/priv/static/phoenix_live_view.js node --test test/js/observer_test.js
+	$(REBAR) compile
+	node --test test/js/observer_demo_test.js

@@ -2,7 +2,7 @@
 //
 // Installed by the port with Page.addScriptToEvaluateOnNewDocument while the page is paused, so it
 // runs in the main world before any page script. Every report is one binding call per microtask with
-// a JSON object {time_origin, dropped, events: [...]}; each event has `kind` and `t` (ms since the
+// a JSON object {time_origin, path, dropped, events: [...]}; each event has `kind` and `t` (ms since the
 // document's navigation start, performance.now()), so wall-clock ms = time_origin + t.
 // The event list is documented in guides/events.md. The context calls the helpers on
 // window.__liveLoadObserver (waitFor, whenConnected, state) through Runtime.evaluate.
@@ -37,7 +37,7 @@
     const events = queue, d = dropped, waiters = flushWaiters;
     queue = []; dropped = 0; flushWaiters = [];
     if (events.length || d) {
-      try { binding(JSON.stringify({ time_origin: performance.timeOrigin, dropped: d, events })); } catch (_) { }
+      try { binding(JSON.stringify({ time_origin: performance.timeOrigin, path: cap(location.pathname), dropped: d, events })); } catch (_) { }
     }
     for (const w of waiters) w();
   };
@@ -262,6 +262,12 @@
   addEventListener('DOMContentLoaded', () => emit({ kind: 'dom_ready' }));
   addEventListener('pagehide', () => { loseAll('pagehide', null); flush(); });
 
+  // LiveView >= 1.0 (which has LiveSocket#version) dispatches phx:push; 0.20 does not.
+  const pushCapable = () => {
+    if (hasPush) return true;
+    try { const ls = window.liveSocket; return !!(ls && ls.version && parseInt(ls.version(), 10) >= 1); } catch (_) { return false; }
+  };
+
   // ---------------------------------------------------------------- helpers for the driver
   const roots = () => Array.from(document.querySelectorAll('[data-phx-session]'));
   const allConnected = () => { const r = roots(); return r.length > 0 && r.every((el) => el.classList.contains('phx-connected')); };
@@ -303,8 +309,8 @@
             return rec.ms == null ? { error: 'lost' } : { ms: rec.ms, input_ms: rec.input == null ? null : rec.end - rec.input, event: rec.event, ref: rec.ref, source: rec.source };
           }
         }
-        // No push seen on this element and the page never announced one: fall back to the class.
-        if (!hasPush && els.length && !Array.from(els).some((el) => el.classList.contains('phx-' + type + '-loading')) && now() - t0 > 50) {
+        // No push seen on this element and the page cannot announce one (LiveView < 1.0): the class.
+        if (!pushCapable() && els.length && !Array.from(els).some((el) => el.classList.contains('phx-' + type + '-loading')) && now() - t0 > 50) {
           return { ms: null, source: 'none' };
         }
         return undefined;
