@@ -30,8 +30,7 @@ outcome(Ctx) ->
                 true -> halted;
                 false -> ok
             end;
-        Error when is_map(Error) -> {failed, Error};
-        Other -> {failed, #{reason => Other}}
+        Error -> {failed, Error}
     end.
 
 %% @doc The context for the next iteration: error and halt cleared, assigns kept.
