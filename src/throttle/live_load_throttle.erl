@@ -8,8 +8,9 @@
 %% <ul>
 %% <li>`rate(Name, N)' / `rate(Name, N, #{interval => Ms})': N passes per interval (default 1000 ms),
 %%     spaced evenly (one every Interval/N ms). The scheduler never bursts: after an idle spell the
-%%     next pass is immediate and the following ones are spaced again, so no window of the interval
-%%     ever sees more than N passes (+1 at its edge).</li>
+%%     next pass is immediate and the following ones are spaced again; passes the node gave late
+%%     under load are caught up at most twice as fast, and no window of the interval ever sees
+%%     more than N passes (+1 at its edge).</li>
 %% <li>`interarrival(Name, Ms)': one pass every Ms milliseconds.</li>
 %% <li>`parallelism(Name, N)': at most N holders at once. A process holds its slot from `wait/1'
 %%     until `release/1', the end of its iteration (the runner calls {@link release_all/0}) or its

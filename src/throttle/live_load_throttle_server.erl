@@ -1,10 +1,13 @@
 %% @doc One throttle: a token scheduler (rate, interarrival, with an optional ramp) or a counting
 %% semaphore (parallelism). Started by `live_load_throttle_sup'; used through `live_load_throttle'.
 %%
-%% Rate scheduling: passes are given at slots spaced by the period (Interval/Rate). A pass given at
-%% time T for slot S sets the next slot to S + period, or to T + period when T is a whole period
-%% late (an idle spell): lateness is never caught up in a burst, so at most one caller passes per
-%% timer tick and no window of length period holds more than two passes.
+%% Rate scheduling: passes are given at slots spaced by the period P (Interval/Rate); each pass
+%% moves the slot on by P. A caller arriving at an empty queue after its slot (an idle spell)
+%% restarts the slots from now, so idle time is never saved up. While callers queue, a pass the
+%% VM gave late (the node was descheduled) is caught up, but never faster than one pass per P/2
+%% and never more than ceil(Rate) + 1 passes in any window of one interval (the last passes are
+%% kept to check it): the rate is kept under load and no window sees more than the rate plus
+%% the pass at its edge. An interarrival throttle is a rate of one per Ms.
 -module(live_load_throttle_server).
 -behaviour(gen_server).
 
@@ -22,6 +25,8 @@
              timer :: reference() | undefined,
              plan = [] :: [{integer(), number()}],  %% ramp steps: {At us, Value}
              passes = 0 :: non_neg_integer(),
+             recent = queue:new() :: queue:queue(integer()),  %% times of the last passes (us)
+             window = 1 :: pos_integer(),              %% passes allowed per window
              started :: integer()}).
 
 -spec start_link(live_load_throttle:spec()) -> {ok, pid()} | {error, term()}.
@@ -37,7 +42,8 @@ init(#{name := Name, kind := Kind} = Spec) ->
             Value = initial_value(Spec),
             St0 = #st{name = Name, kind = Kind, interval = maps:get(interval, Spec, 1000),
                       value = Value, started = Now, next = Now},
-            St1 = St0#st{period = period(St0, Value), plan = plan(Spec, Value, Now)},
+            St1 = St0#st{period = period(St0, Value), window = window(St0, Value),
+                         plan = plan(Spec, Value, Now)},
             {ok, arm_ramp(St1)};
         {error, Reason} ->
             {stop, Reason}
@@ -52,6 +58,16 @@ period(#st{kind = rate}, 0.0) -> infinity;
 period(#st{kind = rate, interval = I}, R) -> I * 1000 / R;
 period(#st{kind = interarrival}, Ms) -> Ms * 1000;
 period(#st{kind = parallelism}, _) -> infinity.
+
+%% Passes allowed in one window (the interval for a rate, the interarrival itself otherwise):
+%% the rate plus the one pass a window's edge can hold. Counting the edge pass keeps a late
+%% timer from pushing every later window back (the lateness would add up over the run).
+window(#st{kind = rate}, R) -> max(1, ceil(R)) + 1;
+window(#st{}, _) -> 2.
+
+window_us(#st{kind = rate, interval = I}) -> I * 1000;
+window_us(#st{kind = interarrival, value = Ms}) -> Ms * 1000;
+window_us(#st{}) -> 0.
 
 %% A duration plan moves in 100 ms steps (at least one); a steps plan in S steps of Interval ms.
 plan(#{ramp := #{to := To, plan := Plan}}, From, Now) ->
@@ -74,9 +90,15 @@ handle_call(wait, {Pid, _} = From, #st{kind = parallelism} = St) ->
                               passes = St#st.passes + 1}};
         _ -> {noreply, St#st{queue = queue:in({From, monitor(process, Pid)}, Q)}}
     end;
-handle_call(wait, {Pid, _} = From, St) ->
-    Q = queue:in({From, monitor(process, Pid)}, St#st.queue),
-    {noreply, serve(St#st{queue = Q})};
+handle_call(wait, {Pid, _} = From, #st{queue = Q0, next = Next} = St) ->
+    Now = now_us(),
+    %% idle until now: slots missed while nobody waited are not saved up
+    Next1 = case queue:is_empty(Q0) andalso Now > Next of
+                true -> Now;
+                false -> Next
+            end,
+    Q = queue:in({From, monitor(process, Pid)}, Q0),
+    {noreply, serve(St#st{queue = Q, next = Next1})};
 handle_call(info, _From, St) ->
     {reply, #{name => St#st.name, kind => St#st.kind, value => St#st.value,
               interval => St#st.interval, passes => St#st.passes,
@@ -108,25 +130,45 @@ serve(#st{period = infinity} = St) ->
     St;
 serve(#st{queue = Q, next = Next, period = P} = St) ->
     Now = now_us(),
+    At = allowed_at(St),
     case queue:out(Q) of
         {empty, _} -> St;
-        {{value, {From, Mon}}, Q1} when Now >= Next ->
+        {{value, {From, Mon}}, Q1} when Now >= At ->
             demonitor(Mon, [flush]),
             gen_server:reply(From, ok),
-            NewNext = case Now - Next >= P of
-                          true -> Now + P;      %% idle or very late: restart spacing from now
-                          false -> Next + P
-                      end,
-            arm(St#st{queue = Q1, next = round(NewNext), passes = St#st.passes + 1});
+            arm(St#st{queue = Q1, next = round(Next + P), passes = St#st.passes + 1,
+                      recent = remember(Now, St)});
         {{value, _}, _} ->
             arm(St)
     end.
 
-arm(#st{timer = undefined, queue = Q, next = Next} = St) ->
+%% The earliest time the next pass may be given: its slot, half a period after the last pass,
+%% and one window after the pass `window' passes back.
+allowed_at(#st{next = Next, period = P, recent = R, window = W} = St) ->
+    Spacing = case queue:peek_r(R) of
+                  {value, Last} -> Last + P / 2;
+                  empty -> Next
+              end,
+    Window = case queue:len(R) >= W of
+                 true -> element(2, queue:peek(R)) + window_us(St);
+                 false -> Next
+             end,
+    ceil(max(Next, max(Spacing, Window))).
+
+remember(Now, #st{recent = R, window = W}) ->
+    trim(queue:in(Now, R), W).
+
+trim(R, W) ->
+    case queue:len(R) > W of
+        true -> trim(queue:drop(R), W);
+        false -> R
+    end.
+
+arm(#st{timer = undefined, queue = Q} = St) ->
     case queue:is_empty(Q) of
         true -> St;
         false ->
-            AtMs = ceil_div(Next, 1000),
+            AtMs = ceil_div(allowed_at(St), 1000),
             St#st{timer = erlang:start_timer(AtMs, self(), tick, [{abs, true}])}
     end;
 arm(St) ->
@@ -140,7 +182,9 @@ ramp_step(#st{plan = [{_, Value} | Rest]} = St) ->
                {infinity, _} -> now_us();
                {Old, New} -> round(St#st.next - Old + New)
            end,
-    St1 = cancel_tick(St#st{value = Value, period = Period, next = Next, plan = Rest}),
+    W = window(St, Value),
+    St1 = cancel_tick(St#st{value = Value, period = Period, next = Next, plan = Rest,
+                            window = W, recent = trim(St#st.recent, W)}),
     arm_ramp(serve(St1));
 ramp_step(St) ->
     St.
