@@ -28,3 +28,18 @@ fuzz-sketch: $(FUZZ_SKETCH) $(BUILD)/test_sketch
 	$(BUILD)/test_sketch --write-seeds $(FUZZ_SKETCH_CORPUS)
 	$(FUZZ_SKETCH) -max_total_time=$(FUZZ_SECONDS) -max_len=8192 -rss_limit_mb=1024 \
 	  -timeout=10 -print_final_stats=1 $(FUZZ_SKETCH_CORPUS)
+
+# Second fuzz target: random insert/merge/clear sequences against an exact model of the bins.
+FUZZ_SKETCH_OPS := $(FUZZ_BUILD)/fuzz_sketch_ops
+FUZZ_SKETCH_OPS_CORPUS := $(FUZZ_BUILD)/corpus_sketch_ops
+FUZZ_TARGETS += $(FUZZ_SKETCH_OPS)
+
+$(FUZZ_SKETCH_OPS): fuzz/fuzz_sketch_ops.c $(SKETCH_CORE) $(SKETCH_HDR) | $(FUZZ_BUILD)
+	$(FUZZ_CC) $(CFLAGS_COMMON) -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined \
+	  -fno-sanitize-recover=all -Isketch fuzz/fuzz_sketch_ops.c $(SKETCH_CORE) -o $@ -lm
+
+.PHONY: fuzz-sketch-ops
+fuzz-sketch-ops: $(FUZZ_SKETCH_OPS)
+	mkdir -p $(FUZZ_SKETCH_OPS_CORPUS)
+	$(FUZZ_SKETCH_OPS) -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -rss_limit_mb=1024 \
+	  -timeout=10 -print_final_stats=1 $(FUZZ_SKETCH_OPS_CORPUS)

@@ -188,6 +188,41 @@ static void test_collapse(void)
     CHECK(s.pos.bins[s.pos.min_key - s.pos.offset] == n + 1);
     free(data);
 
+    /* regression (found by fuzz_sketch_ops): merging values below a collapsed store's lowest
+     * bin lands them in that bin; it must not open a lower bin under the collapsed one */
+    dds_sketch c1, c2;
+    dds_init(&c1, 0.01, 2);
+    dds_init(&c2, 0.01, 2);
+    dds_insert(&c1, 1.0, 1);
+    dds_insert(&c1, 1e6, 1);
+    CHECK(c1.pos.collapsed);
+    int32_t floor_key = c1.pos.min_key;
+    dds_insert(&c2, 1e6 / 1.05, 1); /* one key below c1's lowest */
+    dds_sketch c4; /* collapsed (by merge) with room left under its cap */
+    dds_init(&c4, 0.01, 4);
+    CHECK(dds_merge(&c4, &c1) == DDS_OK);
+    CHECK(c4.pos.collapsed && c4.pos.min_key == floor_key);
+    CHECK(dds_merge(&c4, &c2) == DDS_OK);
+    CHECK(c4.pos.min_key == floor_key);
+    CHECK(c4.pos.bins[floor_key - c4.pos.offset] == 2);
+    dds_insert(&c4, 1e6 / 1.05, 1); /* the insert path clamps the same way */
+    CHECK(c4.pos.min_key == floor_key && c4.pos.bins[floor_key - c4.pos.offset] == 3);
+    dds_free(&c4);
+    CHECK(dds_merge(&c1, &c2) == DDS_OK);
+    CHECK(c1.pos.min_key == floor_key);
+    CHECK(c1.pos.bins[floor_key - c1.pos.offset] == 2);
+    /* and merging a collapsed sketch raises the receiver's collapsed range to the sender's */
+    dds_sketch c3;
+    dds_init(&c3, 0.01, 2048);
+    dds_insert(&c3, 1e-3, 1);
+    dds_insert(&c3, 1e3, 1);
+    CHECK(dds_merge(&c3, &c1) == DDS_OK);
+    CHECK(c3.pos.collapsed && c3.pos.min_key == floor_key);
+    CHECK(c3.pos.bins[floor_key - c3.pos.offset] == 4); /* 1e-3, 1e3, 1.0, 1e6/1.05 */
+    dds_free(&c1);
+    dds_free(&c2);
+    dds_free(&c3);
+
     /* negatives: the most negative values (the lowest keys of the negative store) collapse */
     dds_sketch neg;
     dds_init(&neg, 0.01, 32);
