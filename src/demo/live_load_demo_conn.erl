@@ -1,23 +1,21 @@
 %% @doc One HTTP/1.1 connection of the demo target (a process per TCP connection, started
 %% under `live_load_demo_conn_sup'): keep-alive request loop, pages, the two client bundles,
-%% the long-poll transport, and the upgrade to a WebSocket that then runs
-%% {@link live_load_demo_socket} until either side closes.
+%% the long-poll transport, and the upgrade after which the same process runs
+%% {@link live_load_demo_ws_conn}.
 %%
 %% Every input is capped: request line and header lines (16 KiB, OTP's `http_bin' packet
-%% parser), 64 headers, 1 MiB request bodies (413 otherwise), WebSocket messages (`max_frame',
-%% default 1 MiB: close 1009). A bad WebSocket frame (1002), invalid JSON or a frame that is not
-%% a Phoenix V2 message (1007), and an unknown topic (1008) close that connection only.
+%% parser, which closes the socket itself on a longer line), 64 headers, 1 MiB request bodies (413 otherwise), WebSocket messages (`max_frame',
+%% default 1 MiB, see {@link live_load_demo_ws_conn}).
 -module(live_load_demo_conn).
 
 -export([start_link/0]).
 -export([serve/2]).
+-export([close/1]).
 -export([init/1]).
 
 -define(IDLE_MS, 60000).
--define(WS_IDLE_MS, 90000).
 -define(MAX_HEADERS, 64).
 -define(MAX_BODY, 1048576).
--define(POLL_CALL_MS, 30000).
 
 -type req() :: #{method := binary(), path := binary(), query := #{binary() => binary()},
                  version := {non_neg_integer(), non_neg_integer()},
@@ -31,10 +29,14 @@ start_link() -> proc_lib:start_link(?MODULE, init, [self()]).
 -spec serve(pid(), gen_tcp:socket()) -> ok.
 serve(Pid, Sock) ->
     case gen_tcp:controlling_process(Sock, Pid) of
-        ok -> Pid ! {live_load_demo_socket, Sock};
-        {error, _} -> gen_tcp:close(Sock), exit(Pid, kill)
-    end,
-    ok.
+        ok ->
+            Pid ! {live_load_demo_socket, Sock},
+            ok;
+        {error, _} ->
+            _ = gen_tcp:close(Sock),
+            exit(Pid, kill),
+            ok
+    end.
 
 -spec init(pid()) -> no_return().
 init(Parent) ->
@@ -50,7 +52,6 @@ request(Sock) ->
         {ok, {http_request, Method, {abs_path, Target}, Vsn}} ->
             headers(Sock, #{method => method(Method), target => Target, version => Vsn}, #{}, 0);
         {ok, _} -> error_close(Sock, 400);
-        {error, emsgsize} -> error_close(Sock, 414);
         {error, _} -> close(Sock)
     end.
 
@@ -65,7 +66,6 @@ headers(Sock, Req, Hs, N) ->
             headers(Sock, Req, Hs#{K => Value}, N + 1);
         {ok, http_eoh} -> body(Sock, Req, Hs);
         {ok, _} -> error_close(Sock, 400);
-        {error, emsgsize} -> error_close(Sock, 431);
         {error, _} -> close(Sock)
     end.
 
@@ -135,26 +135,39 @@ respond(Sock, #{version := Vsn, headers := Hs}, Status, Type, Body) ->
 keep_alive({1, 1}, Hs) -> string:lowercase(maps:get(<<"connection">>, Hs, <<>>)) =/= <<"close">>;
 keep_alive(_, _) -> false.
 
-status(101) -> <<"101 Switching Protocols">>;
 status(200) -> <<"200 OK">>;
 status(400) -> <<"400 Bad Request">>;
 status(403) -> <<"403 Forbidden">>;
 status(404) -> <<"404 Not Found">>;
 status(405) -> <<"405 Method Not Allowed">>;
 status(413) -> <<"413 Content Too Large">>;
-status(414) -> <<"414 URI Too Long">>;
 status(431) -> <<"431 Request Header Fields Too Large">>.
 
+-spec error_close(gen_tcp:socket(), 400..599) -> no_return().
 error_close(Sock, Status) ->
     _ = gen_tcp:send(Sock, [<<"HTTP/1.1 ">>, status(Status),
                             <<"\r\ncontent-length: 0\r\nconnection: close\r\n\r\n">>]),
     close(Sock).
 
+%% @doc Ends the connection process with a graceful close: stop sending, then read and drop what the client still sends (bounded in
+%% time and bytes) so the kernel sends FIN, not RST, and the client reads our last response or
+%% close frame.
+-spec close(gen_tcp:socket()) -> no_return().
 close(Sock) ->
+    _ = gen_tcp:shutdown(Sock, write),
+    _ = inet:setopts(Sock, [{active, false}, {packet, raw}]),
+    drain(Sock, erlang:monotonic_time(millisecond) + 2000, 4194304),
     _ = gen_tcp:close(Sock),
     exit(normal).
 
-%% WebSocket -------------------------------------------------------------------------------
+drain(Sock, Deadline, Budget) ->
+    Left = Deadline - erlang:monotonic_time(millisecond),
+    case Left > 0 andalso Budget > 0 andalso gen_tcp:recv(Sock, 0, Left) of
+        {ok, B} -> drain(Sock, Deadline, Budget - byte_size(B));
+        _ -> ok
+    end.
+
+%% WebSocket upgrade (the connection then belongs to live_load_demo_ws_conn) ---------------
 
 upgrade(Sock, #{headers := Hs} = Req) ->
     Upgrade = string:lowercase(maps:get(<<"upgrade">>, Hs, <<>>)),
@@ -163,68 +176,7 @@ upgrade(Sock, #{headers := Hs} = Req) ->
             respond(Sock, Req#{headers := Hs#{<<"connection">> => <<"close">>}}, 403,
                     <<"text/plain">>, <<"websocket refused (refuse_websocket)\n">>);
         {<<"websocket">>, #{<<"sec-websocket-key">> := Key, <<"sec-websocket-version">> := <<"13">>}, false} ->
-            ok = gen_tcp:send(Sock, [<<"HTTP/1.1 101 Switching Protocols\r\nupgrade: websocket\r\n"
-                                       "connection: Upgrade\r\nsec-websocket-accept: ">>,
-                                     live_load_demo_ws:accept_key(Key), <<"\r\n\r\n">>]),
-            ok = inet:setopts(Sock, [{active, once}]),
-            ws_loop(#{sock => Sock, buf => <<>>,
-                      parser => live_load_demo_ws:new_parser(live_load_demo_target:config(max_frame)),
-                      socket => live_load_demo_socket:new()});
+            live_load_demo_ws_conn:run(Sock, Key);
         _ ->
             error_close(Sock, 400)
     end.
-
-ws_loop(#{sock := Sock} = S) ->
-    receive
-        {tcp, Sock, Data} ->
-            #{buf := Buf, parser := P} = S,
-            case live_load_demo_ws:parse(<<Buf/binary, Data/binary>>, P) of
-                {ok, Msgs, Rest, P1} ->
-                    S1 = ws_messages(Msgs, S#{buf := Rest, parser := P1}),
-                    ok = inet:setopts(Sock, [{active, once}]),
-                    ws_loop(S1);
-                {error, {too_big, _}} -> ws_close(Sock, 1009, <<"message too big">>);
-                {error, {protocol_error, _}} -> ws_close(Sock, 1002, <<"protocol error">>)
-            end;
-        {tcp_closed, Sock} -> exit(normal);
-        {tcp_error, Sock, _} -> exit(normal);
-        {live_load_demo_out, Frame} ->
-            ws_send(Sock, Frame),
-            ws_loop(S);
-        Other ->
-            case live_load_demo_socket:handle_info(Other, maps:get(socket, S)) of
-                {ok, Frames, Sk} ->
-                    [ws_send(Sock, F) || F <- Frames],
-                    ws_loop(S#{socket := Sk});
-                unknown -> ws_loop(S)
-            end
-    after ?WS_IDLE_MS ->
-            ws_close(Sock, 1000, <<"idle">>)
-    end.
-
-ws_messages([], S) -> S;
-ws_messages([{text, Text} | T], #{sock := Sock, socket := Sk} = S) ->
-    case live_load_demo_socket:handle_text(Text, Sk) of
-        {ok, Frames, Sk1} ->
-            [ws_send(Sock, F) || F <- Frames],
-            ws_messages(T, S#{socket := Sk1});
-        {error, {unknown_topic, _}} -> ws_close(Sock, 1008, <<"unknown topic">>);
-        {error, too_many_channels} -> ws_close(Sock, 1008, <<"too many channels">>);
-        {error, _} -> ws_close(Sock, 1007, <<"bad frame">>)
-    end;
-ws_messages([{binary, _} | _], #{sock := Sock}) -> ws_close(Sock, 1003, <<"binary frames unsupported">>);
-ws_messages([{ping, P} | T], #{sock := Sock} = S) ->
-    _ = gen_tcp:send(Sock, live_load_demo_ws:pong(P)),
-    ws_messages(T, S);
-ws_messages([{pong, _} | T], S) -> ws_messages(T, S);
-ws_messages([{close, _, _} | _], #{sock := Sock}) -> ws_close(Sock, 1000, <<>>).
-
-ws_send(Sock, Frame) ->
-    case gen_tcp:send(Sock, live_load_demo_ws:text(Frame)) of
-        ok -> ok;
-        {error, _} -> close(Sock)
-    end.
-
-ws_close(Sock, Code, Reason) ->
-    _ = gen_tcp:send(Sock, live_load_demo_ws:close(Code, Reason)),
-    close(Sock).

@@ -1,5 +1,6 @@
 %% @doc `/counter': `#count', `#inc' (+1), `#slow' (the handler sleeps `slow_ms'), `#crash'
-%% (the view process crashes), and `#keys' (keyup events, last key in `#last-key').
+%% (the view process crashes), and `#keys' (keyup events, last key in `#last-key'). Every
+%% `inc' also pushes the event `counted' (`{count: N}', window event `phx:counted').
 -module(live_load_demo_counter).
 -behaviour(live_load_demo_page).
 
@@ -11,8 +12,9 @@ mount(_Query) -> #{count => 0, slow => 0, last_key => <<>>}.
 -spec handle_params(map(), map()) -> map().
 handle_params(_Query, A) -> A.
 
--spec handle_event(binary(), map(), map()) -> {noreply, map()} | crash.
-handle_event(<<"inc">>, _, #{count := C} = A) -> {noreply, A#{count := C + 1}};
+-spec handle_event(binary(), map(), map()) -> {noreply, map()} | {noreply, map(), [{binary(), map()}]} | crash.
+handle_event(<<"inc">>, _, #{count := C} = A) ->
+    {noreply, A#{count := C + 1}, [{<<"counted">>, #{<<"count">> => C + 1}}]};
 handle_event(<<"slow">>, _, #{slow := S} = A) ->
     timer:sleep(live_load_demo_target:config(slow_ms)),
     {noreply, A#{slow := S + 1}};

@@ -18,9 +18,11 @@
 -callback mount(Query :: #{binary() => binary()}) -> Assigns :: map().
 %% Called on join and on every live_patch to a URL of the same page.
 -callback handle_params(Query :: #{binary() => binary()}, Assigns :: map()) -> map().
-%% Value: click/key values as sent, forms decoded from urlencoded.
+%% Value: click/key values as sent, forms decoded from urlencoded. `{noreply, A, Events}'
+%% also pushes events to the client (`push_event': window events `phx:<name>').
 -callback handle_event(Event :: binary(), Value :: map(), Assigns :: map()) ->
-    {noreply, map()} | {push_patch, binary(), map()} | {push_navigate, binary(), map()}
+    {noreply, map()} | {noreply, map(), [{binary(), map()}]}
+    | {push_patch, binary(), map()} | {push_navigate, binary(), map()}
     | {redirect, binary(), map()} | crash.
 -callback render(Assigns :: map()) -> live_load_demo_rendered:tree().
 -callback title(Assigns :: map()) -> binary().

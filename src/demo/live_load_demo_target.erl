@@ -11,7 +11,7 @@
 %% connection and per LiveView as in Phoenix. The protocol surface is small (GET pages and
 %% scripts, one upgrade, long-poll GET/POST), so the server is a few hundred lines.
 %%
-%% Pieces: {@link live_load_demo_conn} (HTTP and WebSocket connection), {@link
+%% Pieces: {@link live_load_demo_conn} (HTTP), {@link live_load_demo_ws_conn} (WebSocket), {@link
 %% live_load_demo_ws} (frames), {@link live_load_demo_longpoll} (long-poll sessions), {@link
 %% live_load_demo_socket} (Phoenix channels), {@link live_load_demo_view} (one process per
 %% LiveView), {@link live_load_demo_rendered} (rendered/diff format), {@link
@@ -28,6 +28,7 @@
 -export([start/1]).
 -export([stop/0]).
 -export([config/1]).
+-export([set_option/2]).
 -export([options_from_env/0]).
 -export([main/0]).
 
@@ -76,10 +77,27 @@ stop() ->
     case whereis(live_load_demo_sup) of
         undefined -> {error, not_started};
         Pid ->
-            MRef = erlang:monitor(process, Pid),
-            exit(Pid, shutdown),
-            receive {'DOWN', MRef, process, Pid, _} -> ok end
+            %% Not our child (start/1 unlinked it), so an exit signal would be ignored; a
+            %% system terminate shuts the children down in order.
+            try proc_lib:stop(Pid, shutdown, infinity)
+            catch exit:noproc -> ok
+            end
     end.
+
+%% @doc Changes a behaviour knob of the running target (`slow_ms', `latency_ms',
+%% `refuse_websocket', `fail_percent'); new events and connections see it at once, so a test
+%% can, for example, add latency in the middle of a run. `port', `bind' and `max_frame' are
+%% fixed at start.
+-spec set_option(atom(), term()) -> ok | {error, not_started | {invalid_option, atom(), term()}}.
+set_option(Key, Value) when Key =:= slow_ms; Key =:= latency_ms; Key =:= refuse_websocket;
+                            Key =:= fail_percent ->
+    case {whereis(live_load_demo_sup), check(Key, Value)} of
+        {undefined, _} -> {error, not_started};
+        {_, {ok, V}} -> persistent_term:put({?MODULE, Key}, V);
+        {_, error} -> {error, {invalid_option, Key, Value}}
+    end;
+set_option(Key, Value) ->
+    {error, {invalid_option, Key, Value}}.
 
 %% @doc A setting of the running target (read by its processes).
 -spec config(atom()) -> term().

@@ -101,6 +101,11 @@ event(Ref, #{<<"event">> := Event} = P, #{mod := Mod, assigns := A} = S) when is
             {Resp, S1} = rerender(A1, S),
             reply(S1, Ref, ok, Resp),
             {noreply, S1};
+        {noreply, A1, Events} ->
+            {Resp, S1} = rerender(A1, S),
+            Diff = maps:get(<<"diff">>, Resp, #{}),
+            reply(S1, Ref, ok, Resp#{<<"diff">> => Diff#{<<"e">> => [[Name, Data] || {Name, Data} <- Events]}}),
+            {noreply, S1};
         {push_patch, To, A1} ->
             {Path, Query} = split_url(To),
             {Resp, S1} = rerender(Mod:handle_params(Query, A1), S),

@@ -23,6 +23,8 @@ const RECORDER = () => {
   window.__pageLoading = [];
   window.__clickAt = {};
   window.__marker = Math.random();
+  window.__pushed = [];
+  window.addEventListener('phx:counted', e => window.__pushed.push(e.detail.count));
   document.addEventListener('click', e => {
     const el = e.target && e.target.closest && e.target.closest('[id]');
     if (el) window.__clickAt[el.id] = performance.now();
@@ -90,6 +92,8 @@ const CHECKS = {
       clicks.push(entries.map(e => e.now));
     }
     assert(await page.textContent('#count') === '3', 'count 3');
+    const pushed = await page.evaluate(() => window.__pushed);
+    assert(JSON.stringify(pushed) === '[1,2,3]', `push_event phx:counted ${JSON.stringify(pushed)}`);
     await page.fill('#keys', '');
     await page.type('#keys', 'xy');
     await page.waitForSelector('#last-key:text-is("y")');
