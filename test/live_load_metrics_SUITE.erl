@@ -7,11 +7,12 @@
 -export([all/0, init_per_suite/1, end_per_suite/1, init_per_testcase/2]).
 -export([concurrent_recorders_lose_nothing/1, dimension_cap/1, dimension_cap_concurrent/1,
          series_cap/1, bucket_cap/1, errors_bounded/1, quick_stats/1, declared_units/1,
-         non_utf8_dimension/1, run_options/1]).
+         non_utf8_dimension/1, run_options/1, reset_while_recording/1]).
 
 all() ->
     [concurrent_recorders_lose_nothing, dimension_cap, dimension_cap_concurrent, series_cap,
-     bucket_cap, errors_bounded, quick_stats, declared_units, non_utf8_dimension, run_options].
+     bucket_cap, errors_bounded, quick_stats, declared_units, non_utf8_dimension, run_options,
+     reset_while_recording].
 
 init_per_suite(Config) ->
     {ok, _} = application:ensure_all_started(live_load),
@@ -177,6 +178,38 @@ run_options(_Config) ->
     ?assertEqual({error, {invalid_option, colour, red}}, live_load_metrics:start_run(#{colour => red})),
     ?assertEqual({error, {invalid_option, options, []}}, live_load_metrics:start_run([])),
     ok = live_load_metrics:start_run(#{bucket_ms => 1000, max_buckets => 10, max_dim_values => 5, max_series => 20}).
+
+reset_while_recording(_Config) ->
+    ct:comment("resets racing with 20 recorders crash no recorder; the run after them is exact"),
+    Pids = [spawn(fun() ->
+                          Loop = fun Loop(0) -> ok;
+                                     Loop(K) ->
+                                         live_load_metrics:record(<<"m">>, 1.0, #{<<"route">> => url(K rem 150)}),
+                                         live_load_metrics:count(<<"c">>, 1, #{<<"route">> => url(K rem 150)}),
+                                         live_load_metrics:error(<<"k">>, url(K rem 150), <<"m">>),
+                                         Loop(K - 1)
+                                 end,
+                          Loop(5000)
+                  end) || _ <- lists:seq(1, 20)],
+    [monitor(process, P) || P <- Pids],
+    Deadline = erlang:monotonic_time(millisecond) + 120000,
+    Resets = reset_until_done(length(Pids), 0, Deadline),
+    ct:log("~b resets while recording", [Resets]),
+    ?assert(Resets > 0),
+    ok = live_load_metrics:reset(),
+    [live_load_metrics:record(<<"m">>, 2.0, #{<<"route">> => <<"/">>}) || _ <- lists:seq(1, 1000)],
+    ?assertMatch(#{<<"metrics">> := #{<<"m">> := #{<<"count">> := 1000}}}, result()).
+
+%% Resets until every recorder has exited; any exit other than normal fails the case.
+reset_until_done(0, N, _) -> N;
+reset_until_done(Left, N, Deadline) ->
+    erlang:monotonic_time(millisecond) < Deadline orelse ct:fail(timeout),
+    ok = live_load_metrics:reset(),
+    receive
+        {'DOWN', _, process, _, normal} -> reset_until_done(Left - 1, N + 1, Deadline);
+        {'DOWN', _, process, Pid, Why} -> ct:fail({recorder_crashed, Pid, Why})
+    after 5 -> reset_until_done(Left, N + 1, Deadline)
+    end.
 
 %%% Helpers
 
