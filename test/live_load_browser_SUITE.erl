@@ -279,12 +279,11 @@ open_close_many(_Config) ->
     B = start(),
     {ok, OsPid} = live_load_browser:os_pid(B),
     Chromium = wait_chromium(OsPid),
-    Base = length(group(Chromium)),
     Self = self(),
     Round = fun() ->
                     Us = pmap(fun(_) -> {ok, U} = live_load_browser:new_user(B, #{owner => Self}), U end,
                               lists:seq(1, 20)),
-                    [ok = live_load_browser:close_user(U) || U <- Us],
+                    pmap(fun(U) -> ok = live_load_browser:close_user(U) end, Us),
                     flush()
             end,
     T0 = erlang:monotonic_time(millisecond),
@@ -302,7 +301,7 @@ open_close_many(_Config) ->
                  live_load_browser:call_root(B, <<"Target.getBrowserContexts">>, #{}, 5000)),
     {ok, #{<<"targetInfos">> := Targets}} = live_load_browser:call_root(B, <<"Target.getTargets">>, #{}, 5000),
     ?assertEqual([], [T || #{<<"type">> := <<"page">>} = T <- Targets]),
-    wait_until(fun() -> length(group(Chromium)) =< Base end, 15000),
+    wait_until(fun() -> renderers(Chromium) =:= [] end, 30000),
     live_load_browser:stop(B).
 
 %% ------------------------------------------------------------------ helpers
@@ -357,6 +356,10 @@ wait_chromium(OsPid) ->
 
 group(Pgid) ->
     string:tokens(os:cmd("pgrep -g " ++ integer_to_list(Pgid)), "\n").
+
+renderers(Pgid) ->
+    [L || L <- string:tokens(os:cmd("pgrep -a -g " ++ integer_to_list(Pgid)), "\n"),
+          string:find(L, "--type=renderer") =/= nomatch].
 
 by_arg(Udd) ->
     string:tokens(os:cmd("pgrep -f -- '--user-data-dir=" ++ Udd ++ "'"), "\n").
