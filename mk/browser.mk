@@ -16,3 +16,11 @@ test-browser: build
 	$(REBAR) ct --suite=test/live_load_browser_SUITE
 
 TEST_STEPS += fuzz-browser-smoke
+
+# What the port program costs next to Chromium (no scenario layer): NS="1 4" DURATION=20 shortens it.
+.PHONY: bench-browser-port
+bench-browser-port: build
+	NS="$(or $(NS),1 2 4 8)" DURATION="$(or $(DURATION),20)" erl -noshell -pa _build/default/lib/live_load/ebin \
+	  -eval 'live_load_browser_bench:main()'
+
+BENCH_STEPS += bench-browser-port
