@@ -1,0 +1,230 @@
+%% @doc One HTTP/1.1 connection of the demo target (a process per TCP connection, started
+%% under `live_load_demo_conn_sup'): keep-alive request loop, pages, the two client bundles,
+%% the long-poll transport, and the upgrade to a WebSocket that then runs
+%% {@link live_load_demo_socket} until either side closes.
+%%
+%% Every input is capped: request line and header lines (16 KiB, OTP's `http_bin' packet
+%% parser), 64 headers, 1 MiB request bodies (413 otherwise), WebSocket messages (`max_frame',
+%% default 1 MiB: close 1009). A bad WebSocket frame (1002), invalid JSON or a frame that is not
+%% a Phoenix V2 message (1007), and an unknown topic (1008) close that connection only.
+-module(live_load_demo_conn).
+
+-export([start_link/0]).
+-export([serve/2]).
+-export([init/1]).
+
+-define(IDLE_MS, 60000).
+-define(WS_IDLE_MS, 90000).
+-define(MAX_HEADERS, 64).
+-define(MAX_BODY, 1048576).
+-define(POLL_CALL_MS, 30000).
+
+-type req() :: #{method := binary(), path := binary(), query := #{binary() => binary()},
+                 version := {non_neg_integer(), non_neg_integer()},
+                 headers := #{binary() => binary()}, body := binary()}.
+
+%% @doc Started by the supervisor; waits for the acceptor to hand over the socket.
+-spec start_link() -> {ok, pid()}.
+start_link() -> proc_lib:start_link(?MODULE, init, [self()]).
+
+%% @doc Gives an accepted socket to a connection process.
+-spec serve(pid(), gen_tcp:socket()) -> ok.
+serve(Pid, Sock) ->
+    case gen_tcp:controlling_process(Sock, Pid) of
+        ok -> Pid ! {live_load_demo_socket, Sock};
+        {error, _} -> gen_tcp:close(Sock), exit(Pid, kill)
+    end,
+    ok.
+
+-spec init(pid()) -> no_return().
+init(Parent) ->
+    proc_lib:init_ack(Parent, {ok, self()}),
+    receive
+        {live_load_demo_socket, Sock} -> request(Sock)
+    after 5000 -> exit(normal)
+    end.
+
+request(Sock) ->
+    ok = inet:setopts(Sock, [{packet, http_bin}, {packet_size, 16384}, {active, false}]),
+    case gen_tcp:recv(Sock, 0, ?IDLE_MS) of
+        {ok, {http_request, Method, {abs_path, Target}, Vsn}} ->
+            headers(Sock, #{method => method(Method), target => Target, version => Vsn}, #{}, 0);
+        {ok, _} -> error_close(Sock, 400);
+        {error, emsgsize} -> error_close(Sock, 414);
+        {error, _} -> close(Sock)
+    end.
+
+method(M) when is_atom(M) -> atom_to_binary(M);
+method(M) when is_binary(M) -> M.
+
+headers(Sock, _, _, N) when N > ?MAX_HEADERS -> error_close(Sock, 431);
+headers(Sock, Req, Hs, N) ->
+    case gen_tcp:recv(Sock, 0, ?IDLE_MS) of
+        {ok, {http_header, _, Name, _, Value}} ->
+            K = string:lowercase(if is_atom(Name) -> atom_to_binary(Name); true -> Name end),
+            headers(Sock, Req, Hs#{K => Value}, N + 1);
+        {ok, http_eoh} -> body(Sock, Req, Hs);
+        {ok, _} -> error_close(Sock, 400);
+        {error, emsgsize} -> error_close(Sock, 431);
+        {error, _} -> close(Sock)
+    end.
+
+body(Sock, #{target := Target} = Req0, Hs) ->
+    ok = inet:setopts(Sock, [{packet, raw}]),
+    {Path, Query} = split_target(Target),
+    Req = maps:remove(target, Req0#{path => Path, query => Query, headers => Hs, body => <<>>}),
+    case content_length(Hs) of
+        0 -> dispatch(Sock, Req);
+        N when is_integer(N), N =< ?MAX_BODY ->
+            case gen_tcp:recv(Sock, N, ?IDLE_MS) of
+                {ok, Body} -> dispatch(Sock, Req#{body := Body});
+                {error, _} -> close(Sock)
+            end;
+        N when is_integer(N) -> error_close(Sock, 413);
+        invalid -> error_close(Sock, 400)
+    end.
+
+content_length(#{<<"transfer-encoding">> := _}) -> invalid;
+content_length(#{<<"content-length">> := V}) ->
+    try binary_to_integer(string:trim(V)) of
+        N when N >= 0 -> N;
+        _ -> invalid
+    catch error:badarg -> invalid
+    end;
+content_length(_) -> 0.
+
+split_target(Target) ->
+    case binary:split(Target, <<"?">>) of
+        [P] -> {P, #{}};
+        [P, Q] ->
+            case uri_string:dissect_query(Q) of
+                L when is_list(L) -> {P, maps:from_list([{K, V} || {K, V} <- L, is_binary(K), is_binary(V)])};
+                _ -> {P, #{}}
+            end
+    end.
+
+-spec dispatch(gen_tcp:socket(), req()) -> no_return().
+dispatch(Sock, #{method := <<"GET">>, path := <<"/live/websocket">>} = Req) -> upgrade(Sock, Req);
+dispatch(Sock, #{path := <<"/live/longpoll">>} = Req) ->
+    {Status, Json} = live_load_demo_longpoll:handle(Req),
+    respond(Sock, Req, Status, <<"application/json">>, live_load_demo_json:encode(Json));
+dispatch(Sock, #{method := <<"GET">>, path := <<"/assets/", _/binary>> = Path} = Req) ->
+    case maps:find(Path, live_load_demo_target:config(assets)) of
+        {ok, Js} -> respond(Sock, Req, 200, <<"text/javascript">>, Js);
+        error -> respond(Sock, Req, 404, <<"text/plain">>, <<"not found\n">>)
+    end;
+dispatch(Sock, #{method := <<"GET">>, path := Path, query := Query} = Req) ->
+    case live_load_demo_page:route(Path) of
+        not_found -> respond(Sock, Req, 404, <<"text/plain">>, <<"not found\n">>);
+        Route -> respond(Sock, Req, 200, <<"text/html; charset=utf-8">>,
+                         live_load_demo_page:render_dead(Route, Query))
+    end;
+dispatch(Sock, Req) -> respond(Sock, Req, 405, <<"text/plain">>, <<"method not allowed\n">>).
+
+respond(Sock, #{version := Vsn, headers := Hs}, Status, Type, Body) ->
+    Keep = keep_alive(Vsn, Hs),
+    Resp = [<<"HTTP/1.1 ">>, status(Status), <<"\r\ncontent-type: ">>, Type,
+            <<"\r\ncontent-length: ">>, integer_to_binary(iolist_size(Body)),
+            <<"\r\ncache-control: no-store\r\nconnection: ">>,
+            case Keep of true -> <<"keep-alive">>; false -> <<"close">> end, <<"\r\n\r\n">>, Body],
+    case gen_tcp:send(Sock, Resp) of
+        ok when Keep -> request(Sock);
+        _ -> close(Sock)
+    end.
+
+keep_alive({1, 1}, Hs) -> string:lowercase(maps:get(<<"connection">>, Hs, <<>>)) =/= <<"close">>;
+keep_alive(_, _) -> false.
+
+status(101) -> <<"101 Switching Protocols">>;
+status(200) -> <<"200 OK">>;
+status(400) -> <<"400 Bad Request">>;
+status(403) -> <<"403 Forbidden">>;
+status(404) -> <<"404 Not Found">>;
+status(405) -> <<"405 Method Not Allowed">>;
+status(413) -> <<"413 Content Too Large">>;
+status(414) -> <<"414 URI Too Long">>;
+status(431) -> <<"431 Request Header Fields Too Large">>.
+
+error_close(Sock, Status) ->
+    _ = gen_tcp:send(Sock, [<<"HTTP/1.1 ">>, status(Status),
+                            <<"\r\ncontent-length: 0\r\nconnection: close\r\n\r\n">>]),
+    close(Sock).
+
+close(Sock) ->
+    _ = gen_tcp:close(Sock),
+    exit(normal).
+
+%% WebSocket -------------------------------------------------------------------------------
+
+upgrade(Sock, #{headers := Hs} = Req) ->
+    Upgrade = string:lowercase(maps:get(<<"upgrade">>, Hs, <<>>)),
+    case {Upgrade, Hs, live_load_demo_target:config(refuse_websocket)} of
+        {_, _, true} ->
+            respond(Sock, Req#{headers := Hs#{<<"connection">> => <<"close">>}}, 403,
+                    <<"text/plain">>, <<"websocket refused (refuse_websocket)\n">>);
+        {<<"websocket">>, #{<<"sec-websocket-key">> := Key, <<"sec-websocket-version">> := <<"13">>}, false} ->
+            ok = gen_tcp:send(Sock, [<<"HTTP/1.1 101 Switching Protocols\r\nupgrade: websocket\r\n"
+                                       "connection: Upgrade\r\nsec-websocket-accept: ">>,
+                                     live_load_demo_ws:accept_key(Key), <<"\r\n\r\n">>]),
+            ok = inet:setopts(Sock, [{active, once}]),
+            ws_loop(#{sock => Sock, buf => <<>>,
+                      parser => live_load_demo_ws:new_parser(live_load_demo_target:config(max_frame)),
+                      socket => live_load_demo_socket:new()});
+        _ ->
+            error_close(Sock, 400)
+    end.
+
+ws_loop(#{sock := Sock} = S) ->
+    receive
+        {tcp, Sock, Data} ->
+            #{buf := Buf, parser := P} = S,
+            case live_load_demo_ws:parse(<<Buf/binary, Data/binary>>, P) of
+                {ok, Msgs, Rest, P1} ->
+                    S1 = ws_messages(Msgs, S#{buf := Rest, parser := P1}),
+                    ok = inet:setopts(Sock, [{active, once}]),
+                    ws_loop(S1);
+                {error, {too_big, _}} -> ws_close(Sock, 1009, <<"message too big">>);
+                {error, {protocol_error, _}} -> ws_close(Sock, 1002, <<"protocol error">>)
+            end;
+        {tcp_closed, Sock} -> exit(normal);
+        {tcp_error, Sock, _} -> exit(normal);
+        {live_load_demo_out, Frame} ->
+            ws_send(Sock, Frame),
+            ws_loop(S);
+        Other ->
+            case live_load_demo_socket:handle_info(Other, maps:get(socket, S)) of
+                {ok, Frames, Sk} ->
+                    [ws_send(Sock, F) || F <- Frames],
+                    ws_loop(S#{socket := Sk});
+                unknown -> ws_loop(S)
+            end
+    after ?WS_IDLE_MS ->
+            ws_close(Sock, 1000, <<"idle">>)
+    end.
+
+ws_messages([], S) -> S;
+ws_messages([{text, Text} | T], #{sock := Sock, socket := Sk} = S) ->
+    case live_load_demo_socket:handle_text(Text, Sk) of
+        {ok, Frames, Sk1} ->
+            [ws_send(Sock, F) || F <- Frames],
+            ws_messages(T, S#{socket := Sk1});
+        {error, {unknown_topic, _}} -> ws_close(Sock, 1008, <<"unknown topic">>);
+        {error, too_many_channels} -> ws_close(Sock, 1008, <<"too many channels">>);
+        {error, _} -> ws_close(Sock, 1007, <<"bad frame">>)
+    end;
+ws_messages([{binary, _} | _], #{sock := Sock}) -> ws_close(Sock, 1003, <<"binary frames unsupported">>);
+ws_messages([{ping, P} | T], #{sock := Sock} = S) ->
+    _ = gen_tcp:send(Sock, live_load_demo_ws:pong(P)),
+    ws_messages(T, S);
+ws_messages([{pong, _} | T], S) -> ws_messages(T, S);
+ws_messages([{close, _, _} | _], #{sock := Sock}) -> ws_close(Sock, 1000, <<>>).
+
+ws_send(Sock, Frame) ->
+    case gen_tcp:send(Sock, live_load_demo_ws:text(Frame)) of
+        ok -> ok;
+        {error, _} -> close(Sock)
+    end.
+
+ws_close(Sock, Code, Reason) ->
+    _ = gen_tcp:send(Sock, live_load_demo_ws:close(Code, Reason)),
+    close(Sock).

@@ -1,0 +1,174 @@
+%% @doc One LiveView process per joined view, as in Phoenix: mounts the page on `phx_join',
+%% runs its event handlers, and answers with the rendered tree or its diff.
+%%
+%% Frames go straight to the transport process (WebSocket connection or long-poll session) as
+%% `{live_load_demo_out, Iodata}'. The view monitors its transport and stops with it. A crash
+%% (the `#crash' button, or an event picked by `fail_percent') ends the process with
+%% `{shutdown, view_crashed}', which the transport turns into `phx_error', so the client shows
+%% the error classes and rejoins (a new process); the shutdown tuple keeps logs quiet.
+-module(live_load_demo_view).
+-behaviour(gen_server).
+
+-export([start/5]).
+-export([start_link/5]).
+-export([push/4]).
+-export([leave/1]).
+-export([init/1, handle_continue/2, handle_call/3, handle_cast/2, handle_info/2]).
+
+-define(LIVEVIEW_VERSION, <<"1.2.12">>).
+
+%% @doc Starts a view under the demo's view supervisor; it replies to the join itself.
+-spec start(pid(), binary(), binary() | null, binary() | null, map()) -> {ok, pid()} | {error, term()}.
+start(Transport, Topic, JoinRef, Ref, Payload) ->
+    supervisor:start_child(live_load_demo_view_sup, [Transport, Topic, JoinRef, Ref, Payload]).
+
+-spec start_link(pid(), binary(), binary() | null, binary() | null, map()) -> {ok, pid()}.
+start_link(Transport, Topic, JoinRef, Ref, Payload) ->
+    gen_server:start_link(?MODULE, {Transport, Topic, JoinRef, Ref, Payload}, []).
+
+%% @doc Hands a client message (`event', `live_patch', ...) to the view.
+-spec push(pid(), binary() | null, binary(), map()) -> ok.
+push(View, Ref, Event, Payload) -> gen_server:cast(View, {in, Ref, Event, Payload}).
+
+%% @doc Stops the view after `phx_leave' or a duplicate join.
+-spec leave(pid()) -> ok.
+leave(View) -> gen_server:cast(View, leave).
+
+-spec init({pid(), binary(), term(), term(), map()}) -> {ok, map(), {continue, term()}}.
+init({Transport, Topic, JoinRef, Ref, Payload}) ->
+    erlang:monitor(process, Transport),
+    {ok, #{transport => Transport, topic => Topic, join_ref => JoinRef}, {continue, {join, Ref, Payload}}}.
+
+-spec handle_continue(term(), map()) -> {noreply, map()} | {stop, normal, map()}.
+handle_continue({join, Ref, Payload}, S) ->
+    Url = case Payload of
+              #{<<"redirect">> := R} when is_binary(R) -> R;
+              #{<<"url">> := U} when is_binary(U) -> U;
+              _ -> <<>>
+          end,
+    {Path, Query} = split_url(Url),
+    case {live_load_demo_page:route_of_session(maps:get(<<"session">>, Payload, null)),
+          live_load_demo_page:route(Path)} of
+        {{ok, _}, {live, Mod}} ->
+            Assigns = Mod:handle_params(Query, Mod:mount(Query)),
+            Tree = Mod:render(Assigns),
+            Title = Mod:title(Assigns),
+            reply(S, Ref, ok, #{<<"rendered">> => live_load_demo_rendered:to_rendered(Tree, Title),
+                                <<"liveview_version">> => ?LIVEVIEW_VERSION}),
+            {noreply, S#{mod => Mod, assigns => Assigns, tree => Tree, title => Title, path => Path}};
+        _ ->
+            %% Phoenix answers a join it cannot authorise this way; the client reloads the page.
+            reply(S, Ref, error, #{<<"reason">> => <<"unauthorized">>}),
+            {stop, normal, S}
+    end.
+
+-spec handle_call(term(), gen_server:from(), map()) -> {reply, {error, unknown_call}, map()}.
+handle_call(_, _, S) -> {reply, {error, unknown_call}, S}.
+
+-spec handle_cast(term(), map()) -> {noreply, map()} | {stop, term(), map()}.
+handle_cast(leave, S) -> {stop, normal, S};
+handle_cast({in, Ref, <<"event">>, Payload}, S) ->
+    injected_latency(),
+    case injected_failure() of
+        true -> {stop, {shutdown, view_crashed}, S};
+        false -> event(Ref, Payload, S)
+    end;
+handle_cast({in, Ref, <<"live_patch">>, #{<<"url">> := Url}}, #{mod := Mod} = S) when is_binary(Url) ->
+    {Path, Query} = split_url(Url),
+    case live_load_demo_page:route(Path) of
+        {live, Mod} ->
+            {Resp, S1} = rerender(Mod:handle_params(Query, maps:get(assigns, S)), S),
+            reply(S1, Ref, ok, Resp),
+            {noreply, S1#{path := Path}};
+        _ ->
+            reply(S, Ref, ok, #{<<"link_redirect">> => true}),
+            {noreply, S}
+    end;
+handle_cast({in, Ref, _Other, _}, S) ->
+    %% cids_will_destroy, cids_destroyed, allow_upload...: nothing to do in this demo.
+    reply(S, Ref, ok, #{}),
+    {noreply, S}.
+
+-spec handle_info(term(), map()) -> {noreply, map()} | {stop, normal, map()}.
+handle_info({'DOWN', _, process, T, _}, #{transport := T} = S) -> {stop, normal, S};
+handle_info(_, S) -> {noreply, S}.
+
+event(Ref, #{<<"event">> := Event} = P, #{mod := Mod, assigns := A} = S) when is_binary(Event) ->
+    Value = value(maps:get(<<"type">>, P, <<>>), maps:get(<<"value">>, P, #{})),
+    case Mod:handle_event(Event, Value, A) of
+        crash -> {stop, {shutdown, view_crashed}, S};
+        {noreply, A1} ->
+            {Resp, S1} = rerender(A1, S),
+            reply(S1, Ref, ok, Resp),
+            {noreply, S1};
+        {push_patch, To, A1} ->
+            {Path, Query} = split_url(To),
+            {Resp, S1} = rerender(Mod:handle_params(Query, A1), S),
+            reply(S1, Ref, ok, Resp#{<<"live_patch">> => #{<<"to">> => To, <<"kind">> => <<"push">>}}),
+            {noreply, S1#{path := Path}};
+        {push_navigate, To, A1} ->
+            reply(S, Ref, ok, #{<<"live_redirect">> => #{<<"to">> => To, <<"kind">> => <<"push">>}}),
+            {noreply, S#{assigns := A1}};
+        {redirect, To, A1} ->
+            reply(S, Ref, ok, #{<<"redirect">> => #{<<"to">> => To}}),
+            {noreply, S#{assigns := A1}}
+    end;
+event(Ref, _, S) ->
+    reply(S, Ref, ok, #{}),
+    {noreply, S}.
+
+rerender(A1, #{mod := Mod, tree := Old, title := OldTitle} = S) ->
+    New = Mod:render(A1),
+    Title = Mod:title(A1),
+    Diff0 = live_load_demo_rendered:diff(Old, New),
+    Diff = case Title of
+               OldTitle -> Diff0;
+               _ -> Diff0#{<<"t">> => Title}
+           end,
+    Resp = case map_size(Diff) of
+               0 -> #{};
+               _ -> #{<<"diff">> => Diff}
+           end,
+    {Resp, S#{assigns := A1, tree := New, title := Title}}.
+
+%% Forms arrive urlencoded; clicks and keys as maps.
+value(<<"form">>, V) when is_binary(V) ->
+    case uri_string:dissect_query(V) of
+        L when is_list(L) -> maps:from_list([{K, X} || {K, X} <- L, is_binary(K), is_binary(X)]);
+        _ -> #{}
+    end;
+value(_, V) when is_map(V) -> V;
+value(_, _) -> #{}.
+
+split_url(Url) ->
+    case uri_string:parse(Url) of
+        #{path := Path} = M when is_binary(Path) ->
+            Q = case M of
+                    #{query := QS} ->
+                        case uri_string:dissect_query(QS) of
+                            L when is_list(L) -> maps:from_list([{K, V} || {K, V} <- L, is_binary(V)]);
+                            _ -> #{}
+                        end;
+                    _ -> #{}
+                end,
+            {case Path of <<>> -> <<"/">>; _ -> Path end, Q};
+        _ -> {<<>>, #{}}
+    end.
+
+injected_latency() ->
+    case live_load_demo_target:config(latency_ms) of
+        0 -> ok;
+        Ms -> timer:sleep(Ms)
+    end.
+
+injected_failure() ->
+    case live_load_demo_target:config(fail_percent) of
+        0 -> false;
+        P -> rand:uniform() * 100 < P
+    end.
+
+reply(#{transport := T, topic := Topic, join_ref := JoinRef}, Ref, Status, Response) ->
+    T ! {live_load_demo_out,
+         live_load_demo_json:encode([JoinRef, Ref, Topic, <<"phx_reply">>,
+                                     #{<<"status">> => atom_to_binary(Status), <<"response">> => Response}])},
+    ok.
