@@ -7,7 +7,7 @@
 
 all() ->
     [start_stop, evaluate, invalid_options, cdp_error, navigate_static_page, network_records,
-     observer_before_page_scripts, fast_mode, owner_down_closes_user, malformed_frames,
+     observer_before_page_scripts, liveview_counter, fast_mode, owner_down_closes_user, malformed_frames,
      eof_kills_chromium, killed_port_takes_chromium_along, kill_chromium_gives_browser_down, endpoint_mode, pool_places_users,
      open_close_many].
 
@@ -148,6 +148,33 @@ observer_before_page_scripts(Config) ->
     wait_lifecycle(U, L, <<"load">>),
     ?assertMatch({ok, #{<<"result">> := #{<<"value">> := <<"object">>}}}, eval(U, <<"window.pageSaw">>)),
     live_load_browser:stop(B).
+
+liveview_counter() -> [{doc, "The demo LiveView /counter: connects over WebSocket, a trusted click on #inc is patched, WS frames are recorded"}].
+liveview_counter(_Config) ->
+    {ok, #{url := Base}} = live_load_demo_target:start(#{port => 0}),
+    B = start(),
+    try
+        {ok, U} = live_load_browser:new_user(B, #{}),
+        {ok, _} = navigate(U, binary_to_list(Base) ++ "/counter"),
+        poll(U, <<"!!document.querySelector('[data-phx-main].phx-connected')">>, true),
+        {ok, #{<<"result">> := #{<<"value">> := [X, Y]}}} =
+            eval(U, <<"(() => { const r = document.getElementById('inc').getBoundingClientRect();"
+                      " return [r.x + r.width / 2, r.y + r.height / 2]; })()">>),
+        [{ok, _} = live_load_browser:call(U, <<"Input.dispatchMouseEvent">>,
+                                          #{<<"type">> => T, <<"x">> => X, <<"y">> => Y, <<"button">> => <<"left">>,
+                                            <<"clickCount">> => 1}, 10000)
+         || T <- [<<"mouseMoved">>, <<"mousePressed">>, <<"mouseReleased">>]],
+        poll(U, <<"document.getElementById('count').textContent.trim()">>, <<"1">>),
+        Ws = [E || {live_load_event, X1, #{<<"type">> := <<"ws">>} = E} <- flush(), X1 =:= U],
+        ?assertMatch([#{<<"route">> := <<"/live/websocket">>} | _], Ws),
+        ?assert(lists:any(fun(#{<<"what">> := W}) -> W =:= <<"open">> end, Ws)),
+        ?assert(lists:any(fun(#{<<"what">> := W}) -> W =:= <<"sent">> end, Ws)),
+        ?assert(lists:any(fun(#{<<"what">> := W, <<"bytes">> := N}) -> W =:= <<"received">> andalso N > 0;
+                             (_) -> false end, Ws))
+    after
+        live_load_browser:stop(B),
+        live_load_demo_target:stop()
+    end.
 
 fast_mode() -> [{doc, "mode => fast gives a hidden page that still runs scripts and the observer"}].
 fast_mode(Config) ->
@@ -339,6 +366,14 @@ wait_event(U, Pred) ->
 http_events(_U, 0) -> [];
 http_events(U, N) ->
     [wait_event(U, fun(#{<<"type">> := T}) -> T =:= <<"http">> end) | http_events(U, N - 1)].
+
+poll(U, Expr, Want) -> poll(U, Expr, Want, 150).
+poll(U, Expr, Want, 0) -> ct:fail({poll, Expr, Want, eval(U, Expr)});
+poll(U, Expr, Want, N) ->
+    case eval(U, Expr) of
+        {ok, #{<<"result">> := #{<<"value">> := Want}}} -> ok;
+        _ -> timer:sleep(100), poll(U, Expr, Want, N - 1)
+    end.
 
 flush() ->
     receive M -> [M | flush()] after 0 -> [] end.

@@ -339,6 +339,30 @@ static void test_core_user_lifecycle(void)
     json_decref(r);
     q_reset();
 
+    /* WebSocket: open, one frame each way (binary sizes from base64), close with counts */
+    from_browser(c, "{'method':'Network.webSocketCreated','sessionId':'S1','params':{'requestId':'W1',"
+                    "'url':'ws://h/live/websocket?vsn=2.0.0'}}");
+    from_browser(c, "{'method':'Network.webSocketFrameSent','sessionId':'S1','params':{'requestId':'W1',"
+                    "'response':{'opcode':1,'payloadData':'hello'}}}");
+    from_browser(c, "{'method':'Network.webSocketFrameReceived','sessionId':'S1','params':{'requestId':'W1',"
+                    "'response':{'opcode':2,'payloadData':'AAEC'}}}");
+    from_browser(c, "{'method':'Network.webSocketClosed','sessionId':'S1','params':{'requestId':'W1'}}");
+    CHECK(q.ne == 4);
+    const char *whats[] = {"open", "sent", "received", "close"};
+    long sizes[] = {-1, 5, 3, -1};
+    for (int i = 0; i < 4 && i < q.ne; i++) {
+        r = erl_out(i, &a, b);
+        CHECK(r && !strcmp(json_string_value(json_object_get(r, "what")), whats[i]));
+        CHECK(r && !strcmp(json_string_value(json_object_get(r, "route")), "/live/websocket"));
+        if (sizes[i] >= 0)
+            CHECK(r && json_integer_value(json_object_get(r, "bytes")) == sizes[i]);
+        if (i == 3)
+            CHECK(r && json_integer_value(json_object_get(r, "sent")) == 1 &&
+                  json_integer_value(json_object_get(r, "received")) == 1);
+        json_decref(r);
+    }
+    q_reset();
+
     /* call on the page session, then a CDP error */
     ei_x_new_with_version(&x);
     ei_x_encode_tuple_header(&x, 5);
