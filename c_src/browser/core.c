@@ -813,7 +813,8 @@ static void cmd_new_user(ll_core *c, uint64_t erl, const char *buf, int *idx)
         return;
     }
     struct user *u = calloc(1, sizeof *u);
-    u->reqs = calloc(c->cfg.max_inflight, sizeof *u->reqs);
+    if (u)
+        u->reqs = calloc(c->cfg.max_inflight, sizeof *u->reqs);
     if (!u || !u->reqs) {
         free(u ? u->reqs : NULL);
         free(u);

@@ -2,7 +2,9 @@
 %% layer: N users on one browser loop over a static page (navigate, wait for `load', click a
 %% button with trusted mouse events, read the DOM back) for a while, and the figures are printed:
 %% iterations/s, CPU seconds of the port and of Chromium (its whole process group) per iteration,
-%% the port's share of the browser's CPU, summed PSS, and CDP messages per iteration.
+%% the port's share of the browser's CPU, summed PSS, CDP messages per iteration, and how busy
+%% Chromium's main (browser) process is in % of one core: the shared part of a browser, so the
+%% point where it nears one core is where users must go to a second browser.
 %%
 %% `make bench-browser-port' runs it (`NS="1 4" DURATION=20'). The full LiveView benchmark against
 %% the demo target and Playwright (`make bench-browser') builds on the context API.
@@ -34,8 +36,9 @@ run(#{users := Ns, duration_s := Secs}) ->
                                       {modules, [mod_get]}]),
     [{port, Port}] = httpd:info(Httpd, [port]),
     Url = iolist_to_binary(["http://127.0.0.1:", integer_to_list(Port), "/index.html"]),
-    io:format("~-5s ~9s ~10s ~12s ~13s ~9s ~9s ~11s~n",
-              ["users", "iter/s", "errors", "port ms/it", "chrome ms/it", "port %", "PSS MB", "cdp msg/it"]),
+    io:format("~-5s ~9s ~10s ~12s ~13s ~9s ~9s ~11s ~12s~n",
+              ["users", "iter/s", "errors", "port ms/it", "chrome ms/it", "port %", "PSS MB", "cdp msg/it",
+               "main %core"]),
     try
         lists:foreach(fun(N) -> one(N, Secs, Url) end, Ns)
     after
@@ -58,18 +61,21 @@ one(N, Secs, Url) ->
     Chromium = chromium_pid(OsPid),
     {ok, #{<<"cdp_in">> := In0, <<"cdp_out">> := Out0}} = live_load_browser:stats(B),
     Cpu0 = {cpu([OsPid]), cpu(group(Chromium))},
+    Main0 = cpu([Chromium]),
     Deadline = erlang:monotonic_time(millisecond) + Secs * 1000,
     _ = [P ! {go, Deadline} || P <- Pids],
     Results = [receive {done, P, R} -> R end || P <- Pids],
     Pss = pss_kb(group(Chromium)) + pss_kb([OsPid]),
     {PortCpu, ChromeCpu} = {cpu([OsPid]) - element(1, Cpu0), cpu(group(Chromium)) - element(2, Cpu0)},
+    MainCpu = cpu([Chromium]) - Main0,
     {ok, #{<<"cdp_in">> := In1, <<"cdp_out">> := Out1}} = live_load_browser:stats(B),
     Iters = lists:sum([I || {I, _} <- Results]),
     Errors = lists:sum([E || {_, E} <- Results]),
     PerIt = fun(X) -> case Iters of 0 -> 0.0; _ -> X / Iters end end,
-    io:format("~-5b ~9.2f ~10b ~12.2f ~13.1f ~8.2f% ~9.1f ~11.1f~n",
+    io:format("~-5b ~9.2f ~10b ~12.2f ~13.1f ~8.2f% ~9.1f ~11.1f ~11.1f%~n",
               [N, Iters / Secs, Errors, PerIt(PortCpu * 1000), PerIt(ChromeCpu * 1000),
-               100 * PortCpu / max(ChromeCpu, 0.001), Pss / 1024, PerIt(In1 - In0 + Out1 - Out0)]),
+               100 * PortCpu / max(ChromeCpu, 0.001), Pss / 1024, PerIt(In1 - In0 + Out1 - Out0),
+               100 * MainCpu / Secs]),
     live_load_browser:stop(B).
 
 loop(U, Url, Deadline, Iters, Errors) ->
