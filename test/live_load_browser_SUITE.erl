@@ -37,8 +37,12 @@ end_per_suite(Config) ->
     inets:stop(httpd, ?config(httpd, Config)),
     Config.
 
+%% LIVE_LOAD_BROWSER_PROGRAM runs the suite against another build of the port (make asan-browser)
+program() ->
+    os:getenv("LIVE_LOAD_BROWSER_PROGRAM", filename:join(code:priv_dir(live_load), "live_load_browser")).
+
 browser_opts() ->
-    #{port_program => filename:join(code:priv_dir(live_load), "live_load_browser")}.
+    #{port_program => program()}.
 
 start() ->
     {ok, B} = live_load_browser:start(browser_opts()),
@@ -379,7 +383,7 @@ flush() ->
     receive M -> [M | flush()] after 0 -> [] end.
 
 raw_port() ->
-    open_port({spawn_executable, filename:join(code:priv_dir(live_load), "live_load_browser")},
+    open_port({spawn_executable, program()},
               [{packet, 4}, binary, exit_status, {args, ["--max-frame", "1024"]}]).
 
 recv(P) ->
