@@ -4,11 +4,13 @@
 %% Browsers start on first use, so a node that never runs a browser scenario never launches
 %% Chromium. The pool is registered as `live_load_browser_pool' under `live_load_browser_sup'.
 %%
-%% Why 16 users per browser by default: Chromium runs one renderer per BrowserContext whatever the
-%% flags (see guides/browser.md), so the browser process is the only shared part; on the 2-core
-%% reference box one browser served 16 users of the benchmark scenario without its own CPU or the
-%% port becoming the bottleneck, and a second browser process costs ~100 MB. Override with
-%% `configure/1'.
+%% Why 8 users per browser by default (`make bench-browser-port', 2-core box shared with other
+%% work, navigation + trusted click + read-back per iteration): one browser plateaued at ~14
+%% iterations/s whatever the user count (4, 8, 16 users: 14.3, 14.0, 14.6 it/s) with its main
+%% process at 65-70% of a core, while the same 8 users split over two browsers gave 16.3 it/s with
+%% each main process at ~42%. Renderers are per user anyway (one per BrowserContext), so a second
+%% browser costs only its shared processes (~100 MB); the main process is the shared bottleneck.
+%% Override with `configure/1'.
 -module(live_load_browser_pool).
 -behaviour(gen_server).
 
@@ -22,7 +24,7 @@
 
 -record(state, {connection = live_load_browser :: module(),
                 browser_opts = #{} :: map(),
-                users_per_browser = 16 :: pos_integer(),
+                users_per_browser = 8 :: pos_integer(),
                 max_browsers = 64 :: pos_integer(),
                 browsers = [] :: [pid()]}).
 
