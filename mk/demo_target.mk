@@ -4,5 +4,5 @@
 PORT ?= 4000
 export PORT
 
-demo-target: build ## run the demo LiveView target on $$PORT (default 4000) until Ctrl-C
+demo-target: build ## run the demo LiveView target on PORT (env, default 4000) until Ctrl-C
 	erl +Bd -noshell -noinput -pa _build/default/lib/live_load/ebin -eval 'live_load_demo_target:main()'

@@ -4,7 +4,7 @@
 %% {@link live_load_demo_socket} until either side closes.
 %%
 %% Every input is capped: request line and header lines (16 KiB, OTP's `http_bin' packet
-%% parser), 64 headers, 1 MiB request bodies (413 otherwise), WebSocket messages (`max_frame',
+%% parser, which closes the socket itself on a longer line), 64 headers, 1 MiB request bodies (413 otherwise), WebSocket messages (`max_frame',
 %% default 1 MiB: close 1009). A bad WebSocket frame (1002), invalid JSON or a frame that is not
 %% a Phoenix V2 message (1007), and an unknown topic (1008) close that connection only.
 -module(live_load_demo_conn).
@@ -31,10 +31,14 @@ start_link() -> proc_lib:start_link(?MODULE, init, [self()]).
 -spec serve(pid(), gen_tcp:socket()) -> ok.
 serve(Pid, Sock) ->
     case gen_tcp:controlling_process(Sock, Pid) of
-        ok -> Pid ! {live_load_demo_socket, Sock};
-        {error, _} -> gen_tcp:close(Sock), exit(Pid, kill)
-    end,
-    ok.
+        ok ->
+            Pid ! {live_load_demo_socket, Sock},
+            ok;
+        {error, _} ->
+            _ = gen_tcp:close(Sock),
+            exit(Pid, kill),
+            ok
+    end.
 
 -spec init(pid()) -> no_return().
 init(Parent) ->
@@ -50,7 +54,6 @@ request(Sock) ->
         {ok, {http_request, Method, {abs_path, Target}, Vsn}} ->
             headers(Sock, #{method => method(Method), target => Target, version => Vsn}, #{}, 0);
         {ok, _} -> error_close(Sock, 400);
-        {error, emsgsize} -> error_close(Sock, 414);
         {error, _} -> close(Sock)
     end.
 
@@ -65,7 +68,6 @@ headers(Sock, Req, Hs, N) ->
             headers(Sock, Req, Hs#{K => Value}, N + 1);
         {ok, http_eoh} -> body(Sock, Req, Hs);
         {ok, _} -> error_close(Sock, 400);
-        {error, emsgsize} -> error_close(Sock, 431);
         {error, _} -> close(Sock)
     end.
 
@@ -135,24 +137,37 @@ respond(Sock, #{version := Vsn, headers := Hs}, Status, Type, Body) ->
 keep_alive({1, 1}, Hs) -> string:lowercase(maps:get(<<"connection">>, Hs, <<>>)) =/= <<"close">>;
 keep_alive(_, _) -> false.
 
-status(101) -> <<"101 Switching Protocols">>;
 status(200) -> <<"200 OK">>;
 status(400) -> <<"400 Bad Request">>;
 status(403) -> <<"403 Forbidden">>;
 status(404) -> <<"404 Not Found">>;
 status(405) -> <<"405 Method Not Allowed">>;
 status(413) -> <<"413 Content Too Large">>;
-status(414) -> <<"414 URI Too Long">>;
 status(431) -> <<"431 Request Header Fields Too Large">>.
 
+-spec error_close(gen_tcp:socket(), 400..599) -> no_return().
 error_close(Sock, Status) ->
     _ = gen_tcp:send(Sock, [<<"HTTP/1.1 ">>, status(Status),
                             <<"\r\ncontent-length: 0\r\nconnection: close\r\n\r\n">>]),
     close(Sock).
 
+%% Graceful close: stop sending, then read and drop what the client still sends (bounded in
+%% time and bytes) so the kernel sends FIN, not RST, and the client reads our last response or
+%% close frame.
+-spec close(gen_tcp:socket()) -> no_return().
 close(Sock) ->
+    _ = gen_tcp:shutdown(Sock, write),
+    _ = inet:setopts(Sock, [{active, false}, {packet, raw}]),
+    drain(Sock, erlang:monotonic_time(millisecond) + 2000, 4194304),
     _ = gen_tcp:close(Sock),
     exit(normal).
+
+drain(Sock, Deadline, Budget) ->
+    Left = Deadline - erlang:monotonic_time(millisecond),
+    case Left > 0 andalso Budget > 0 andalso gen_tcp:recv(Sock, 0, Left) of
+        {ok, B} -> drain(Sock, Deadline, Budget - byte_size(B));
+        _ -> ok
+    end.
 
 %% WebSocket -------------------------------------------------------------------------------
 
@@ -225,6 +240,7 @@ ws_send(Sock, Frame) ->
         {error, _} -> close(Sock)
     end.
 
+-spec ws_close(gen_tcp:socket(), 1000..4999, binary()) -> no_return().
 ws_close(Sock, Code, Reason) ->
     _ = gen_tcp:send(Sock, live_load_demo_ws:close(Code, Reason)),
     close(Sock).

@@ -76,9 +76,11 @@ stop() ->
     case whereis(live_load_demo_sup) of
         undefined -> {error, not_started};
         Pid ->
-            MRef = erlang:monitor(process, Pid),
-            exit(Pid, shutdown),
-            receive {'DOWN', MRef, process, Pid, _} -> ok end
+            %% Not our child (start/1 unlinked it), so an exit signal would be ignored; a
+            %% system terminate shuts the children down in order.
+            try proc_lib:stop(Pid, shutdown, infinity)
+            catch exit:noproc -> ok
+            end
     end.
 
 %% @doc A setting of the running target (read by its processes).
