@@ -533,7 +533,7 @@ static void net_event(ll_core *c, struct user *u, const char *m, const json_t *p
             json_object_set_new(ev, "status", json_integer((json_int_t)jnum(json_object_get(p, "response"), "status", 0)));
             emit_event(c, u->id, ev);
         } else if (!strcmp(m, "Network.webSocketFrameSent") || !strcmp(m, "Network.webSocketFrameReceived")) {
-            int sent = m[24] == 'S';
+            int sent = !strcmp(m, "Network.webSocketFrameSent");
             const json_t *resp = json_object_get(p, "response");
             json_t *ev = ws_event(w, sent ? "sent" : "received");
             uint64_t n = sent ? ++w->sent : ++w->received;

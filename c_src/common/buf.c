@@ -58,7 +58,7 @@ void ll_buf_consume(ll_buf *b, size_t n)
     if (b->off >= b->len) {
         b->off = b->len = 0;
         /* give memory back after a burst, keep a small buffer for the common case */
-        if (b->cap > 1u << 20) {
+        if (b->cap > 256u << 10) {
             free(b->data);
             b->data = NULL;
             b->cap = 0;

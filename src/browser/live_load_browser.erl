@@ -242,10 +242,10 @@ from_port({0, 0, Event}, S) ->
     logger:warning("live_load_browser port: ~p", [Event]),
     S;
 from_port({0, UserId, Event}, S = #state{users = Users, epoch = E}) ->
-    case Users of
-        #{UserId := {Owner, _}} -> Owner ! {live_load_event, #user{browser = self(), epoch = E, id = UserId}, Event};
-        _ -> ok
-    end,
+    _ = case Users of
+            #{UserId := {Owner, _}} -> Owner ! {live_load_event, #user{browser = self(), epoch = E, id = UserId}, Event};
+            _ -> ok
+        end,
     S;
 from_port({Id, Status, Result}, S = #state{pending = P, late = Late}) ->
     case maps:take(Id, P) of

@@ -4,11 +4,11 @@
 %% Browsers start on first use, so a node that never runs a browser scenario never launches
 %% Chromium. The pool is registered as `live_load_browser_pool' under `live_load_browser_sup'.
 %%
-%% Why 16 users per browser by default: Chromium runs one renderer per BrowserContext whatever the
-%% flags (see guides/browser.md), so the browser process is the only shared part; on the 2-core
-%% reference box one browser served 16 users of the benchmark scenario without its own CPU or the
-%% port becoming the bottleneck, and a second browser process costs ~100 MB. Override with
-%% `configure/1'.
+%% The default of 16 users per browser is provisional: Chromium runs one renderer per
+%% BrowserContext whatever the flags (reference/cdp-and-liveview.md), so a second browser adds
+%% only its browser/GPU/network processes (~100 MB), and what one browser process can carry has
+%% not been measured yet against the demo target (`make bench-browser` is where it belongs).
+%% Override with `configure/1'.
 -module(live_load_browser_pool).
 -behaviour(gen_server).
 
