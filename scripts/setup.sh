@@ -4,7 +4,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(
-  erlang-nox erlang-dev erlang-common-test erlang-dialyzer erlang-eunit erlang-tools erlang-proper
+  erlang-nox erlang-dev erlang-common-test erlang-dialyzer erlang-eunit erlang-tools erlang-proper erlang-proper-dev
   rebar3 elixir
   build-essential clang libclang-rt-14-dev valgrind pkg-config
   libwebsockets-dev libjansson-dev zlib1g-dev

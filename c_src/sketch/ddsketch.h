@@ -2,9 +2,11 @@
  *
  * Pure C, no Erlang headers (the NIF in live_load_sketch_nif.c only converts terms).
  *
- * Mapping: logarithmic. A positive value v lands in bin k = ceil(log(v) / log(gamma)),
- * gamma = (1 + a) / (1 - a) for relative accuracy a; bin k stands for the value
- * 2 * gamma^k / (1 + gamma), which is within a of every value in (gamma^(k-1), gamma^k].
+ * Mapping: cubically interpolated logarithm (as sketches-java/-js CubicallyInterpolatedMapping,
+ * bit-for-bit the same formulas). A positive value v lands in bin k = ceil(L(v) * m), where
+ * L approximates log2 from v's exponent and significand with a cubic, m = 1 / (C ln(gamma)),
+ * gamma = (1 + a) / (1 - a) for relative accuracy a. Every bin spans a value ratio <= gamma;
+ * bin k stands for (1 - a) * its upper bound, within a of every value in the bin.
  *
  * Stores: one dense store for positive values (key k) and one for negative values, which
  * stores -v under key -k so that both stores ascend with the value. Values whose magnitude is
@@ -38,7 +40,7 @@ typedef struct {
 typedef struct {
     double alpha;
     double gamma;
-    double multiplier;   /* 1 / ln(gamma) */
+    double multiplier;   /* 1 / (C ln(gamma)), keys per unit of approximate log2 */
     double min_indexable;
     int32_t min_key;     /* key bounds for positive magnitudes (decoder checks) */
     int32_t max_key;

@@ -77,8 +77,9 @@ reserve(CounterKey, Cap) ->
         _ -> release(CounterKey), false
     end.
 
+%% The default covers a reset that emptied the table since the reservation.
 release(CounterKey) ->
-    _ = ets:update_counter(?COUNTERS, CounterKey, -1),
+    _ = ets:update_counter(?COUNTERS, CounterKey, -1, {CounterKey, 1}),
     true.
 
 overflowed(Name, Key) ->

@@ -33,7 +33,8 @@
 -define(META, live_load_metrics_meta).
 -define(SETTINGS, {live_load_metrics, settings}).
 
--type settings() :: #{start_mono_ms := integer(),
+-type settings() :: #{run := integer(),
+                      start_mono_ms := integer(),
                       started_at_ms := integer(),
                       bucket_ms := pos_integer(),
                       max_buckets := pos_integer(),

@@ -67,11 +67,14 @@ decode(#{format := ?FORMAT, node := Node, started_at_ms := Started, bucket_ms :=
          counters := Counters, bucket_counters := BCounters, metric_errors := MErrors,
          bucket_errors := BErrors, errors := Errors, overflow := Overflow})
   when is_atom(Node), is_integer(Started), is_integer(Width), Width > 0 ->
+    %% Merging an empty default sketch into each decoded one checks, at no cost, that it
+    %% has our relative accuracy (the later merges would fail otherwise).
+    Ref = live_load_sketch:new(),
     try
         {ok, #{node => Node, started_at_ms => Started, bucket_ms => Width,
                declared => entries(declared, Declared, fun declared/1),
-               sketches => entries(sketches, Sketches, fun sketch_entry/1),
-               buckets => entries(buckets, Buckets, fun bucket_entry/1),
+               sketches => entries(sketches, Sketches, fun(E) -> sketch_entry(E, Ref) end),
+               buckets => entries(buckets, Buckets, fun(E) -> bucket_entry(E, Ref) end),
                counters => entries(counters, Counters, fun counter_entry/1),
                bucket_counters => entries(bucket_counters, BCounters, fun bucket_counter/1),
                metric_errors => entries(metric_errors, MErrors, fun counter_entry/1),
@@ -106,17 +109,17 @@ declared({M, U, D}) when is_binary(M), is_binary(D) ->
     lists:member(U, [ms, bytes, count, percent]) andalso {M, {U, D}};
 declared(_) -> false.
 
-sketch_entry({M, D, Bin}) when is_binary(M), is_binary(Bin) ->
-    dims(D) andalso sketch({M, D}, Bin);
-sketch_entry(_) -> false.
+sketch_entry({M, D, Bin}, Ref) when is_binary(M), is_binary(Bin) ->
+    dims(D) andalso sketch({M, D}, Bin, Ref);
+sketch_entry(_, _) -> false.
 
-bucket_entry({M, I, Bin}) when is_binary(M), is_binary(Bin) ->
-    index(I) andalso sketch({M, I}, Bin);
-bucket_entry(_) -> false.
+bucket_entry({M, I, Bin}, Ref) when is_binary(M), is_binary(Bin) ->
+    index(I) andalso sketch({M, I}, Bin, Ref);
+bucket_entry(_, _) -> false.
 
-sketch(Key, Bin) ->
+sketch(Key, Bin, Ref) ->
     case live_load_sketch:from_binary(Bin) of
-        {ok, S} -> {Key, S};
+        {ok, S} -> live_load_sketch:merge(S, Ref) =:= ok andalso {Key, S};
         {error, _} -> false
     end.
 

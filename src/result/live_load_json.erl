@@ -180,56 +180,55 @@ hex4(H, At) ->
 scalar(N, At) when N >= 16#D800, N =< 16#DFFF -> throw({syntax, At, lone_surrogate});
 scalar(N, _) -> N.
 
+%% One pass over the number's bytes checks the grammar and finds its end; the text is then
+%% converted as a whole.
 number(Bin) ->
-    {Int, R1} = int_part(Bin),
-    {Frac, R2} = frac_part(R1),
-    {Exp, R3} = exp_part(R2),
-    Text = binary_part(Bin, 0, byte_size(Bin) - byte_size(R3)),
-    case Frac =:= <<>> andalso Exp =:= <<>> of
-        true -> {binary_to_integer(Text), R3};
-        false -> {to_float(Int, Frac, Exp, Text), R3}
-    end.
+    {Len, Kind} = num_sign(Bin, 0),
+    <<Text:Len/binary, Rest/binary>> = Bin,
+    Value = case Kind of
+                integer -> binary_to_integer(Text);
+                float -> to_float(Text, Bin);
+                exponent -> to_float(exp_to_float(Text), Bin)
+            end,
+    {Value, Rest}.
 
-int_part(<<$-, R/binary>>) ->
-    {I, R1} = int_part_digits(R),
-    {<<$-, I/binary>>, R1};
-int_part(R) -> int_part_digits(R).
+num_sign(<<$-, R/binary>>, N) -> num_int(R, N + 1);
+num_sign(R, N) -> num_int(R, N).
 
-int_part_digits(<<$0, R/binary>>) -> {<<$0>>, R};
-int_part_digits(<<C, _/binary>> = R) when C >= $1, C =< $9 -> digits(R);
-int_part_digits(R) -> throw({syntax, R, invalid_number}).
+num_int(<<$0, R/binary>>, N) -> num_after_int(R, N + 1);
+num_int(<<C, R/binary>>, N) when C >= $1, C =< $9 -> num_int_digits(R, N + 1);
+num_int(R, _) -> throw({syntax, R, invalid_number}).
 
-frac_part(<<$., C, _/binary>> = R) when C >= $0, C =< $9 ->
-    <<$., Digits/binary>> = R,
-    digits(Digits);
-frac_part(<<$., R/binary>>) -> throw({syntax, R, invalid_number});
-frac_part(R) -> {<<>>, R}.
+num_int_digits(<<C, R/binary>>, N) when C >= $0, C =< $9 -> num_int_digits(R, N + 1);
+num_int_digits(R, N) -> num_after_int(R, N).
 
-exp_part(<<E, R/binary>>) when E =:= $e; E =:= $E ->
-    {Sign, R1} = case R of
-                     <<$-, T/binary>> -> {<<$->>, T};
-                     <<$+, T/binary>> -> {<<>>, T};
-                     T -> {<<>>, T}
-                 end,
-    case R1 of
-        <<C, _/binary>> when C >= $0, C =< $9 ->
-            {D, R2} = digits(R1),
-            {<<Sign/binary, D/binary>>, R2};
-        _ -> throw({syntax, R1, invalid_number})
-    end;
-exp_part(R) -> {<<>>, R}.
+num_after_int(<<$., C, R/binary>>, N) when C >= $0, C =< $9 -> num_frac(R, N + 2);
+num_after_int(<<$., R/binary>>, _) -> throw({syntax, R, invalid_number});
+num_after_int(<<E, R/binary>>, N) when E =:= $e; E =:= $E -> num_exp(R, N + 1, exponent);
+num_after_int(_, N) -> {N, integer}.
 
-digits(Bin) -> split_binary(Bin, count_digits(Bin, 0)).
+num_frac(<<C, R/binary>>, N) when C >= $0, C =< $9 -> num_frac(R, N + 1);
+num_frac(<<E, R/binary>>, N) when E =:= $e; E =:= $E -> num_exp(R, N + 1, float);
+num_frac(_, N) -> {N, float}.
 
-count_digits(<<C, R/binary>>, N) when C >= $0, C =< $9 -> count_digits(R, N + 1);
-count_digits(_, N) -> N.
+num_exp(<<S, R/binary>>, N, Kind) when S =:= $+; S =:= $- -> num_exp_first(R, N + 1, Kind);
+num_exp(R, N, Kind) -> num_exp_first(R, N, Kind).
 
-%% binary_to_float/1 needs a fraction and rejects huge exponents; normalise and bound.
-to_float(Int, Frac, Exp, Text) ->
-    F = case Frac of <<>> -> <<"0">>; _ -> Frac end,
-    E = case Exp of <<>> -> <<>>; _ -> <<"e", Exp/binary>> end,
-    try binary_to_float(<<Int/binary, ".", F/binary, E/binary>>)
-    catch error:badarg -> throw({syntax, Text, number_out_of_range})
+num_exp_first(<<C, R/binary>>, N, Kind) when C >= $0, C =< $9 -> num_exp_digits(R, N + 1, Kind);
+num_exp_first(R, _, _) -> throw({syntax, R, invalid_number}).
+
+num_exp_digits(<<C, R/binary>>, N, Kind) when C >= $0, C =< $9 -> num_exp_digits(R, N + 1, Kind);
+num_exp_digits(_, N, Kind) -> {N, Kind}.
+
+%% binary_to_float/1 needs a fraction: "1e5" -> "1.0e5".
+exp_to_float(Text) ->
+    [Int, Exp] = binary:split(Text, [<<"e">>, <<"E">>]),
+    <<Int/binary, ".0e", Exp/binary>>.
+
+%% Out of the double range (1e999) is an error, not infinity.
+to_float(Text, Original) ->
+    try binary_to_float(Text)
+    catch error:badarg -> throw({syntax, Original, number_out_of_range})
     end.
 
 ws(<<C, R/binary>>) when C =:= $\s; C =:= $\t; C =:= $\n; C =:= $\r -> ws(R);

@@ -149,7 +149,7 @@ int(_) -> <<"-">>.
 seconds(Ms) when is_number(Ms) -> [float_to_binary(Ms / 1000, [{decimals, 1}]), <<" s">>];
 seconds(_) -> <<"-">>.
 
-pairs(M) when is_map(M) ->
+pairs(M) when is_map(M), map_size(M) > 0 ->
     lists:join(<<", ">>, [[esc(K), $\s, txt(V)] || {K, V} <- lists:sort(maps:to_list(M))]);
 pairs(_) -> <<"-">>.
 

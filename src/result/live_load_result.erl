@@ -77,8 +77,9 @@ run(Run, Started, Nodes, Merged) ->
       <<"options">> => live_load_json:to_term(maps:get(options, Run, #{}))}.
 
 iterations(#{counters := Counters}) ->
-    maps:from_list([{text(V), N} || {{<<"iterations">>, #{<<"result">> := V}}, N}
-                                        <- maps:to_list(Counters)]).
+    lists:foldl(fun({V, N}, Acc) -> maps:update_with(V, fun(M) -> M + N end, N, Acc) end, #{},
+                [{text(V), N} || {{<<"iterations">>, #{<<"result">> := V}}, N}
+                                     <- maps:to_list(Counters)]).
 
 version() ->
     _ = application:load(live_load),
