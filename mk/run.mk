@@ -4,7 +4,9 @@
 DEMO_USERS ?= 8
 DEMO_DURATION ?= 60s
 DEMO_DIR ?= _demo
+# PORT only when the user gave it (mk/demo_target.mk defaults it to 4000 for `make demo-target`)
+DEMO_PORT = $(if $(filter-out file default undefined,$(origin PORT)),$(PORT),)
 
 demo: build ## start the demo LiveView target, run scenarios/ (8 users, 60 s each), write _demo/ and print the summary
-	@PORT="$(PORT)" DEMO_USERS="$(DEMO_USERS)" DEMO_DURATION="$(DEMO_DURATION)" DEMO_DIR="$(DEMO_DIR)" \
+	@PORT="$(DEMO_PORT)" DEMO_USERS="$(DEMO_USERS)" DEMO_DURATION="$(DEMO_DURATION)" DEMO_DIR="$(DEMO_DIR)" \
 	  bash bin/live_load_demo

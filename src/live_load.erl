@@ -44,12 +44,7 @@ run(Opts) ->
 
 start() ->
     case application:ensure_all_started(live_load) of
-        {ok, _} ->
-            %% the metric tables' owner, when the application does not supervise it
-            case whereis(live_load_metrics_store) of
-                undefined -> {ok, _} = live_load_metrics_store:start(), ok;
-                _ -> ok
-            end;
+        {ok, _} -> ok;
         {error, _} = E -> E
     end.
 

@@ -9,7 +9,7 @@
 all() ->
     [option_errors, otp_app_discovery, config_gets_unconsumed_options, duration_bounds_the_run,
      iteration_timeout_kills_and_fails_user, halt_ends_user_cleanly, fail_records_and_continues,
-     crash_fails_only_that_user, one_scenario_error_does_not_stop_others, throttle_limits_iterations,
+     crash_fails_only_that_user, one_scenario_error_does_not_stop_others, throttle_limits_iterations, parallelism_slot_released_per_iteration,
      user_rate_ramps_users].
 
 init_per_suite(Config) ->
@@ -174,6 +174,29 @@ throttle_limits_iterations(_Config) ->
     ct:pal("4 users, throttle 10/s, 2 s: ~p iterations", [Ok]),
     ?assert(Ok >= 18 andalso Ok =< 24),
     ?assertEqual({error, {unknown_throttle, iterations}}, live_load_throttle:info(iterations)).
+
+parallelism_slot_released_per_iteration() ->
+    [{doc, "A parallelism(1) slot taken in an iteration is given back when the iteration ends: 3 users take turns, one at a time."}].
+parallelism_slot_released_per_iteration(_Config) ->
+    #{live_load_runner_parallel_scenario := R} =
+        run(#{scenario => live_load_runner_parallel_scenario, users => 3, scenario_duration => 1500,
+              report => self()}),
+    {Ok, 0, 0} = iterations(R),
+    Holds = lists:keysort(3, holders()),
+    Users = lists:usort([U || {holder, U, _} <- Holds]),
+    Gaps = gaps([T || {holder, _, T} <- Holds]),
+    ct:pal("parallelism 1, 3 users, 1.5 s: ~p iterations by users ~p; min gap between holders ~p ms",
+           [Ok, Users, lists:min(Gaps)]),
+    ?assertEqual([1, 2, 3], Users),
+    ?assert(Ok =< 17),
+    %% one holder at a time: each next hold starts at least ~100 ms after the previous one
+    ?assert(lists:min(Gaps) >= 95).
+
+holders() ->
+    receive {holder, _, _} = H -> [H | holders()] after 0 -> [] end.
+
+gaps([A, B | Rest]) -> [B - A | gaps([B | Rest])];
+gaps(_) -> [].
 
 user_rate_ramps_users() ->
     [{doc, "user_rate 600/min starts one user every 100 ms: the 5th user's first iteration comes about 400 ms after the 1st."}].

@@ -132,9 +132,11 @@ run(#{targets := Targets} = Cmd) ->
     end.
 
 run_opts(Modules, #{opts := O, set := Set} = Cmd) ->
+    %% the option names of live_load:run/1 exist as atoms once this module is loaded
+    {module, _} = code:ensure_loaded(live_load_options),
     Base = maps:merge(#{scenarios => Modules, base_url => maps:get(base_url, Cmd, ?DEFAULT_BASE_URL)}, O),
-    %% keys of --set become atoms only when the atom already exists (the loaded scenario
-    %% modules mention it); otherwise they stay binaries
+    %% keys of --set become atoms only when the atom already exists (live_load's options, or the
+    %% loaded scenario modules mention it); otherwise they stay binaries
     lists:foldl(fun({K, V}, Acc) -> Acc#{key(K) => value(V)} end, Base, Set).
 
 key(K) ->

@@ -2,7 +2,6 @@
 %%
 %% One scenario: the JSON file is that scenario's result. Several: a JSON array of results in run
 %% order. A scenario that returned an error is reported on stderr and left out of the files.
-%% The HTML report is written only when `live_load_report_html' is part of the build.
 -module(live_load_cli_output).
 
 -export([write/2]).
@@ -22,25 +21,16 @@ write(Ordered, Cmd) ->
 json([One]) -> live_load_result:to_json(One);
 json(Many) -> ["[", lists:join(",\n", [live_load_result:to_json(R) || R <- Many]), "]\n"].
 
-html(Results) ->
-    Mod = live_load_report_html,
-    case code:ensure_loaded(Mod) =:= {module, Mod} andalso erlang:function_exported(Mod, render, 1) of
-        true -> Mod:render(Results);
-        false -> unavailable
-    end.
+html([One]) -> live_load_report_html:render(One);
+html(Many) -> live_load_report_html:render(Many).
 
 maybe_write(Key, Cmd, Fun) ->
     case Cmd of
         #{Key := File} ->
-            case Fun() of
-                unavailable ->
-                    io:format(standard_error, "live_load: no HTML reporter in this build, ~ts not written~n", [File]);
-                Data ->
-                    ok = filelib:ensure_dir(File),
-                    case file:write_file(File, Data) of
-                        ok -> io:format(standard_error, "live_load: wrote ~ts~n", [File]);
-                        {error, R} -> io:format(standard_error, "live_load: cannot write ~ts: ~p~n", [File, R])
-                    end
+            ok = filelib:ensure_dir(File),
+            case file:write_file(File, Fun()) of
+                ok -> io:format(standard_error, "live_load: wrote ~ts~n", [File]);
+                {error, R} -> io:format(standard_error, "live_load: cannot write ~ts: ~p~n", [File, R])
             end;
         _ -> ok
     end.

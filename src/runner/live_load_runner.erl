@@ -66,9 +66,9 @@ handle_event(info, {iteration, W, Outcome, Ms}, looping, #{worker := W} = D) ->
         halted ->
             live_load_run_stats:iteration(stats(D), Scenario, halted, Ms),
             finish(halted, D);
-        {failed, Step, Reason} ->
+        {failed, Error} ->
             live_load_run_stats:iteration(stats(D), Scenario, failed, Ms),
-            record_error(D, step_failed(Step, Reason)),
+            record_error(D, live_load_runner_ctx:describe(Error)),
             {keep_state_and_data, [{state_timeout, ?FAILED_PAUSE_MS, pause_over}]}
     end;
 handle_event(state_timeout, pause_over, looping, D) ->
@@ -128,13 +128,6 @@ record_error(D, {Kind, Detail}) ->
     live_load_run_stats:error(stats(D), Kind, Detail).
 
 context_failed(Reason) -> {context_failed, Reason}.
-
-step_failed(Step, Reason) ->
-    {Kind, Message} = live_load_runner_ctx:describe(Reason),
-    {Kind, case Step of
-               undefined -> Message;
-               _ -> iolist_to_binary([Message, io_lib:format(" (step ~0tp)", [Step])])
-           end}.
 
 %% --- worker: owns the context, runs the iterations -----------------------------------------
 

@@ -8,7 +8,7 @@
 -export([close/1]).
 -export([describe/1]).
 
--type outcome() :: ok | halted | {failed, Step :: term(), Reason :: term()}.
+-type outcome() :: ok | halted | {failed, live_load_context:error_info() | map()}.
 -export_type([outcome/0]).
 
 %% @doc A context for one user, owned by the calling process (browser events come to it).
@@ -30,7 +30,7 @@ outcome(Ctx) ->
                 true -> halted;
                 false -> ok
             end;
-        Error -> {failed, step_of(Error), reason_of(Error)}
+        Error -> {failed, Error}
     end.
 
 %% @doc The context for the next iteration: error and halt cleared, assigns kept.
@@ -43,20 +43,28 @@ close(Ctx) ->
     try live_load_context:close(Ctx) catch _:_ -> ok end,
     ok.
 
-%% @doc `{Kind, Message}' binaries describing a failure reason, for the error table.
--spec describe(term()) -> {binary(), binary()}.
-describe({Kind, Detail}) when is_atom(Kind) ->
-    {atom_to_binary(Kind), message(Detail)};
-describe(Kind) when is_atom(Kind) ->
-    {atom_to_binary(Kind), atom_to_binary(Kind)};
-describe(Other) ->
-    {<<"step_error">>, message(Other)}.
+%% @doc `{Kind, Message}' binaries describing a failed step, for the error table: the kind is the
+%% reason's tag (`navigation_error' for `{navigation_error, Url, Text}'), the message its text
+%% (the last binary of the reason, else the reason printed) with the operation and step.
+-spec describe(map()) -> {binary(), binary()}.
+describe(#{reason := Reason} = Error) ->
+    Kind = case Reason of
+               K when is_atom(K) -> atom_to_binary(K);
+               T when is_tuple(T), tuple_size(T) > 0, is_atom(element(1, T)) -> atom_to_binary(element(1, T));
+               _ -> <<"step_error">>
+           end,
+    Text = case Reason of
+               T2 when is_tuple(T2), tuple_size(T2) > 1, is_binary(element(tuple_size(T2), T2)) ->
+                   element(tuple_size(T2), T2);
+               T3 when is_tuple(T3), tuple_size(T3) =:= 2 -> message(element(2, T3));
+               Other -> message(Other)
+           end,
+    Where = case Error of
+                #{op := Op, step := Step} -> io_lib:format(" (~ts, step ~b)", [Op, Step]);
+                #{step := Step} -> io_lib:format(" (step ~p)", [Step]);
+                _ -> ""
+            end,
+    {Kind, iolist_to_binary([Text, Where])}.
 
 message(B) when is_binary(B) -> B;
-message(T) -> iolist_to_binary(io_lib:format("~0tp", [T])).
-
-step_of(#{step := S}) -> S;
-step_of(_) -> undefined.
-
-reason_of(#{reason := R}) -> R;
-reason_of(R) -> R.
+message(T) -> iolist_to_binary(io_lib:format("~0tP", [T, 12])).
