@@ -10,7 +10,7 @@
 -export([counter_clicks_are_timed_in_the_page/1, form_interaction/1, extraction/1, as_option_and_funs/1,
          widgets_hover_drag_select/1, storage_snapshot_restore/1, navigation_errors/1,
          selector_errors/1, crashed_view_is_reported/1, browser_down_then_fresh_user/1,
-         keys_and_focus/1, ensure_liveview_on_plain_page/1]).
+         keys_and_focus/1, ensure_liveview_on_plain_page/1, fast_mode_clicks_in_the_page/1]).
 
 -define(C, live_load_context).
 -define(SLOW_MS, 200).
@@ -20,7 +20,8 @@ suite() -> [{timetrap, {minutes, 3}}].
 all() ->
     [counter_clicks_are_timed_in_the_page, form_interaction, extraction, as_option_and_funs,
      widgets_hover_drag_select, storage_snapshot_restore, navigation_errors, selector_errors,
-     crashed_view_is_reported, browser_down_then_fresh_user, keys_and_focus, ensure_liveview_on_plain_page].
+     crashed_view_is_reported, browser_down_then_fresh_user, keys_and_focus, ensure_liveview_on_plain_page,
+     fast_mode_clicks_in_the_page].
 
 init_per_suite(Config) ->
     {ok, _} = application:ensure_all_started(live_load),
@@ -276,6 +277,20 @@ ensure_liveview_on_plain_page(Config) ->
     ?assertMatch(#{op := ensure_liveview, reason := not_liveview}, ?C:error(?C:ensure_liveview(C1))),
     ok(?C:ensure_liveview(?C:navigate(C1, url(Config, <<"/counter">>)))),
     ok(?C:reload(?C:navigate(C1, url(Config, <<"/counter">>)))).
+
+fast_mode_clicks_in_the_page(Config) ->
+    ct:comment("fast mode: hidden page, clicks dispatched in the page (untrusted: no input_to_patch)"),
+    {ok, C0} = ?C:new(#{mode => fast}),
+    try
+        C1 = ok(?C:wait_for_liveview(?C:navigate(C0, url(Config, <<"/counter">>)))),
+        live_load_metrics:reset(),
+        C2 = ok(?C:wait_for_phx_loading_completion(?C:click(C1, <<"#inc">>), click, <<"#inc">>)),
+        ?assertEqual(<<"1">>, ?C:inner_text(C2, <<"#count">>, #{})),
+        ?assertMatch(#{count := 1}, live_load_metrics:quick_stats(<<"liveview.event">>)),
+        ?assertNotMatch(#{count := N} when N > 0, live_load_metrics:quick_stats(<<"liveview.input_to_patch">>))
+    after
+        ?C:close(C0)
+    end.
 
 %% ---------------------------------------------------------------------------------------------
 

@@ -303,5 +303,4 @@ seq([F | Fs]) ->
     end.
 
 ok_of({ok, _}) -> ok;
-ok_of(ok) -> ok;
 ok_of({error, _} = E) -> E.
