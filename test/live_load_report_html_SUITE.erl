@@ -15,6 +15,7 @@
          unlabelled_results_and_result_lists/0, unlabelled_results_and_result_lists/1,
          malformed_results_show_a_message/0, malformed_results_show_a_message/1,
          empty_run_renders/0, empty_run_renders/1,
+         odd_values_do_not_break_the_page/0, odd_values_do_not_break_the_page/1,
          large_run_stays_under_1mb/0, large_run_stays_under_1mb/1,
          render_file_reports_errors/0, render_file_reports_errors/1]).
 
@@ -25,7 +26,7 @@
 all() ->
     [result_made_by_the_tool, single_run_report, comparison_report, bad_result_beside_a_good_one,
      unlabelled_results_and_result_lists, malformed_results_show_a_message,
-     empty_run_renders, large_run_stays_under_1mb, render_file_reports_errors].
+     empty_run_renders, odd_values_do_not_break_the_page, large_run_stays_under_1mb, render_file_reports_errors].
 
 init_per_suite(Config) ->
     Root = project_root(filename:dirname(code:which(?MODULE))),
@@ -46,12 +47,14 @@ result_made_by_the_tool() ->
     [{doc, "Values recorded with live_load_metrics on 3 real peer nodes, collected and merged by "
       "live_load_collector, built by live_load_result: the report shows that result's numbers."}].
 result_made_by_the_tool(Config) ->
-    ok = distributed(),
+    Dist = distributed(),
     Peers = [start_peer(I) || I <- [1, 2, 3]],
     try
         Nodes = [N || {_, N} <- Peers],
         [ok = erpc:call(N, ?MODULE, record_on_node, [I]) || {I, {_, N}} <- lists:zip([1, 2, 3], Peers)],
-        {ok, Collected} = live_load_collector:collect(Nodes),
+        %% a node that is not there: reported as down, everyone else's data still shown
+        Gone = list_to_atom("gone_" ++ os:getpid() ++ "@127.0.0.1"),
+        {ok, Collected} = live_load_collector:collect(Nodes ++ [Gone], #{timeout => 10000}),
         R = live_load_result:build(Collected, #{scenario => live_load_demo_counter, duration_ms => 400,
                                                 mode => faithful,
                                                 users => #{target => 6, started => 6, failed => 0},
@@ -67,6 +70,10 @@ result_made_by_the_tool(Config) ->
         check_breakdowns(Checks, 0, R),
         check_errors(Checks, 0, R),
         check_counters_and_options(Checks, 0, R),
+        Down = get_check(Checks, key([<<"node-status">>, 0, atom_to_binary(Gone)])),
+        ?assertEqual(<<"down">>, maps:get(<<"text">>, Down)),
+        ?assertEqual(<<"bad">>, maps:get(<<"class">>, Down)),
+        [number_matches(Checks, key([<<"node-iterations">>, 0, atom_to_binary(N)]), 20) || N <- Nodes],
         %% node 3 recorded the slowest events: its p95 cell is marked
         Slow = get_check(Checks, key([<<"node">>, 0, atom_to_binary(lists:last(Nodes)), <<"liveview.event">>, <<"p95">>])),
         ?assertEqual(<<"slowest">>, maps:get(<<"class">>, Slow)),
@@ -74,7 +81,8 @@ result_made_by_the_tool(Config) ->
         ?assert(length(maps:get(<<"charts">>, Page)) >= 3 + 3),
         non_blank(maps:get(<<"screenshot">>, Page))
     after
-        [peer:stop(P) || {P, _} <- Peers]
+        [peer:stop(P) || {P, _} <- Peers],
+        Dist =:= started andalso net_kernel:stop()
     end.
 
 %% Runs on peer I: a short run whose values grow with I, across several 50 ms buckets.
@@ -108,10 +116,10 @@ distributed() ->
             _ = os:cmd("epmd -daemon"),
             Name = list_to_atom("report_ct_" ++ os:getpid()),
             case net_kernel:start([Name, shortnames]) of
-                {ok, _} -> ok;
+                {ok, _} -> started;
                 {error, Reason} -> ct:fail({no_distribution, Reason})
             end;
-        _ -> ok
+        _ -> already
     end.
 
 start_peer(I) ->
@@ -138,6 +146,15 @@ single_run_report(Config) ->
     %% breakdown tables start sorted by p95, slowest first
     Rows = maps:get(<<"breakdown|liveview.event|event">>, maps:get(<<"tables">>, Page)),
     ?assertEqual([<<"save">>, <<"validate">>, <<"inc">>, <<"search">>, <<"dec">>], [hd(Row) || Row <- Rows]),
+    %% filtering by name narrows the table and the curves; sorting by p95 puts the slowest first
+    #{<<"filtered">> := #{<<"rows">> := FRows, <<"charts">> := FCharts}, <<"unfiltered_rows">> := 50,
+      <<"unfiltered_charts">> := 50, <<"sorted_by_p95">> := ByP95} = maps:get(<<"interactions">>, Page),
+    LiveView = lists:sort([N || N <- maps:keys(maps:get(<<"metrics">>, R)), binary:match(N, <<"liveview.">>) =/= nomatch]),
+    ?assertEqual(4, length(LiveView)),
+    ?assertEqual(LiveView, lists:sort(FRows)),
+    ?assertEqual([<<"quantiles|", N/binary>> || N <- LiveView], lists:sort(FCharts)),
+    Slowest = [N || {_, N} <- lists:reverse(lists:sort([{expected(R, N, <<"p95">>), N} || N <- maps:keys(maps:get(<<"metrics">>, R))]))],
+    ?assertEqual(Slowest, ByP95),
     %% 50 quantile curves + throughput + errors + latency over time, all drawn on a canvas
     Charts = maps:get(<<"charts">>, Page),
     ?assertEqual(53, length(Charts)),
@@ -282,6 +299,29 @@ empty_run_renders(Config) ->
     non_blank(maps:get(<<"screenshot">>, Page)),
     ok.
 
+odd_values_do_not_break_the_page() ->
+    [{doc, "A result in the right format with nulls, wrong types and missing parts where numbers "
+      "should be (empty sketches, failed nodes, strings for counts) still draws every section, "
+      "shows '–' for what it cannot read and draws the charts it can."}].
+odd_values_do_not_break_the_page(Config) ->
+    {ok, Json} = file:read_file(filename:join(?config(data_dir, Config), "odd_values.json")),
+    Page = open(Config, "odd", Json, false),
+    clean_page(Page),
+    ?assertEqual(?SECTIONS, maps:get(<<"sections">>, Page)),
+    ?assertEqual([], maps:get(<<"messages">>, Page)),
+    Checks = maps:get(<<"checks">>, Page),
+    ?assertEqual(<<"–"/utf8>>, check_text(Checks, <<"metric|0|liveview.event|p95">>)),
+    ?assertEqual(<<"–"/utf8>>, check_text(Checks, <<"metric|0|x.weird|count">>)),
+    number_matches(Checks, <<"metric|0|y.bytes|max">>, 2.0),
+    ?assertEqual(<<"invalid">>, check_text(Checks, <<"node-status|0|a@h">>)),
+    number_matches(Checks, <<"counter|0|c">>, 3),
+    Charts = maps:get(<<"charts">>, Page),
+    Drawn = lists:sort([maps:get(<<"name">>, C) || C <- Charts, maps:get(<<"kind">>, C) =:= <<"canvas">>]),
+    ?assertEqual([<<"errors">>, <<"quantiles|y.bytes">>], Drawn),
+    [?assertEqual(<<"No data points for this chart.">>, maps:get(<<"note">>, C))
+     || C <- Charts, maps:get(<<"kind">>, C) =:= null],
+    ok.
+
 large_run_stays_under_1mb() ->
     [{doc, "A 10-minute, 3-node, 50-metric result with full-precision numbers renders under 1 MB."}].
 large_run_stays_under_1mb(_Config) ->
@@ -344,9 +384,9 @@ stat(_R, Summary, Stat) ->
 
 check_nodes(Checks, I, R) ->
     [begin
-         ?assertEqual(<<"ok">>, check_text(Checks, key([<<"node-status">>, I, maps:get(<<"node">>, N)]))),
+         ?assertEqual(maps:get(<<"status">>, N), check_text(Checks, key([<<"node-status">>, I, maps:get(<<"node">>, N)]))),
          [number_matches(Checks, key([<<"node">>, I, maps:get(<<"node">>, N), M, <<"p95">>]), maps:get(<<"p95">>, S))
-          || {M, S} <- maps:to_list(maps:get(<<"metrics">>, N))]
+          || {M, S} <- maps:to_list(maps:get(<<"metrics">>, N, #{}))]
      end || N <- maps:get(<<"nodes">>, R)].
 
 check_breakdowns(Checks, I, R) ->
@@ -457,6 +497,8 @@ open(Config, Name, Input, Print) ->
     ct:log("report ~s: ~p bytes, screenshot ~s", [Html, filelib:file_size(Html), Png]),
     Out = run_node(Config, Args),
     {ok, Page} = live_load_json:decode(Out),
+    ct:pal("report ~s: ~p bytes, drawn in ~p ms (load to ready, headless Chromium)",
+           [Name, filelib:file_size(Html), maps:get(<<"ready_ms">>, Page)]),
     Page.
 
 json(Term) ->

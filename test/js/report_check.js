@@ -30,13 +30,16 @@ async function main() {
     page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') out.console_errors.push(`${m.type()}: ${m.text()}`); });
     page.on('pageerror', (e) => out.page_errors.push(String(e && e.stack || e)));
     page.on('request', (r) => { if (r.url() !== url) out.requests.push(r.url()); });
+    const t0 = Date.now();
     await page.goto(url, { waitUntil: 'load', timeout: 120000 });
     await page.waitForSelector('html[data-ready="true"]', { timeout: 120000 });
+    out.ready_ms = Date.now() - t0;
     // charts size themselves in the next animation frame
     await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
     Object.assign(out, await page.evaluate(collect));
     await page.screenshot({ path: png, fullPage: true });
     out.screenshot = { path: png, ...pngStats(fs.readFileSync(png)) };
+    out.interactions = await interact(page);
     if (printPng) {
       await page.emulateMedia({ media: 'print' });
       await page.setViewportSize({ width: PRINT_WIDTH, height: 1000 });
@@ -52,6 +55,31 @@ async function main() {
   } finally {
     await browser.close();
   }
+}
+
+// What a person does with the metrics section: filter by name, sort by p95. Reports what the page
+// then shows, and puts it back as it was.
+async function interact(page) {
+  const search = await page.$('#metrics input[type="search"]');
+  if (!search) return null;
+  const visible = () => page.evaluate(() => ({
+    rows: [...document.querySelectorAll('#metrics table[data-table="metrics"] tbody tr')].map((tr) => tr.firstChild.textContent),
+    charts: [...document.querySelectorAll('#metrics figure.chart')].filter((f) => !f.hidden).map((f) => f.dataset.chart),
+  }));
+  await search.fill('liveview.');
+  const filtered = await visible();
+  await search.fill('');
+  const unfiltered = await visible();
+  const p95 = await page.$('#metrics table[data-table="metrics"] thead th:nth-child(7) button');
+  let sortedByP95 = null;
+  if (p95 && (await p95.textContent()) === 'p95') {
+    await p95.click();
+    sortedByP95 = (await visible()).rows;
+    const name = await page.$('#metrics table[data-table="metrics"] thead th:first-child button');
+    await name.click();
+  }
+  return { filter: 'liveview.', filtered, unfiltered_rows: unfiltered.rows.length,
+    unfiltered_charts: unfiltered.charts.length, sorted_by_p95: sortedByP95 };
 }
 
 function collect() {

@@ -23,10 +23,13 @@ const yValues = (_u, vals) => vals.map((v) => (v == null ? '' : num(v)));
 
 /**
  * spec: {title, name, xLabel, yLabel, x: number[], series: [{label, values, color, bars?, stepped?}],
- *        xKind: 'percentile'|'elapsed', yLog?: boolean, yInteger?: boolean, height?: number}
+ *        xKind: 'percentile'|'elapsed', yLog?: boolean, yInteger?: boolean, height?: number,
+ *        valueText?: v => string (hovered values, with unit)}
  */
 export function chart(spec) {
-  const box = h('figure', { class: 'chart', 'data-chart': spec.name });
+  // Hovering shows the values under the cursor in the legend; a one-line chart shows its legend
+  // only then (its title already names the line).
+  const box = h('figure', { class: spec.series.length > 1 ? 'chart' : 'chart single', 'data-chart': spec.name });
   const cap = h('figcaption', null, spec.title);
   box.append(cap);
   const logY = !!spec.yLog;
@@ -50,7 +53,7 @@ export function chart(spec) {
   const opts = {
     width: 800,
     height: spec.height || HEIGHT,
-    legend: { show: spec.series.length > 1, live: false },
+    legend: { show: true, live: true },
     cursor: { drag: { x: true, y: false } },
     scales: {
       x: { time: false, range: xRange(spec) },
@@ -68,7 +71,7 @@ export function chart(spec) {
         paths: s.bars ? uPlot.paths.bars({ size: [0.8, 40] }) : s.stepped ? uPlot.paths.stepped({ align: 1 }) : undefined,
         points: { show: false },
         spanGaps: !s.bars,
-        value: (_u, v) => (v == null ? '–' : num(v)),
+        value: (_u, v) => (v == null ? '–' : spec.valueText ? spec.valueText(v) : num(v)),
       })),
     ],
   };

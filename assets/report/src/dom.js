@@ -34,17 +34,19 @@ const DESC = 'descending';
 /**
  * columns: [{label, key, num?: boolean, sort?: row => value, cmp?: (a, b) => number, cell: row => Node|string, title?}]
  * Clicking a header sorts by that column; numbers sort descending first. Empty values go last.
+ * opts: {name, class, sortKey, sortDir, rowClass?: row => string, filter?: row => boolean}; the
+ * returned element's refresh() redraws the rows (after the filter changed).
  */
 export function table(columns, rows, opts = {}) {
   const tbody = h('tbody');
   const heads = [];
   let state = { key: opts.sortKey, dir: opts.sortDir || DESC };
   const render = () => {
-    let sorted = rows;
+    let sorted = opts.filter ? rows.filter(opts.filter) : rows;
     const col = columns.find((c) => c.key === state.key);
     if (col && col.sort) {
       const sign = state.dir === ASC ? 1 : -1;
-      sorted = [...rows].sort((a, b) => {
+      sorted = [...sorted].sort((a, b) => {
         const x = col.sort(a);
         const y = col.sort(b);
         if (x == null && y == null) return 0;
@@ -72,5 +74,7 @@ export function table(columns, rows, opts = {}) {
     return th;
   })));
   render();
-  return h('div', { class: 'table-wrap' }, h('table', { class: opts.class, 'data-table': opts.name }, thead, tbody));
+  const wrap = h('div', { class: 'table-wrap' }, h('table', { class: opts.class, 'data-table': opts.name }, thead, tbody));
+  wrap.refresh = render; // re-applies opts.filter
+  return wrap;
 }

@@ -38,7 +38,7 @@ export function unitLabel(unit) {
 export function duration(ms) {
   if (ms == null || !Number.isFinite(ms)) return '–';
   const s = ms / 1000;
-  return `${num(s)} s (${clock(ms)})`;
+  return ms < 60000 ? `${num(s)} s` : `${num(s)} s (${clock(ms)})`;
 }
 
 /** mm:ss (or h:mm:ss) of a millisecond offset. */

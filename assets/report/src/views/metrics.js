@@ -31,23 +31,33 @@ export function metricsSection(results) {
   if (names.length === 0) return section('metrics', 'Metrics', note('No metrics were recorded in this run.'));
   const tableBox = h('div');
   const curves = h('div', { class: 'chart-grid' });
-  const body = [];
+  const controls = h('p', { class: 'controls' });
+  // A filter narrows the table and the curves to metrics whose name contains the text.
+  let needle = '';
+  const shown = (n) => n.includes(needle);
+  const search = h('input', { type: 'search', placeholder: 'filter metrics by name', 'aria-label': 'filter metrics',
+    oninput: (e) => {
+      needle = e.target.value.trim();
+      tableBox.firstChild.refresh();
+      for (const fig of curves.children) fig.hidden = !shown(fig.dataset.chart.slice('quantiles|'.length));
+    } });
+  controls.append(search);
   if (results.length === 1) {
-    tableBox.append(singleTable(results[0], names));
+    tableBox.append(singleTable(results[0], names, shown));
   } else {
     let stat = 'p95';
     const pick = h('select', { 'aria-label': 'percentile compared', onchange: (e) => {
       stat = e.target.value;
-      tableBox.replaceChildren(compareTable(results, names, stat));
+      tableBox.replaceChildren(compareTable(results, names, stat, shown));
     } }, ['p50', 'p95', 'p99', 'mean', 'max', 'count'].map((s) => h('option', { value: s, selected: s === stat }, s)));
-    body.push(h('p', { class: 'controls' }, h('label', null, 'Compare ', pick, ` against the baseline “${results[0].label}”`)));
-    tableBox.append(compareTable(results, names, stat));
+    controls.append(' ', h('label', null, 'Compare ', pick, ` against the baseline “${results[0].label}”`));
+    tableBox.append(compareTable(results, names, stat, shown));
   }
   for (const name of names) curves.append(quantileChart(results, name));
-  return section('metrics', 'Metrics', ...body, tableBox, h('h3', null, 'Quantile curves'), curves);
+  return section('metrics', 'Metrics', controls, tableBox, h('h3', null, 'Quantile curves'), curves);
 }
 
-function singleTable({ result }, names) {
+function singleTable({ result }, names, filter) {
   const r = result;
   const cols = [{ key: 'name', label: 'Metric', sort: (n) => n, cmp: compareMetricNames, cell: (n) => h('span', { title: r.metrics[n].description || null }, n) },
     { key: 'unit', label: 'Unit', cell: (n) => r.metrics[n].unit || 'ms' }];
@@ -58,12 +68,12 @@ function singleTable({ result }, names) {
         return value(fmt(stat, v, r.metrics[n].unit || 'ms'), v, `metric|0|${n}|${stat}`, stat === 'errors' && v > 0 ? 'bad' : null);
       } });
   }
-  return table(cols, names, { name: 'metrics', sortKey: 'name', sortDir: 'ascending' });
+  return table(cols, names, { name: 'metrics', sortKey: 'name', sortDir: 'ascending', filter });
 }
 
 const BETTER = { count: null, mean: 'lower', max: 'lower', p50: 'lower', p95: 'lower', p99: 'lower' };
 
-function compareTable(results, names, stat) {
+function compareTable(results, names, stat, filter) {
   const cols = [{ key: 'name', label: 'Metric', sort: (n) => n, cmp: compareMetricNames, cell: (n) => n }];
   results.forEach(({ label, result }, i) => {
     const get = (n) => statOf(result, result.metrics[n], stat);
@@ -72,11 +82,11 @@ function compareTable(results, names, stat) {
     if (i > 0) {
       const base = results[0].result;
       const d = (n) => f.delta(get(n), statOf(base, base.metrics[n], stat));
-      cols.push({ key: `d${i}`, label: `Δ ${label}`, num: true, sort: d,
+      cols.push({ key: `d${i}`, label: 'Δ %', num: true, sort: d, title: `change of ${label} against ${results[0].label}`,
         cell: (n) => deltaCell(get(n), statOf(base, base.metrics[n], stat), BETTER[stat], `metric-delta|${i}|${n}|${stat}`) });
     }
   });
-  return table(cols, names, { name: 'metrics', sortKey: 'name', sortDir: 'ascending' });
+  return table(cols, names, { name: 'metrics', sortKey: 'name', sortDir: 'ascending', filter });
 }
 
 function quantileChart(results, name) {
@@ -90,5 +100,6 @@ function quantileChart(results, name) {
     return { label: results.length === 1 ? name : label, color: PALETTE[i % PALETTE.length], values: x.map((_, j) => qs[j] ?? null) };
   });
   return chart({ name: `quantiles|${name}`, title: name, xLabel: 'percentile (%)', xKind: 'percentile',
-    yLabel: f.unitLabel(unit), yLog: unit === 'ms' || unit === 'bytes', x, series, height: 200 });
+    yLabel: f.unitLabel(unit), yLog: unit === 'ms' || unit === 'bytes', x, series, height: 200,
+    valueText: (v) => f.withUnit(v, unit) });
 }

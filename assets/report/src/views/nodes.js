@@ -15,20 +15,24 @@ export function nodesSection({ result }, i) {
     { key: 'status', label: 'Status', sort: (n) => String(n.status), cell: (n) =>
       value(String(n.status ?? 'unknown'), null, `node-status|${i}|${name(n)}`, n.status === 'ok' ? 'ok' : 'bad') },
     { key: 'reason', label: 'Reason', cell: (n) => (n.reason == null ? '' : typeof n.reason === 'string' ? n.reason : JSON.stringify(n.reason)) },
+    { key: 'iterations', label: 'Iterations', num: true, sort: iterations,
+      cell: (n) => value(f.count(iterations(n)), iterations(n), `node-iterations|${i}|${name(n)}`) },
     { key: 'samples', label: 'Samples', num: true, sort: (n) => samples(n), cell: (n) => f.count(samples(n)) },
   ], nodes, { name: 'node-status', sortKey: 'node', sortDir: 'ascending' });
 
-  const metrics = [...new Set(nodes.flatMap((n) => Object.keys(n.metrics || {})))].sort(compareMetricNames);
+  // Failed nodes have no figures: they are listed above with their reason, not compared below.
+  const withData = nodes.filter((n) => n.metrics && typeof n.metrics === 'object' && Object.keys(n.metrics).length > 0);
+  const metrics = [...new Set(withData.flatMap((n) => Object.keys(n.metrics)))].sort(compareMetricNames);
   const matrixBox = h('div');
   const draw = (stat) => {
     const get = (n, m) => num(((n.metrics || {})[m] || {})[stat]);
     const cols = [{ key: 'metric', label: 'Metric', sort: (m) => m, cmp: compareMetricNames, cell: (m) => m }];
-    for (const n of nodes) {
+    for (const n of withData) {
       cols.push({ key: name(n), label: `${name(n)} ${stat}`, num: true, sort: (m) => get(n, m), cell: (m) => {
         const v = get(n, m);
         const unit = (result.metrics[m] || {}).unit || 'ms';
-        const all = nodes.map((o) => get(o, m)).filter((x) => x != null);
-        const slowest = stat !== 'count' && nodes.length > 1 && v != null && v === Math.max(...all) && all.length > 1 && Math.min(...all) !== v;
+        const all = withData.map((o) => get(o, m)).filter((x) => x != null);
+        const slowest = stat !== 'count' && withData.length > 1 && v != null && v === Math.max(...all) && all.length > 1 && Math.min(...all) !== v;
         return value(stat === 'count' ? f.count(v) : f.withUnit(v, unit), v, `node|${i}|${name(n)}|${m}|${stat}`, slowest ? 'slowest' : null);
       } });
     }
@@ -40,6 +44,10 @@ export function nodesSection({ result }, i) {
   return section('nodes', 'Nodes', status,
     metrics.length ? [h('p', { class: 'controls' }, h('label', null, 'Compare nodes by ', pick),
       h('span', { class: 'legend-note' }, ' the slowest node of each metric is marked')), matrixBox] : null);
+}
+
+function iterations(n) {
+  return num((n.counters || {}).iterations);
 }
 
 function samples(n) {

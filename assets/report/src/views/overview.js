@@ -38,7 +38,7 @@ export function overviewSection(results) {
   results.forEach(({ label }, i) => {
     cols.push({ key: `r${i}`, label, num: true, cell: (fd) =>
       value(fd.text(views[i]), typeof views[i][fd.key] === 'number' ? views[i][fd.key] : null, `overview|${i}|${fd.key}`) });
-    if (i > 0) cols.push({ key: `d${i}`, label: `Δ ${label}`, num: true, title: `change of ${label} against ${results[0].label}`,
+    if (i > 0) cols.push({ key: `d${i}`, label: 'Δ %', num: true, title: `change of ${label} against ${results[0].label}`,
       cell: (fd) => (fd.num ? deltaCell(views[i][fd.key], views[0][fd.key], fd.better, `overview-delta|${i}|${fd.key}`) : '') });
   });
   return section('overview', 'Run overview', table(cols, FIELDS, { name: 'overview', class: 'compare' }));

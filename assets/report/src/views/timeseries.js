@@ -37,11 +37,11 @@ export function timeSeriesSection(results) {
   const multi = results.length > 1;
   const color = (i) => PALETTE[i % PALETTE.length];
   const throughput = chart({ name: 'throughput', title: 'Throughput', xLabel: 'elapsed', xKind: 'elapsed',
-    yLabel: 'iterations/s', x,
+    yLabel: 'iterations/s', x, valueText: (v) => `${f.num(v)} iterations/s`,
     series: results.map(({ label, result }, i) => ({ label: multi ? label : 'iterations/s', color: color(i),
       values: valuesAt(x, result, (b) => bucketThroughput(b, result.time_series.bucket_ms)) })) });
   const errors = chart({ name: 'errors', title: `Errors per ${f.num(bucketS)} s bucket`, xLabel: 'elapsed (m:ss)',
-    xKind: 'elapsed', yLabel: `errors (per ${f.num(bucketS)} s)`, yInteger: true, x,
+    xKind: 'elapsed', yLabel: `errors (per ${f.num(bucketS)} s)`, yInteger: true, x, valueText: f.count,
     series: results.map(({ label, result }, i) => ({ label: multi ? label : 'errors', color: multi ? color(i) : '#dc2626',
       bars: !multi, stepped: multi, values: valuesAt(x, result, bucketErrors) })) });
 
@@ -56,7 +56,8 @@ export function timeSeriesSection(results) {
       : ['p50', 'p95', 'p99'].map((p) => ({ label: p, color: PCT_COLORS[p],
         values: valuesAt(x, results[0].result, (b) => num(((b.metrics || {})[name] || {})[p])) }));
     latencyBox.replaceChildren(chart({ name: 'latency', title: `${name} ${multi ? 'p95' : 'p50 / p95 / p99'} per bucket`,
-      xLabel: 'elapsed', xKind: 'elapsed', yLabel: f.unitLabel(unit), yLog: unit === 'ms', x, series }));
+      xLabel: 'elapsed', xKind: 'elapsed', yLabel: f.unitLabel(unit), yLog: unit === 'ms', x, series,
+      valueText: (v) => f.withUnit(v, unit) }));
   };
   const parts = [h('div', { class: 'chart-grid' }, throughput, errors)];
   if (names.length) {
