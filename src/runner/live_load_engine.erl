@@ -11,7 +11,7 @@
 -export([run/2]).
 
 -define(DEFAULT_RAMP_MS, 3000).
--define(GRACE_MS, 30000).   %% after deadline + iteration_timeout, stragglers are killed
+-define(GRACE_MS, 30000).   %% after that much more, stragglers are killed
 
 %% @doc Runs `Scenario' with validated options; never raises.
 -spec run(module(), live_load_options:run_opts()) -> {ok, map()} | {error, term()}.
@@ -111,7 +111,8 @@ run_users(Scenario, Config, Browsers, Opts) ->
                     {ok, Pid} = live_load_runner:start_link(Base#{user_id => Id, ctx_opts => CtxOpts}),
                     Pid
             end,
-    HardStop = Deadline + Timeout + ?GRACE_MS,
+    %% a runner ends by itself within max(iteration_timeout, its 60 s context bound) past the deadline
+    HardStop = Deadline + max(Timeout, 60000) + ?GRACE_MS,
     Statuses = loop(#{next_id => 1, users => Users, gap => Gap, t0 => T0, deadline => Deadline,
                       hard_stop => HardStop, spawn => Spawn, running => #{}, done => #{}}),
     EndedAt = erlang:monotonic_time(millisecond),

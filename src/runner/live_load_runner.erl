@@ -3,7 +3,8 @@
 %% The iterations run in a worker process linked to the runner; the worker owns the user's context
 %% (browser events come to it). States:
 %% <ul>
-%% <li>`initializing': the worker makes the context (bounded by `iteration_timeout').</li>
+%% <li>`initializing': the worker makes the context (bounded by `iteration_timeout', but at
+%%     least 60 s: a browser context on a busy box can take seconds).</li>
 %% <li>`looping': one iteration at a time until the run's deadline (`scenario_duration' after the
 %%     run started) has passed; the iteration in progress is always finished. Each iteration is
 %%     bounded by `iteration_timeout': past it the worker is killed and the user is failed.
@@ -19,6 +20,7 @@
 -export([callback_mode/0, init/1, handle_event/4, terminate/3]).
 
 -define(FAILED_PAUSE_MS, 100).
+-define(MIN_INIT_TIMEOUT_MS, 60000).   %% making a context (Chromium busy) is not an iteration
 
 -type args() :: #{parent := pid(),
                   scenario := module(),
@@ -44,7 +46,7 @@ init(#{iteration_timeout := Timeout} = Args) ->
     Runner = self(),
     Worker = spawn_link(fun() -> worker_init(Runner, Args) end),
     {ok, initializing, Args#{worker => Worker, iteration => 0},
-     [{state_timeout, Timeout, init_timeout}]}.
+     [{state_timeout, max(Timeout, ?MIN_INIT_TIMEOUT_MS), init_timeout}]}.
 
 -spec handle_event(gen_statem:event_type(), term(), atom(), map()) ->
           gen_statem:event_handler_result(atom()).
@@ -55,7 +57,7 @@ handle_event(info, {ready, W, {error, Reason}}, initializing, #{worker := W} = D
     record_error(D, context_failed(Reason)),
     finish(failed, D);
 handle_event(state_timeout, init_timeout, initializing, D) ->
-    record_error(D, {iteration_timeout, <<"context not ready within iteration_timeout">>}),
+    record_error(D, {context_failed, <<"context not ready in time">>}),
     finish(failed, D);
 handle_event(info, {iteration, W, Outcome, Ms}, looping, #{worker := W} = D) ->
     #{scenario := Scenario} = D,
