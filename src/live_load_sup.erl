@@ -19,6 +19,8 @@ init([]) ->
     SupFlags = #{strategy => one_for_one, intensity => 10, period => 10},
     Children = [
         %% CHILDREN: each area adds its child spec on its own line below.
-        #{id => live_load_metrics_store, start => {live_load_metrics_store, start_link, []}}
+        #{id => live_load_metrics_store, start => {live_load_metrics_store, start_link, []}},
+        #{id => live_load_throttle_sup, start => {live_load_throttle_sup, start_link, []}, type => supervisor},
+        #{id => live_load_browser_sup, start => {live_load_browser_sup, start_link, []}, type => supervisor}
     ],
     {ok, {SupFlags, Children}}.

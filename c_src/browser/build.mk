@@ -1,0 +1,54 @@
+# Browser port program: priv/live_load_browser (libwebsockets + jansson + ei), its C tests and
+# fuzz targets. Included by c_src/Makefile.
+
+BROWSER_DIR := browser
+BROWSER_LIBS := $(shell pkg-config --libs libwebsockets jansson 2>/dev/null || echo -lwebsockets -ljansson)
+BROWSER_CFLAGS := -Icommon -Ibrowser -I$(EI_DIR)/include
+BROWSER_CORE_SRC := common/buf.c browser/codec.c browser/core.c
+BROWSER_CORE_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(BROWSER_CORE_SRC))
+BROWSER_LIBEI := $(EI_DIR)/lib/libei.a
+OBSERVER_JS := $(TOP)/priv/observer.js
+
+# observer.js embedded as a NUL-terminated byte array, regenerated when the script changes
+$(BUILD)/observer_js.c: $(OBSERVER_JS) | $(BUILD)
+	@{ echo 'const char ll_observer_js[] = {'; od -An -v -tx1 $< | sed 's/\([0-9a-f][0-9a-f]\)/0x\1,/g'; echo '0x00};'; } > $@
+
+BROWSER_HEADERS := $(wildcard common/*.h browser/*.h)
+$(BUILD)/browser/%.o: browser/%.c $(BROWSER_HEADERS) | $(BUILD)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(BROWSER_CFLAGS) -c $< -o $@
+
+$(BUILD)/common/%.o: common/%.c $(BROWSER_HEADERS) | $(BUILD)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(BROWSER_CFLAGS) -c $< -o $@
+
+$(BUILD)/observer_js.o: $(BUILD)/observer_js.c
+	$(CC) $(CFLAGS) -Wno-missing-variable-declarations -c $< -o $@
+
+$(BUILD)/live_load_browser: $(BUILD)/browser/main.o $(BROWSER_CORE_OBJ) $(BUILD)/observer_js.o
+	$(CC) $(LDFLAGS) -o $@ $^ $(BROWSER_LIBEI) $(BROWSER_LIBS) -lpthread
+
+$(PRIV)/live_load_browser: $(BUILD)/live_load_browser | $(PRIV)
+	cp $< $@
+
+ALL_TARGETS += $(PRIV)/live_load_browser
+
+# C unit tests
+$(BUILD)/test_browser: tests/test_browser.c $(BROWSER_CORE_OBJ)
+	$(CC) $(CFLAGS) $(BROWSER_CFLAGS) $(LDFLAGS) -o $@ $^ $(BROWSER_LIBEI) $(BROWSER_LIBS) -lpthread
+
+C_TESTS += $(BUILD)/test_browser
+
+# libFuzzer targets (clang only): the command decoder (ETF from Erlang) and CDP messages
+FUZZ_CFLAGS := -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined $(BROWSER_CFLAGS)
+$(FUZZ_BUILD)/fuzz_browser_%: fuzz/fuzz_browser_%.c $(BROWSER_CORE_SRC) | $(FUZZ_BUILD)
+	clang $(FUZZ_CFLAGS) -o $@ $^ $(BROWSER_LIBEI) $(BROWSER_LIBS) -lpthread
+
+FUZZ_TARGETS += $(FUZZ_BUILD)/fuzz_browser_command $(FUZZ_BUILD)/fuzz_browser_cdp
+
+.PHONY: fuzz-browser
+fuzz-browser: $(FUZZ_BUILD)/fuzz_browser_command $(FUZZ_BUILD)/fuzz_browser_cdp
+	@set -e; for t in command cdp; do echo "== fuzz_browser_$$t ($(FUZZ_SECONDS) s)"; \
+	  mkdir -p $(FUZZ_BUILD)/corpus_$$t; \
+	  $(FUZZ_BUILD)/fuzz_browser_$$t -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -print_final_stats=0 \
+	    $(FUZZ_BUILD)/corpus_$$t fuzz/corpus_browser_$$t 2>&1 | tail -3; done

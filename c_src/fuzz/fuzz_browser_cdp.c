@@ -1,0 +1,55 @@
+/* libFuzzer: bytes from the browser pipe through NUL framing into the CDP core, with a user
+ * whose session "S" is live, so session routing, network records and binding payloads are hit. */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "buf.h"
+#include "core.h"
+
+static void to_browser(void *ud, const char *json, size_t len) { (void)ud, (void)json, (void)len; }
+static void to_erlang(void *ud, const char *etf, size_t len, int ev) { (void)ud, (void)etf, (void)len, (void)ev; }
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    ll_core_cfg cfg = {.to_browser = to_browser, .to_erlang = to_erlang, .max_users = 4, .max_inflight = 4};
+    ll_core *c = ll_core_new(&cfg);
+    static const char new_user[] = {(char)131, 104, 3, 97, 1, 100, 0, 8, 'n', 'e', 'w', '_', 'u', 's', 'e', 'r',
+                                    116, 0, 0, 0, 0};
+    static const char *const script[] = {
+        "{\"id\":2,\"result\":{\"browserContextId\":\"C\"}}",
+        "{\"method\":\"Target.attachedToTarget\",\"params\":{\"sessionId\":\"S\",\"waitingForDebugger\":true,"
+        "\"targetInfo\":{\"targetId\":\"T\",\"type\":\"page\",\"browserContextId\":\"C\"}}}",
+        NULL};
+    ll_core_start(c);
+    ll_core_from_erlang(c, new_user, sizeof new_user);
+    for (int i = 0; script[i]; i++)
+        ll_core_from_browser(c, script[i], strlen(script[i]));
+    for (int id = 3; id < 12; id++) {
+        char r[64];
+        snprintf(r, sizeof r, "{\"id\":%d,\"result\":{}}", id);
+        ll_core_from_browser(c, r, strlen(r));
+    }
+    ll_buf b;
+    size_t scanned = 0, n;
+    const char *m;
+    ll_buf_init(&b, 1 << 20);
+    /* feed in two chunks to exercise partial framing */
+    size_t half = size / 2;
+    if (ll_buf_append(&b, data, half) == 0) {
+        while (ll_nul_next(&b, 1 << 20, &scanned, &m, &n) == 1) {
+            ll_core_from_browser(c, m, n);
+            ll_buf_consume(&b, n + 1);
+        }
+        if (ll_buf_append(&b, data + half, size - half) == 0)
+            while (ll_nul_next(&b, 1 << 20, &scanned, &m, &n) == 1) {
+                ll_core_from_browser(c, m, n);
+                ll_buf_consume(&b, n + 1);
+            }
+    }
+    ll_buf_free(&b);
+    ll_core_free(c);
+    return 0;
+}

@@ -1,0 +1,465 @@
+/* C unit tests of the browser port's pure parts: framing (common/buf), the JSON <-> term codec
+ * and the CDP core (user creation, session routing, replies, network records). No browser, no
+ * BEAM: the core's outputs are captured and decoded here. */
+#include <ei.h>
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "codec.h"
+#include "core.h"
+
+static int failures, checks;
+#define CHECK(c)                                                                                       \
+    do {                                                                                               \
+        checks++;                                                                                      \
+        if (!(c)) {                                                                                    \
+            failures++;                                                                                \
+            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #c);                      \
+        }                                                                                              \
+    } while (0)
+
+/* ------------------------------------------------------------------ framing */
+
+static void test_packet4(void)
+{
+    ll_buf b;
+    const char *f;
+    size_t n;
+    ll_buf_init(&b, 1 << 16);
+    CHECK(ll_packet4_put(&b, "hello", 5) == 0);
+    CHECK(ll_packet4_put(&b, "", 0) == 0);
+    CHECK(ll_packet4_next(&b, 100, &f, &n) == 1 && n == 5 && !memcmp(f, "hello", 5));
+    ll_buf_consume(&b, n + 4);
+    CHECK(ll_packet4_next(&b, 100, &f, &n) == 1 && n == 0);
+    ll_buf_consume(&b, 4);
+    CHECK(ll_packet4_next(&b, 100, &f, &n) == 0);
+    /* partial header, partial body */
+    CHECK(ll_buf_append(&b, "\0\0", 2) == 0);
+    CHECK(ll_packet4_next(&b, 100, &f, &n) == 0);
+    CHECK(ll_buf_append(&b, "\0\3ab", 4) == 0);
+    CHECK(ll_packet4_next(&b, 100, &f, &n) == 0);
+    CHECK(ll_buf_append(&b, "c", 1) == 0);
+    CHECK(ll_packet4_next(&b, 100, &f, &n) == 1 && n == 3 && !memcmp(f, "abc", 3));
+    ll_buf_consume(&b, 7);
+    /* announced length over the cap is an error before any body arrives */
+    CHECK(ll_buf_append(&b, "\x7f\0\0\0", 4) == 0);
+    CHECK(ll_packet4_next(&b, 100, &f, &n) == -1);
+    ll_buf_free(&b);
+    /* the buffer itself refuses to grow past its cap */
+    ll_buf_init(&b, 8);
+    CHECK(ll_buf_append(&b, "12345678", 8) == 0);
+    CHECK(ll_buf_append(&b, "9", 1) == -1);
+    ll_buf_consume(&b, 4);
+    CHECK(ll_buf_append(&b, "9", 1) == 0);
+    ll_buf_free(&b);
+}
+
+static void test_nul_framing(void)
+{
+    ll_buf b;
+    const char *m;
+    size_t n, scanned = 0;
+    ll_buf_init(&b, 1 << 16);
+    CHECK(ll_buf_append(&b, "{\"a\":1}", 7) == 0);
+    CHECK(ll_nul_next(&b, 100, &scanned, &m, &n) == 0 && scanned == 7);
+    CHECK(ll_buf_append(&b, "\0{\"b\"", 5) == 0);
+    CHECK(ll_nul_next(&b, 100, &scanned, &m, &n) == 1 && n == 7 && !memcmp(m, "{\"a\":1}", 7));
+    ll_buf_consume(&b, n + 1);
+    CHECK(ll_nul_next(&b, 100, &scanned, &m, &n) == 0);
+    CHECK(ll_buf_append(&b, ":2}\0", 4) == 0);
+    CHECK(ll_nul_next(&b, 100, &scanned, &m, &n) == 1 && n == 7 && !memcmp(m, "{\"b\":2}", 7));
+    ll_buf_consume(&b, n + 1);
+    /* no terminator within the cap */
+    char big[200];
+    memset(big, 'x', sizeof big);
+    CHECK(ll_buf_append(&b, big, sizeof big) == 0);
+    CHECK(ll_nul_next(&b, 100, &scanned, &m, &n) == -1);
+    ll_buf_free(&b);
+}
+
+/* ------------------------------------------------------------------ codec */
+
+static void test_codec_roundtrip(void)
+{
+    const char *src = "{\"a\":[1,-2,3.5,true,false,null,\"\xc3\xa9t\xc3\xa9\"],\"b\":{\"c\":{}},\"d\":[],"
+                      "\"big\":9007199254740993}";
+    json_t *j = json_loads(src, 0, NULL), *back;
+    ei_x_buff x;
+    int idx = 0, ver;
+    const char *err = NULL;
+    ei_x_new_with_version(&x);
+    CHECK(ll_json_to_etf(&x, j) == 0);
+    CHECK(ll_etf_validate(x.buff, (size_t)x.index) == 0);
+    CHECK(ei_decode_version(x.buff, &idx, &ver) == 0);
+    back = ll_etf_to_json(x.buff, &idx, &err);
+    CHECK(back && json_equal(j, back));
+    CHECK(idx == x.index);
+    /* truncated terms never validate */
+    for (int cut = 1; cut < x.index; cut++)
+        CHECK(ll_etf_validate(x.buff, (size_t)cut) == -1);
+    json_decref(back);
+    json_decref(j);
+    ei_x_free(&x);
+}
+
+static void test_codec_rejects(void)
+{
+    ei_x_buff x;
+    int idx, ver;
+    const char *err;
+    /* tuple */
+    ei_x_new_with_version(&x);
+    ei_x_encode_tuple_header(&x, 2);
+    ei_x_encode_atom(&x, "a");
+    ei_x_encode_atom(&x, "b");
+    idx = 0, err = NULL;
+    ei_decode_version(x.buff, &idx, &ver);
+    CHECK(ll_etf_to_json(x.buff, &idx, &err) == NULL && err && !strcmp(err, "tuple"));
+    ei_x_free(&x);
+    /* invalid UTF-8 binary */
+    ei_x_new_with_version(&x);
+    ei_x_encode_binary(&x, "\xff\xfe", 2);
+    idx = 0, err = NULL;
+    ei_decode_version(x.buff, &idx, &ver);
+    CHECK(ll_etf_to_json(x.buff, &idx, &err) == NULL && err && !strcmp(err, "utf8"));
+    ei_x_free(&x);
+    /* too deep */
+    ei_x_new_with_version(&x);
+    for (int i = 0; i < LL_CODEC_MAX_DEPTH + 2; i++)
+        ei_x_encode_list_header(&x, 1);
+    ei_x_encode_long(&x, 1);
+    for (int i = 0; i < LL_CODEC_MAX_DEPTH + 2; i++)
+        ei_x_encode_empty_list(&x);
+    idx = 0, err = NULL;
+    ei_decode_version(x.buff, &idx, &ver);
+    CHECK(ll_etf_to_json(x.buff, &idx, &err) == NULL && err && !strcmp(err, "depth"));
+    ei_x_free(&x);
+    /* atoms: booleans, null, other atoms as strings; atom keys */
+    ei_x_new_with_version(&x);
+    ei_x_encode_map_header(&x, 2);
+    ei_x_encode_atom(&x, "k");
+    ei_x_encode_atom(&x, "undefined");
+    ei_x_encode_atom(&x, "mode");
+    ei_x_encode_atom(&x, "fast");
+    idx = 0, err = NULL;
+    ei_decode_version(x.buff, &idx, &ver);
+    json_t *j = ll_etf_to_json(x.buff, &idx, &err);
+    CHECK(j && json_is_null(json_object_get(j, "k")));
+    CHECK(j && !strcmp(json_string_value(json_object_get(j, "mode")), "fast"));
+    json_decref(j);
+    ei_x_free(&x);
+    /* a binary announcing more bytes than the buffer holds */
+    const char bad[] = {(char)131, 109, 0, 0, 0, 100, 'a'};
+    CHECK(ll_etf_validate(bad, sizeof bad) == -1);
+    const char bad_map[] = {(char)131, 116, 0x7f, 0, 0, 0};
+    CHECK(ll_etf_validate(bad_map, sizeof bad_map) == -1);
+}
+
+/* ------------------------------------------------------------------ core */
+
+#define MAXQ 64
+static struct {
+    json_t *to_browser[MAXQ];
+    int nb;
+    ei_x_buff to_erl[MAXQ];
+    int ne;
+} q;
+
+static void cap_browser(void *ud, const char *json, size_t len)
+{
+    (void)ud;
+    if (q.nb < MAXQ)
+        q.to_browser[q.nb++] = json_loadb(json, len, 0, NULL);
+}
+
+static void cap_erlang(void *ud, const char *etf, size_t len, int is_event)
+{
+    (void)ud, (void)is_event;
+    if (q.ne < MAXQ) {
+        ei_x_new(&q.to_erl[q.ne]);
+        ei_x_append_buf(&q.to_erl[q.ne], etf, (int)len);
+        q.ne++;
+    }
+}
+
+static void q_reset(void)
+{
+    for (int i = 0; i < q.nb; i++)
+        json_decref(q.to_browser[i]);
+    for (int i = 0; i < q.ne; i++)
+        ei_x_free(&q.to_erl[i]);
+    q.nb = q.ne = 0;
+}
+
+/* Decodes {A, B, Term} from Erlang output i: A as integer, B as atom (or integer as text), Term as JSON */
+static json_t *erl_out(int i, long *a, char *b)
+{
+    int idx = 0, ver, ar, type, size;
+    const char *err;
+    ei_x_buff *x = &q.to_erl[i];
+    ei_decode_version(x->buff, &idx, &ver);
+    if (ei_decode_tuple_header(x->buff, &idx, &ar) || ar != 3 || ei_decode_long(x->buff, &idx, a))
+        return NULL;
+    ei_get_type(x->buff, &idx, &type, &size);
+    if (type == ERL_SMALL_INTEGER_EXT || type == ERL_INTEGER_EXT) {
+        long v;
+        ei_decode_long(x->buff, &idx, &v);
+        sprintf(b, "%ld", v);
+    } else if (ei_decode_atom(x->buff, &idx, b)) {
+        return NULL;
+    }
+    ei_get_type(x->buff, &idx, &type, &size);
+    if (type == ERL_SMALL_TUPLE_EXT)
+        return json_string("<tuple>");
+    return ll_etf_to_json(x->buff, &idx, &err);
+}
+
+static void from_browser(ll_core *c, const char *fmt, ...)
+{
+    char buf[4096];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    for (char *p = buf; *p; p++)
+        if (*p == '\'')
+            *p = '"';
+    CHECK(ll_core_from_browser(c, buf, strlen(buf)) == 0);
+}
+
+static json_int_t cmd_id(int i) { return json_integer_value(json_object_get(q.to_browser[i], "id")); }
+static const char *cmd_method(int i) { return json_string_value(json_object_get(q.to_browser[i], "method")); }
+static const char *cmd_session(int i)
+{
+    const char *s = json_string_value(json_object_get(q.to_browser[i], "sessionId"));
+    return s ? s : "";
+}
+
+static void send_erl(ll_core *c, ei_x_buff *x)
+{
+    ll_core_from_erlang(c, x->buff, (size_t)x->index);
+    ei_x_free(x);
+}
+
+static void test_core_user_lifecycle(void)
+{
+    ll_core_cfg cfg = {.to_browser = cap_browser, .to_erlang = cap_erlang, .observer_js = "/*obs*/",
+                       .binding = "__live_load"};
+    ll_core *c = ll_core_new(&cfg);
+    long a;
+    char b[MAXATOMLEN_UTF8];
+    ll_core_start(c);
+    CHECK(q.nb == 1 && !strcmp(cmd_method(0), "Target.setAutoAttach"));
+    q_reset();
+
+    /* {5, new_user, #{network => true}} */
+    ei_x_buff x;
+    ei_x_new_with_version(&x);
+    ei_x_encode_tuple_header(&x, 3);
+    ei_x_encode_long(&x, 5);
+    ei_x_encode_atom(&x, "new_user");
+    ei_x_encode_map_header(&x, 1);
+    ei_x_encode_atom(&x, "network");
+    ei_x_encode_atom(&x, "true");
+    send_erl(c, &x);
+    CHECK(q.nb == 1 && !strcmp(cmd_method(0), "Target.createBrowserContext"));
+    from_browser(c, "{'id':%lld,'result':{'browserContextId':'CTX1'}}", (long long)cmd_id(0));
+    CHECK(q.nb == 2 && !strcmp(cmd_method(1), "Target.createTarget"));
+    CHECK(!strcmp(json_string_value(json_object_get(json_object_get(q.to_browser[1], "params"), "browserContextId")), "CTX1"));
+    /* an omnibox target of another context attaches first: resumed, not routed */
+    from_browser(c, "{'method':'Target.attachedToTarget','params':{'sessionId':'UI1','waitingForDebugger':true,"
+                    "'targetInfo':{'targetId':'T0','type':'browser_ui','browserContextId':'CTX1'}}}");
+    CHECK(q.nb == 3 && !strcmp(cmd_method(2), "Runtime.runIfWaitingForDebugger") && !strcmp(cmd_session(2), "UI1"));
+    /* the page attaches before createTarget's reply */
+    from_browser(c, "{'method':'Target.attachedToTarget','params':{'sessionId':'S1','waitingForDebugger':true,"
+                    "'targetInfo':{'targetId':'T1','type':'page','browserContextId':'CTX1'}}}");
+    int first = 3, n = q.nb - first;
+    CHECK(n == 8); /* 7 + Network.enable */
+    for (int i = first; i < q.nb; i++)
+        CHECK(!strcmp(cmd_session(i), "S1"));
+    CHECK(!strcmp(cmd_method(q.nb - 1), "Runtime.runIfWaitingForDebugger"));
+    CHECK(!strcmp(cmd_method(q.nb - 2), "Page.addScriptToEvaluateOnNewDocument"));
+    from_browser(c, "{'id':%lld,'result':{'targetId':'T1'}}", (long long)cmd_id(1));
+    CHECK(q.ne == 0);
+    for (int i = first; i < q.nb; i++)
+        from_browser(c, "{'id':%lld,'result':{},'sessionId':'S1'}", (long long)cmd_id(i));
+    CHECK(q.ne == 1);
+    json_t *r = erl_out(0, &a, b);
+    CHECK(a == 5 && !strcmp(b, "ok"));
+    CHECK(r && json_integer_value(json_object_get(r, "user")) == 1);
+    CHECK(r && !strcmp(json_string_value(json_object_get(r, "session_id")), "S1"));
+    json_decref(r);
+    q_reset();
+
+    /* routing: an event of S1 reaches user 1, an unknown session reaches nobody, a non-whitelisted
+     * event is dropped */
+    from_browser(c, "{'method':'Page.lifecycleEvent','sessionId':'S1','params':{'name':'load','loaderId':'L'}}");
+    from_browser(c, "{'method':'Page.lifecycleEvent','sessionId':'S9','params':{'name':'load'}}");
+    from_browser(c, "{'method':'Runtime.consoleAPICalled','sessionId':'S1','params':{}}");
+    CHECK(q.ne == 1);
+    r = erl_out(0, &a, b);
+    CHECK(a == 0 && !strcmp(b, "1") && !strcmp(json_string_value(json_object_get(r, "type")), "cdp"));
+    json_decref(r);
+    q_reset();
+
+    /* binding call: payload decoded */
+    from_browser(c, "{'method':'Runtime.bindingCalled','sessionId':'S1','params':{'name':'__live_load',"
+                    "'payload':'[{\\'k\\':1}]'}}");
+    from_browser(c, "{'method':'Runtime.bindingCalled','sessionId':'S1','params':{'name':'other','payload':'[]'}}");
+    CHECK(q.ne == 1);
+    r = erl_out(0, &a, b);
+    CHECK(r && !strcmp(json_string_value(json_object_get(r, "type")), "observer"));
+    CHECK(r && json_integer_value(json_object_get(json_array_get(json_object_get(r, "events"), 0), "k")) == 1);
+    json_decref(r);
+    q_reset();
+
+    /* network record */
+    from_browser(c, "{'method':'Network.requestWillBeSent','sessionId':'S1','params':{'requestId':'R1',"
+                    "'timestamp':10.0,'wallTime':1700000000.0,'type':'Document','request':{'method':'GET',"
+                    "'url':'http://h:1/users/42/edit?x=1'}}}");
+    from_browser(c, "{'method':'Network.responseReceived','sessionId':'S1','params':{'requestId':'R1',"
+                    "'response':{'status':200,'timing':{'requestTime':10.001,'dnsStart':-1,'dnsEnd':-1,"
+                    "'connectStart':1,'connectEnd':3,'sslStart':-1,'sslEnd':-1,'receiveHeadersEnd':4}}}}");
+    from_browser(c, "{'method':'Network.loadingFinished','sessionId':'S1','params':{'requestId':'R1',"
+                    "'timestamp':10.010,'encodedDataLength':1234}}");
+    CHECK(q.ne == 1);
+    r = erl_out(0, &a, b);
+    CHECK(r && !strcmp(json_string_value(json_object_get(r, "route")), "/users/:id/edit"));
+    CHECK(r && json_integer_value(json_object_get(r, "status")) == 200);
+    CHECK(r && json_integer_value(json_object_get(r, "bytes")) == 1234);
+    CHECK(r && json_real_value(json_object_get(r, "duration_ms")) > 9.99 &&
+          json_real_value(json_object_get(r, "duration_ms")) < 10.01);
+    CHECK(r && json_real_value(json_object_get(r, "ttfb_ms")) > 4.99 && json_real_value(json_object_get(r, "ttfb_ms")) < 5.01);
+    CHECK(r && json_real_value(json_object_get(r, "connect_ms")) == 2.0);
+    CHECK(r && json_is_null(json_object_get(r, "dns_ms")));
+    json_decref(r);
+    q_reset();
+
+    /* WebSocket: open, one frame each way (binary sizes from base64), close with counts */
+    from_browser(c, "{'method':'Network.webSocketCreated','sessionId':'S1','params':{'requestId':'W1',"
+                    "'url':'ws://h/live/websocket?vsn=2.0.0'}}");
+    from_browser(c, "{'method':'Network.webSocketFrameSent','sessionId':'S1','params':{'requestId':'W1',"
+                    "'response':{'opcode':1,'payloadData':'hello'}}}");
+    from_browser(c, "{'method':'Network.webSocketFrameReceived','sessionId':'S1','params':{'requestId':'W1',"
+                    "'response':{'opcode':2,'payloadData':'AAEC'}}}");
+    from_browser(c, "{'method':'Network.webSocketClosed','sessionId':'S1','params':{'requestId':'W1'}}");
+    CHECK(q.ne == 4);
+    const char *whats[] = {"open", "sent", "received", "close"};
+    long sizes[] = {-1, 5, 3, -1};
+    for (int i = 0; i < 4 && i < q.ne; i++) {
+        r = erl_out(i, &a, b);
+        CHECK(r && !strcmp(json_string_value(json_object_get(r, "what")), whats[i]));
+        CHECK(r && !strcmp(json_string_value(json_object_get(r, "route")), "/live/websocket"));
+        if (sizes[i] >= 0)
+            CHECK(r && json_integer_value(json_object_get(r, "bytes")) == sizes[i]);
+        if (i == 3)
+            CHECK(r && json_integer_value(json_object_get(r, "sent")) == 1 &&
+                  json_integer_value(json_object_get(r, "received")) == 1);
+        json_decref(r);
+    }
+    q_reset();
+
+    /* call on the page session, then a CDP error */
+    ei_x_new_with_version(&x);
+    ei_x_encode_tuple_header(&x, 5);
+    ei_x_encode_long(&x, 6);
+    ei_x_encode_atom(&x, "call");
+    ei_x_encode_long(&x, 1);
+    ei_x_encode_binary(&x, "Runtime.evaluate", 16);
+    ei_x_encode_map_header(&x, 1);
+    ei_x_encode_binary(&x, "expression", 10);
+    ei_x_encode_binary(&x, "1+1", 3);
+    send_erl(c, &x);
+    CHECK(q.nb == 1 && !strcmp(cmd_session(0), "S1") && !strcmp(cmd_method(0), "Runtime.evaluate"));
+    from_browser(c, "{'id':%lld,'sessionId':'S1','error':{'code':-32000,'message':'nope'}}", (long long)cmd_id(0));
+    CHECK(q.ne == 1);
+    r = erl_out(0, &a, b);
+    CHECK(a == 6 && !strcmp(b, "error"));
+    json_decref(r);
+    q_reset();
+
+    /* detach marks the user gone: calls fail fast */
+    from_browser(c, "{'method':'Target.detachedFromTarget','params':{'sessionId':'S1'}}");
+    CHECK(q.ne == 1);
+    q_reset();
+    ei_x_new_with_version(&x);
+    ei_x_encode_tuple_header(&x, 5);
+    ei_x_encode_long(&x, 7);
+    ei_x_encode_atom(&x, "call");
+    ei_x_encode_long(&x, 1);
+    ei_x_encode_binary(&x, "Page.reload", 11);
+    ei_x_encode_map_header(&x, 0);
+    send_erl(c, &x);
+    CHECK(q.nb == 0 && q.ne == 1);
+    r = erl_out(0, &a, b);
+    CHECK(a == 7 && !strcmp(b, "error"));
+    json_decref(r);
+    q_reset();
+
+    /* shutdown disposes the remaining context and counts the disposal down */
+    CHECK(ll_core_shutdown(c) == 1);
+    CHECK(q.nb == 1 && !strcmp(cmd_method(0), "Target.disposeBrowserContext"));
+    from_browser(c, "{'id':%lld,'result':{}}", (long long)cmd_id(0));
+    CHECK(ll_core_disposing(c) == 0);
+    ll_core_stats st;
+    ll_core_get_stats(c, &st);
+    CHECK(st.users == 0);
+    CHECK(st.pending == 2); /* setAutoAttach and the omnibox resume were never answered here */
+    q_reset();
+    ll_core_free(c);
+}
+
+static void test_core_bad_frames(void)
+{
+    ll_core_cfg cfg = {.to_browser = cap_browser, .to_erlang = cap_erlang};
+    ll_core *c = ll_core_new(&cfg);
+    long a;
+    char b[MAXATOMLEN_UTF8];
+    ll_core_from_erlang(c, "garbage", 7);
+    CHECK(q.ne == 1);
+    json_t *r = erl_out(0, &a, b);
+    CHECK(a == 0 && !strcmp(b, "0") && !strcmp(json_string_value(json_object_get(r, "type")), "protocol_error"));
+    json_decref(r);
+    CHECK(ll_core_from_browser(c, "{not json", 9) == -1);
+    CHECK(ll_core_from_browser(c, "[1,2]", 5) == -1);
+    /* a reply for an id nobody waits for is ignored */
+    CHECK(ll_core_from_browser(c, "{\"id\":12345,\"result\":{}}", 24) == 0);
+    CHECK(q.nb == 0 && q.ne == 1);
+    q_reset();
+    ll_core_free(c);
+}
+
+static void test_route(void)
+{
+    char out[128];
+    ll_route_of("http://h:4000/counter?x=1#f", out, sizeof out);
+    CHECK(!strcmp(out, "/counter"));
+    ll_route_of("https://h/a/123/b/550e8400-e29b-41d4-a716-446655440000/c", out, sizeof out);
+    CHECK(!strcmp(out, "/a/:id/b/:id/c"));
+    ll_route_of("http://h", out, sizeof out);
+    CHECK(!strcmp(out, "/"));
+    ll_route_of("data:text/html,<p>", out, sizeof out);
+    CHECK(!strcmp(out, "data:"));
+    ll_route_of("http://h/abcdefghij/deadbeef12", out, sizeof out);
+    CHECK(!strcmp(out, "/abcdefghij/:id"));
+    char small[8];
+    ll_route_of("http://h/aaaa/bbbb/cccc", small, sizeof small);
+    CHECK(strlen(small) < sizeof small);
+}
+
+int main(void)
+{
+    test_packet4();
+    test_nul_framing();
+    test_codec_roundtrip();
+    test_codec_rejects();
+    test_core_user_lifecycle();
+    test_core_bad_frames();
+    test_route();
+    printf("test_browser: %d checks, %d failures\n", checks, failures);
+    return failures ? 1 : 0;
+}

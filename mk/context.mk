@@ -1,0 +1,18 @@
+# Context area: the observer JS tests (node + playwright-core + real Chromium, LiveView 1.2 and 0.20)
+# and the browser benchmark (live_load vs playwright-core on the demo target).
+
+.PHONY: observer-test bench-browser
+TEST_STEPS += observer-test
+
+observer-test: setup ## observer.js in real Chromium against the LiveView 1.2 and 0.20 JS clients
+	node --test test/js/observer_test.js
+	LV_JS=$(CURDIR)/node_modules/phoenix_live_view_0_20/priv/static/phoenix_live_view.js node --test test/js/observer_test.js
+	$(REBAR) compile
+	node --test test/js/observer_demo_test.js
+
+BENCH_STEPS += bench-browser
+
+bench-browser: build ## live_load vs playwright-core, same scenario side by side (NS="1 2 4 8 16" DURATION=60)
+	mkdir -p _build/bench
+	erlc -o _build/bench bench/browser/live_load_bench.erl bench/browser/live_load_bench_proc.erl
+	erl +Bd -noshell -noinput -pa _build/default/lib/live_load/ebin -pa _build/bench -eval 'live_load_bench:main()'

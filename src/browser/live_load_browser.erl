@@ -1,0 +1,303 @@
+%% @doc One headless Chromium driven by the port program `priv/live_load_browser'.
+%%
+%% A gen_server owning the port (`{packet,4}', external term format; the wire protocol is written
+%% down once, at the top of `c_src/browser/main.c'). Each simulated user is a BrowserContext with one
+%% page inside this browser. Calls carry a request id; replies are matched to the waiting caller,
+%% which gets `{error, timeout}' after its timeout. Events for a user go to its owner as
+%% `{live_load_event, User, Event}' (shapes in `guides/browser.md').
+%%
+%% When the port exits (Chromium killed or crashed), every waiting caller gets
+%% `{error, browser_down}', every owner gets the event `#{<<"type">> => <<"browser_down">>}', the
+%% users are forgotten and a fresh port is started; after `restart_limit' exits within a minute the
+%% server stops instead. A user whose owner dies is closed.
+-module(live_load_browser).
+-behaviour(gen_server).
+-behaviour(live_load_browser_connection).
+
+-export([start_link/1]).
+-export([start/1]).
+-export([stop/1]).
+-export([new_user/2]).
+-export([call/4]).
+-export([call_browser/4]).
+-export([call_root/4]).
+-export([close_user/1]).
+-export([user_count/1]).
+-export([stats/1]).
+-export([os_pid/1]).
+-export([init/1, handle_call/3, handle_cast/2, handle_info/2, terminate/2]).
+
+-record(user, {browser :: pid(), epoch :: pos_integer(), id :: pos_integer()}).
+-opaque user() :: #user{}.
+-export_type([user/0]).
+
+-record(state, {opts :: live_load_browser_opts:browser_opts(),
+                port :: port() | undefined,
+                epoch = 1 :: pos_integer(),
+                next_id = 1 :: pos_integer(),
+                pending = #{} :: #{pos_integer() => {gen_server:from() | none, reference() | none, term()}},
+                late = #{} :: #{pos_integer() => term()},
+                users = #{} :: #{pos_integer() => {pid(), reference()}},
+                exits = [] :: [integer()]}).
+
+-define(CLOSE_TIMEOUT, 10000).
+
+%% @doc Starts a browser (launching Chromium, or connecting to `endpoint').
+%% Options: see `live_load_browser_opts:browser_opts()'.
+-spec start_link(map()) -> {ok, pid()} | {error, term()}.
+start_link(Opts) ->
+    case live_load_browser_opts:browser(Opts) of
+        {ok, Valid} -> gen_server:start_link(?MODULE, Valid, []);
+        {error, _} = E -> E
+    end.
+
+%% @doc Like `start_link/1' without a link (shell, Livebook).
+-spec start(map()) -> {ok, pid()} | {error, term()}.
+start(Opts) ->
+    case live_load_browser_opts:browser(Opts) of
+        {ok, Valid} -> gen_server:start(?MODULE, Valid, []);
+        {error, _} = E -> E
+    end.
+
+%% @doc Stops the browser: the port disposes every context and kills Chromium.
+-spec stop(pid()) -> ok.
+stop(Browser) ->
+    gen_server:stop(Browser).
+
+%% @doc Creates a user: BrowserContext + page, created paused, observer and binding installed
+%% before any page script, then resumed. Options: `owner' (events go there; default the caller),
+%% `network' (HTTP/WS records, default true), `sample' (0..1, share of requests recorded),
+%% `viewport' `{W, H}', `mode' (`faithful' | `fast' = hidden target), `timeout' (ms, 30000).
+-spec new_user(pid(), map()) -> {ok, user()} | {error, term()}.
+new_user(Browser, UserOpts) ->
+    case live_load_browser_opts:user(UserOpts) of
+        {ok, Opts} -> safe_call(Browser, {new_user, Opts});
+        {error, _} = E -> E
+    end.
+
+%% @doc A CDP command on the user's page session. JSON is mapped to terms: object = map with
+%% binary keys, array = list, string = binary, true/false/null = atoms.
+-spec call(user(), binary(), map(), timeout()) -> live_load_browser_connection:call_result().
+call(#user{browser = B} = U, Method, Params, Timeout) when is_binary(Method), is_map(Params) ->
+    safe_call(B, {call, call, U, Method, Params, Timeout}).
+
+%% @doc A CDP command on the root (browser) session; `browserContextId' of the user's context is
+%% added to the context-scoped methods (Storage cookies, Target.createTarget, Browser permissions).
+-spec call_browser(user(), binary(), map(), timeout()) -> live_load_browser_connection:call_result().
+call_browser(#user{browser = B} = U, Method, Params, Timeout) when is_binary(Method), is_map(Params) ->
+    safe_call(B, {call, call_browser, U, Method, Params, Timeout}).
+
+%% @doc A CDP command on the root session, outside any user (Browser.getVersion,
+%% Target.getBrowserContexts, ...).
+-spec call_root(pid(), binary(), map(), timeout()) -> live_load_browser_connection:call_result().
+call_root(Browser, Method, Params, Timeout) when is_binary(Method), is_map(Params) ->
+    safe_call(Browser, {port_call, {call_browser, 0, Method, Params}, Timeout}).
+
+%% @doc Disposes the user's BrowserContext. Always `ok' (a dead browser has nothing left to close).
+-spec close_user(user()) -> ok.
+close_user(#user{browser = B} = U) ->
+    _ = safe_call(B, {close_user, U}),
+    ok.
+
+%% @doc Number of live users in this browser (the pool places users on the least loaded).
+-spec user_count(pid()) -> non_neg_integer().
+user_count(Browser) ->
+    case safe_call(Browser, user_count) of
+        N when is_integer(N) -> N;
+        {error, browser_down} -> 0
+    end.
+
+%% @doc Counters of the port program (messages, users, pending commands, dropped events, max RSS).
+-spec stats(pid()) -> {ok, map()} | {error, term()}.
+stats(Browser) ->
+    safe_call(Browser, {port_call, {stats}, 10000}).
+
+%% @doc OS pid of the port program (tests and benchmarks read its memory from /proc).
+-spec os_pid(pid()) -> {ok, non_neg_integer()} | {error, browser_down}.
+os_pid(Browser) ->
+    safe_call(Browser, os_pid).
+
+safe_call(Pid, Req) ->
+    try gen_server:call(Pid, Req, infinity)
+    catch exit:_ -> {error, browser_down}
+    end.
+
+%% ------------------------------------------------------------------ gen_server
+
+%% @private
+-spec init(live_load_browser_opts:browser_opts()) -> {ok, #state{}} | {stop, term()}.
+init(Opts) ->
+    process_flag(trap_exit, true),
+    case open(Opts) of
+        {ok, Port} -> {ok, #state{opts = Opts, port = Port}};
+        {error, Reason} -> {stop, Reason}
+    end.
+
+open(Opts) ->
+    Exe = maps:get(port_program, Opts, default_program()),
+    try open_port({spawn_executable, Exe},
+                  [{packet, 4}, binary, exit_status, {args, live_load_browser_opts:port_args(Opts)}]) of
+        Port -> {ok, Port}
+    catch error:Reason -> {error, {port_program, Exe, Reason}}
+    end.
+
+default_program() ->
+    Priv = case code:priv_dir(live_load) of
+               {error, bad_name} -> filename:join(filename:dirname(filename:dirname(code:which(?MODULE))), "priv");
+               Dir -> Dir
+           end,
+    filename:join(Priv, "live_load_browser").
+
+%% @private
+-spec handle_call(term(), gen_server:from(), #state{}) -> {reply, term(), #state{}} | {noreply, #state{}}.
+handle_call({new_user, Opts}, From, S) ->
+    PortOpts = maps:merge(#{network => maps:get(network, Opts), sample => float(maps:get(sample, Opts)),
+                            mode => maps:get(mode, Opts)},
+                          case Opts of
+                              #{viewport := {W, H}} -> #{width => W, height => H};
+                              _ -> #{}
+                          end),
+    {noreply, send(S, {new_user, PortOpts}, From, {new_user, maps:get(owner, Opts)}, maps:get(timeout, Opts))};
+handle_call({call, Kind, U, Method, Params, Timeout}, From, S) ->
+    case live_user(U, S) of
+        {ok, Id} -> {noreply, send(S, {Kind, Id, Method, Params}, From, call, Timeout)};
+        error -> {reply, {error, browser_down}, S}
+    end;
+handle_call({close_user, U}, From, S = #state{users = Users}) ->
+    case live_user(U, S) of
+        {ok, Id} ->
+            {_Owner, Mon} = maps:get(Id, Users),
+            erlang:demonitor(Mon, [flush]),
+            {noreply, send(S#state{users = maps:remove(Id, Users)}, {close_user, Id}, From, close, ?CLOSE_TIMEOUT)};
+        error ->
+            {reply, ok, S}
+    end;
+handle_call({port_call, Cmd, Timeout}, From, S) ->
+    {noreply, send(S, Cmd, From, call, Timeout)};
+handle_call(user_count, _From, S) ->
+    {reply, map_size(S#state.users), S};
+handle_call(os_pid, _From, S = #state{port = Port}) ->
+    case erlang:port_info(Port, os_pid) of
+        {os_pid, P} -> {reply, {ok, P}, S};
+        undefined -> {reply, {error, browser_down}, S}
+    end.
+
+%% @private
+-spec handle_cast(term(), #state{}) -> {noreply, #state{}}.
+handle_cast(_Msg, S) ->
+    {noreply, S}.
+
+%% @private
+-spec handle_info(term(), #state{}) -> {noreply, #state{}} | {stop, term(), #state{}}.
+handle_info({Port, {data, Data}}, S = #state{port = Port}) ->
+    {noreply, from_port(binary_to_term(Data), S)};
+handle_info({Port, {exit_status, Status}}, S = #state{port = Port}) ->
+    browser_down(Status, S);
+handle_info({timeout, Id}, S = #state{pending = P, late = Late}) ->
+    case maps:take(Id, P) of
+        {{From, _TRef, Kind}, P2} ->
+            reply(From, Kind, {error, timeout}),
+            {noreply, S#state{pending = P2, late = Late#{Id => Kind}}};
+        error ->
+            {noreply, S}
+    end;
+handle_info({'DOWN', Mon, process, _Owner, _}, S = #state{users = Users}) ->
+    case [Id || {Id, {_, M}} <- maps:to_list(Users), M =:= Mon] of
+        [Id] -> {noreply, send(S#state{users = maps:remove(Id, Users)}, {close_user, Id}, none, close, ?CLOSE_TIMEOUT)};
+        [] -> {noreply, S}
+    end;
+handle_info({'EXIT', Port, _}, S = #state{port = Port}) ->
+    {noreply, S};
+handle_info({'EXIT', _Pid, Reason}, S) when Reason =/= normal ->
+    {stop, Reason, S};
+handle_info(_Msg, S) ->
+    {noreply, S}.
+
+%% @private
+-spec terminate(term(), #state{}) -> ok.
+terminate(_Reason, #state{port = Port}) ->
+    %% closing stdin makes the port dispose the contexts, kill Chromium and exit
+    catch port_close(Port),
+    ok.
+
+%% ------------------------------------------------------------------ internals
+
+live_user(#user{browser = B, epoch = E, id = Id}, #state{epoch = E, users = Users}) when B =:= self() ->
+    case maps:is_key(Id, Users) of
+        true -> {ok, Id};
+        false -> error
+    end;
+live_user(_, _) ->
+    error.
+
+send(S = #state{port = Port, next_id = Id, pending = P}, Cmd, From, Kind, Timeout) ->
+    true = port_command(Port, term_to_binary(list_to_tuple([Id | tuple_to_list(Cmd)]))),
+    TRef = case Timeout of
+               infinity -> none;
+               _ -> erlang:send_after(Timeout, self(), {timeout, Id})
+           end,
+    S#state{next_id = Id + 1, pending = P#{Id => {From, TRef, Kind}}}.
+
+from_port({0, 0, Event}, S) ->
+    logger:warning("live_load_browser port: ~p", [Event]),
+    S;
+from_port({0, UserId, Event}, S = #state{users = Users, epoch = E}) ->
+    _ = case Users of
+            #{UserId := {Owner, _}} -> Owner ! {live_load_event, #user{browser = self(), epoch = E, id = UserId}, Event};
+            _ -> ok
+        end,
+    S;
+from_port({Id, Status, Result}, S = #state{pending = P, late = Late}) ->
+    case maps:take(Id, P) of
+        {{From, TRef, Kind}, P2} ->
+            cancel(TRef),
+            S2 = S#state{pending = P2},
+            {S3, Reply} = result(Kind, Status, Result, S2),
+            reply(From, Kind, Reply),
+            S3;
+        error ->
+            %% a reply after its caller timed out: a user created too late is closed again
+            case {maps:take(Id, Late), Status, Result} of
+                {{{new_user, _}, L2}, ok, #{<<"user">> := UserId}} ->
+                    send(S#state{late = L2}, {close_user, UserId}, none, close, ?CLOSE_TIMEOUT);
+                {{_, L2}, _, _} -> S#state{late = L2};
+                {error, _, _} -> S
+            end
+    end.
+
+result({new_user, Owner}, ok, #{<<"user">> := UserId}, S = #state{users = Users, epoch = E}) ->
+    Mon = erlang:monitor(process, Owner),
+    {S#state{users = Users#{UserId => {Owner, Mon}}}, {ok, #user{browser = self(), epoch = E, id = UserId}}};
+result(close, _, _, S) ->
+    {S, ok};
+result(_, ok, Result, S) ->
+    {S, {ok, Result}};
+result(_, error, Reason, S) ->
+    {S, {error, Reason}}.
+
+reply(none, _Kind, _Reply) -> ok;
+reply(From, _Kind, Reply) -> gen_server:reply(From, Reply).
+
+cancel(none) -> ok;
+cancel(TRef) -> _ = erlang:cancel_timer(TRef), ok.
+
+browser_down(Status, S = #state{pending = P, users = Users, epoch = E, exits = Exits, opts = Opts}) ->
+    logger:warning("live_load_browser: port exited with status ~p, ~b users lost", [Status, map_size(Users)]),
+    maps:foreach(fun(_Id, {From, TRef, _Kind}) -> cancel(TRef), reply(From, x, {error, browser_down}) end, P),
+    maps:foreach(fun(Id, {Owner, Mon}) ->
+                         erlang:demonitor(Mon, [flush]),
+                         Owner ! {live_load_event, #user{browser = self(), epoch = E, id = Id},
+                                  #{<<"type">> => <<"browser_down">>}}
+                 end, Users),
+    Now = erlang:monotonic_time(millisecond),
+    Recent = [T || T <- [Now | Exits], Now - T < 60000],
+    S2 = S#state{port = undefined, pending = #{}, late = #{}, users = #{}, epoch = E + 1, exits = Recent},
+    case length(Recent) > maps:get(restart_limit, Opts) of
+        true ->
+            {stop, {browser_down, Status}, S2};
+        false ->
+            case open(Opts) of
+                {ok, Port} -> {noreply, S2#state{port = Port}};
+                {error, Reason} -> {stop, Reason, S2}
+            end
+    end.

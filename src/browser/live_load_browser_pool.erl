@@ -1,0 +1,108 @@
+%% @doc The node's browsers: users are placed on the least loaded browser, and a new browser is
+%% started when every browser carries `users_per_browser' users (up to `max_browsers').
+%%
+%% Browsers start on first use, so a node that never runs a browser scenario never launches
+%% Chromium. The pool is registered as `live_load_browser_pool' under `live_load_browser_sup'.
+%%
+%% Why 8 users per browser by default (`make bench-browser-port', 2-core box shared with other
+%% work, navigation + trusted click + read-back per iteration): one browser plateaued at ~14
+%% iterations/s whatever the user count (4, 8, 16 users: 14.3, 14.0, 14.6 it/s) with its main
+%% process at 65-70% of a core, while the same 8 users split over two browsers gave 16.3 it/s with
+%% each main process at ~42%. Renderers are per user anyway (one per BrowserContext), so a second
+%% browser costs only its shared processes (~100 MB); the main process is the shared bottleneck.
+%% Override with `configure/1'.
+-module(live_load_browser_pool).
+-behaviour(gen_server).
+
+-export([start_link/0]).
+-export([configure/1]).
+-export([new_user/1]).
+-export([browsers/0]).
+-export([init/1, handle_call/3, handle_cast/2, handle_info/2]).
+
+-define(SERVER, ?MODULE).
+
+-record(state, {connection = live_load_browser :: module(),
+                browser_opts = #{} :: map(),
+                users_per_browser = 8 :: pos_integer(),
+                max_browsers = 64 :: pos_integer(),
+                browsers = [] :: [pid()]}).
+
+%% @private
+-spec start_link() -> {ok, pid()} | {error, term()}.
+start_link() ->
+    gen_server:start_link({local, ?SERVER}, ?MODULE, [], []).
+
+%% @doc Sets `browser' (options for `live_load_browser:start_link/1'), `users_per_browser',
+%% `max_browsers' and `connection' (a `live_load_browser_connection' module). Applies to browsers
+%% started afterwards.
+-spec configure(map()) -> ok | {error, {invalid_option, atom() | term(), term()}}.
+configure(Opts) when is_map(Opts) ->
+    case [{K, V} || {K, V} <- maps:to_list(Opts), not valid(K, V)] of
+        [] -> gen_server:call(?SERVER, {configure, Opts});
+        [{K, V} | _] -> {error, {invalid_option, K, V}}
+    end.
+
+valid(browser, V) -> is_map(V) andalso element(1, live_load_browser_opts:browser(V)) =:= ok;
+valid(users_per_browser, V) -> is_integer(V) andalso V > 0;
+valid(max_browsers, V) -> is_integer(V) andalso V > 0;
+valid(connection, V) -> is_atom(V);
+valid(_, _) -> false.
+
+%% @doc A new user on the least loaded browser of this node (see `live_load_browser:new_user/2').
+-spec new_user(map()) -> {ok, live_load_browser_connection:user()} | {error, term()}.
+new_user(UserOpts) ->
+    Opts = maps:merge(#{owner => self()}, UserOpts),
+    case gen_server:call(?SERVER, pick, 60000) of
+        {ok, Mod, Browser} -> Mod:new_user(Browser, Opts);
+        {error, _} = E -> E
+    end.
+
+%% @doc The running browsers with their user counts.
+-spec browsers() -> [{pid(), non_neg_integer()}].
+browsers() ->
+    {Mod, Pids} = gen_server:call(?SERVER, browsers),
+    [{P, Mod:user_count(P)} || P <- Pids].
+
+%% @private
+-spec init([]) -> {ok, #state{}}.
+init([]) ->
+    process_flag(trap_exit, true),
+    {ok, #state{}}.
+
+%% @private
+-spec handle_call(term(), gen_server:from(), #state{}) -> {reply, term(), #state{}}.
+handle_call({configure, Opts}, _From, S) ->
+    {reply, ok, S#state{connection = maps:get(connection, Opts, S#state.connection),
+                        browser_opts = maps:get(browser, Opts, S#state.browser_opts),
+                        users_per_browser = maps:get(users_per_browser, Opts, S#state.users_per_browser),
+                        max_browsers = maps:get(max_browsers, Opts, S#state.max_browsers)}};
+handle_call(browsers, _From, S = #state{connection = Mod, browsers = Bs}) ->
+    {reply, {Mod, Bs}, S};
+handle_call(pick, _From, S = #state{connection = Mod, browsers = Bs}) ->
+    Loads = lists:keysort(2, [{B, Mod:user_count(B)} || B <- Bs]),
+    case Loads of
+        [{B, N} | _] when N < S#state.users_per_browser; length(Bs) >= S#state.max_browsers ->
+            {reply, {ok, Mod, B}, S};
+        _ ->
+            case Mod:start_link(S#state.browser_opts) of
+                {ok, B} -> {reply, {ok, Mod, B}, S#state{browsers = Bs ++ [B]}};
+                {error, _} = E -> {reply, E, S}
+            end
+    end.
+
+%% @private
+-spec handle_cast(term(), #state{}) -> {noreply, #state{}}.
+handle_cast(_Msg, S) ->
+    {noreply, S}.
+
+%% @private
+-spec handle_info(term(), #state{}) -> {noreply, #state{}}.
+handle_info({'EXIT', Pid, Reason}, S = #state{browsers = Bs}) ->
+    case lists:member(Pid, Bs) of
+        true -> logger:warning("live_load_browser_pool: browser ~p stopped: ~p", [Pid, Reason]);
+        false -> ok
+    end,
+    {noreply, S#state{browsers = lists:delete(Pid, Bs)}};
+handle_info(_Msg, S) ->
+    {noreply, S}.

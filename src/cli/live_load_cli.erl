@@ -1,0 +1,265 @@
+%% @doc The command line behind `bin/live_load'. `live_load --help' prints the usage below.
+-module(live_load_cli).
+
+-export([main/0]).
+-export([main/1]).
+-export([parse/1]).
+-export([usage/0]).
+
+-define(DEFAULT_BASE_URL, <<"http://127.0.0.1:4000">>).
+
+%% @doc Entry from `bin/live_load' (`erl ... -s live_load_cli main -extra ARGS'); halts the VM.
+-spec main() -> no_return().
+main() ->
+    main(init:get_plain_arguments()).
+
+%% @doc Runs the command line `Args' and halts with its exit status.
+-spec main([string()]) -> no_return().
+main(Args) ->
+    Status = try command(Args)
+             catch Class:Reason:Stack ->
+                     err("live_load: internal error ~p:~p~n~p~n", [Class, Reason, Stack]),
+                     3
+             end,
+    %% let standard_error/standard_io drain before halting
+    erlang:halt(Status, [{flush, true}]).
+
+command(Args) ->
+    case parse(Args) of
+        help ->
+            io:put_chars(usage()),
+            0;
+        {error, Reason} ->
+            err("live_load: ~ts~nTry 'live_load --help'.~n", [format_error(Reason)]),
+            2;
+        {ok, Cmd} ->
+            run(Cmd)
+    end.
+
+%% @doc Parses the arguments: `help', `{ok, Command}' or `{error, Reason}'.
+-spec parse([string()]) -> help | {ok, map()} | {error, term()}.
+parse([]) -> help;
+parse(Args) ->
+    case lists:any(fun(A) -> A =:= "--help" orelse A =:= "-h" end, Args) of
+        true -> help;
+        false ->
+            case Args of
+                ["run" | Rest] -> parse_run(Rest, #{targets => [], set => [], opts => #{}});
+                ["help" | _] -> help;
+                [Other | _] -> {error, {unknown_command, Other}}
+            end
+    end.
+
+parse_run([], #{targets := []}) ->
+    {error, missing_scenario};
+parse_run([], Cmd = #{targets := T, set := S}) ->
+    {ok, Cmd#{targets := lists:reverse(T), set := lists:reverse(S)}};
+parse_run(["--" ++ Flag, Value | Rest], Cmd) when Flag =/= "quiet" ->
+    case flag(Flag, Value, Cmd) of
+        {ok, Cmd1} -> parse_run(Rest, Cmd1);
+        {error, _} = E -> E
+    end;
+parse_run(["--quiet" | Rest], #{opts := O} = Cmd) ->
+    parse_run(Rest, Cmd#{opts := O#{quiet => true}});
+parse_run(["--" ++ Flag], _Cmd) ->
+    {error, {missing_value, "--" ++ Flag}};
+parse_run([Target | Rest], #{targets := T} = Cmd) ->
+    parse_run(Rest, Cmd#{targets := [Target | T]}).
+
+flag("users", V, Cmd) -> opt(users, "--users", int(V), Cmd);
+flag("user-rate", V, Cmd) -> opt(user_rate, "--user-rate", int(V), Cmd);
+flag("users-per-browser", V, Cmd) -> opt(users_per_browser, "--users-per-browser", int(V), Cmd);
+flag("duration", V, Cmd) -> opt(scenario_duration, "--duration", duration(V), Cmd);
+flag("iteration-timeout", V, Cmd) -> opt(iteration_timeout, "--iteration-timeout", duration(V), Cmd);
+flag("mode", "fast", Cmd) -> opt(mode, "--mode", {ok, fast}, Cmd);
+flag("mode", "faithful", Cmd) -> opt(mode, "--mode", {ok, faithful}, Cmd);
+flag("mode", V, _Cmd) -> {error, {invalid_option, "--mode", V}};
+flag("chromium", V, #{opts := O} = Cmd) ->
+    {ok, Cmd#{opts := O#{browser_connection_opts => #{executable => V}}}};
+flag("base-url", V, Cmd) -> {ok, Cmd#{base_url => unicode:characters_to_binary(V)}};
+flag("json", V, Cmd) -> {ok, Cmd#{json => V}};
+flag("md", V, Cmd) -> {ok, Cmd#{md => V}};
+flag("html", V, Cmd) -> {ok, Cmd#{html => V}};
+flag("set", V, #{set := S} = Cmd) ->
+    case string:split(V, "=") of
+        [K, Val] when K =/= "" -> {ok, Cmd#{set := [{K, Val} | S]}};
+        _ -> {error, {invalid_option, "--set", V}}
+    end;
+flag(Flag, _V, _Cmd) ->
+    {error, {unknown_option, "--" ++ Flag}}.
+
+opt(Key, _Flag, {ok, V}, #{opts := O} = Cmd) -> {ok, Cmd#{opts := O#{Key => V}}};
+opt(_Key, Flag, {error, V}, _Cmd) -> {error, {invalid_option, Flag, V}}.
+
+int(S) ->
+    case string:to_integer(S) of
+        {N, ""} when N > 0 -> {ok, N};
+        _ -> {error, S}
+    end.
+
+%% "500ms", "60s", "2m", "1h"; a bare number is seconds
+duration(S) ->
+    case string:to_integer(S) of
+        {N, Unit} when is_integer(N), N > 0 ->
+            case Unit of
+                "ms" -> {ok, N};
+                U when U =:= ""; U =:= "s" -> {ok, N * 1000};
+                "m" -> {ok, N * 60000};
+                "h" -> {ok, N * 3600000};
+                _ -> {error, S}
+            end;
+        _ -> {error, S}
+    end.
+
+%% --- run -----------------------------------------------------------------------------------
+
+run(#{targets := Targets} = Cmd) ->
+    case load_all(Targets, []) of
+        {ok, Modules} ->
+            Opts = run_opts(Modules, Cmd),
+            case live_load:run(Opts) of
+                {error, Reason} ->
+                    err("live_load: ~ts~n", [format_error(Reason)]),
+                    2;
+                Results when is_map(Results) ->
+                    Ordered = [{M, maps:get(M, Results)} || M <- Modules],
+                    ok = live_load_cli_output:write(Ordered, Cmd),
+                    exit_status(Ordered)
+            end;
+        {error, Reason} ->
+            err("live_load: ~ts~n", [format_error(Reason)]),
+            2
+    end.
+
+run_opts(Modules, #{opts := O, set := Set} = Cmd) ->
+    %% the option names of live_load:run/1 exist as atoms once this module is loaded
+    {module, _} = code:ensure_loaded(live_load_options),
+    Base = maps:merge(#{scenarios => Modules, base_url => maps:get(base_url, Cmd, ?DEFAULT_BASE_URL)}, O),
+    %% keys of --set become atoms only when the atom already exists (live_load's options, or the
+    %% loaded scenario modules mention it); otherwise they stay binaries
+    lists:foldl(fun({K, V}, Acc) -> Acc#{key(K) => value(V)} end, Base, Set).
+
+key(K) ->
+    B = unicode:characters_to_binary(K),
+    try binary_to_existing_atom(B) catch error:badarg -> B end.
+
+value(V) ->
+    case {string:to_integer(V), string:to_float(V)} of
+        {{N, ""}, _} -> N;
+        {_, {F, ""}} -> F;
+        _ when V =:= "true" -> true;
+        _ when V =:= "false" -> false;
+        _ -> unicode:characters_to_binary(V)
+    end.
+
+%% A target is a module name already on the code path, or an .erl file compiled and loaded here.
+load_all([], Acc) ->
+    {ok, lists:reverse(Acc)};
+load_all([T | Rest], Acc) ->
+    case load(T) of
+        {ok, M} -> load_all(Rest, [M | Acc]);
+        {error, _} = E -> E
+    end.
+
+load(Target) ->
+    case filename:extension(Target) of
+        ".erl" -> compile_file(Target);
+        _ ->
+            case erl_scan:string(Target) of
+                {ok, [{atom, _, _}], _} ->
+                    try binary_to_existing_atom(list_to_binary(Target)) of
+                        M -> module(M, Target)
+                    catch error:badarg ->
+                            %% an atom not known yet: only a module on the code path can make it
+                            case code:where_is_file(Target ++ ".beam") of
+                                non_existing -> {error, {unknown_scenario, Target}};
+                                _ -> module(list_to_atom(Target), Target)
+                            end
+                    end;
+                _ -> {error, {unknown_scenario, Target}}
+            end
+    end.
+
+module(M, Target) ->
+    case code:ensure_loaded(M) of
+        {module, M} -> {ok, M};
+        _ -> {error, {unknown_scenario, Target}}
+    end.
+
+compile_file(File) ->
+    Include = filename:join(code:lib_dir(live_load), "include"),
+    case compile:file(File, [binary, return_errors, return_warnings, debug_info, {i, Include}]) of
+        {ok, M, Bin, _Warnings} ->
+            {module, M} = code:load_binary(M, File, Bin),
+            {ok, M};
+        {error, Errors, _Warnings} ->
+            {error, {compile_failed, File, Errors}}
+    end.
+
+exit_status(Results) ->
+    Bad = [M || {M, R} <- Results, not iterations_ok(R)],
+    case Bad of
+        [] -> 0;
+        _ -> err("live_load: no successful iteration in ~p~n", [Bad]), 1
+    end.
+
+iterations_ok({error, _}) -> false;
+iterations_ok(#{<<"run">> := #{<<"iterations">> := #{<<"ok">> := Ok, <<"halted">> := H}}}) ->
+    Ok + H > 0;
+iterations_ok(#{run := #{iterations := #{ok := Ok, halted := H}}}) ->
+    Ok + H > 0;
+iterations_ok(_) -> true.
+
+format_error({compile_failed, File, Errors}) ->
+    [io_lib:format("cannot compile ~ts:~n", [File]) |
+     [io_lib:format("  ~ts:~p: ~ts~n", [F, Loc, Mod:format_error(D)])
+      || {F, Es} <- Errors, {Loc, Mod, D} <- Es]];
+format_error(Reason) ->
+    io_lib:format("~0tp", [Reason]).
+
+err(Fmt, Args) ->
+    io:format(standard_error, Fmt, Args).
+
+%% @doc The `--help' text.
+-spec usage() -> iodata().
+usage() ->
+    <<"Usage: live_load run SCENARIO... [options]
+       live_load --help
+
+Runs load-test scenarios against a Phoenix LiveView application with real headless Chromium
+users, writes the result files and prints the Markdown summary.
+
+SCENARIO is a module on the code path (e.g. live_load_counter_scenario) or an Erlang source
+file (scenarios/counter.erl), compiled and loaded first. Several scenarios run one after
+another, each with its own browsers and users.
+
+Options:
+  --users N               simulated users (default 1)
+  --duration D            scenario duration (default 10m); D is 500ms, 60s, 2m, 1h or seconds
+  --iteration-timeout D   bound of one iteration (default 2m); past it the user is failed
+  --user-rate N           users started per minute (default: all within about 3 s)
+  --users-per-browser N   browser contexts per Chromium process (default 8)
+  --base-url URL          the application's URL, given to the scenarios' config as base_url
+                          (default http://127.0.0.1:4000)
+  --mode faithful|fast    faithful: rendered pages and trusted input (default);
+                          fast: hidden pages, events dispatched in the page
+  --chromium PATH         the Chromium executable (default /usr/bin/chromium)
+  --set KEY=VALUE         any other option for the scenarios' config/1 (repeatable); numbers,
+                          true and false are converted, everything else is a string
+  --json FILE             write the JSON result (all scenarios) to FILE
+  --md FILE               write the Markdown report to FILE
+  --html FILE             write the HTML report to FILE (when the HTML reporter is built)
+  --quiet                 no progress line on stderr
+  -h, --help              this text
+
+The progress line on stderr is refreshed every second on a terminal, every 10 s otherwise.
+
+Exit status: 0 when every scenario had a successful iteration; 1 when a scenario failed to run
+or all of its iterations failed; 2 when the run could not start (bad option, unknown scenario,
+compile error).
+
+Examples:
+  bin/live_load run scenarios/live_load_counter_scenario.erl --users 8 --duration 60s \\
+      --base-url http://127.0.0.1:4000 --json result.json --md report.md
+  bin/live_load run scenarios/*.erl --users 4 --duration 20s --set think_time_ms=200
+">>.

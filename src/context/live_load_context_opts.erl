@@ -1,0 +1,24 @@
+%% @doc Validation of `live_load_context:new/1' options, with defaults filled in.
+-module(live_load_context_opts).
+
+-export([validate/1]).
+
+-define(DEFAULTS, #{connection => live_load_browser, mode => faithful, network => true,
+                    timeout => 30000, assigns => #{}}).
+
+%% @doc The options with defaults, or the first bad one as `{invalid_option, Name, Value}'.
+-spec validate(map()) -> {ok, map()} | {error, {invalid_option, term(), term()}}.
+validate(Opts) ->
+    case [{K, V} || {K, V} <- lists:sort(maps:to_list(Opts)), not valid(K, V)] of
+        [] -> {ok, maps:merge(?DEFAULTS, Opts)};
+        [{K, V} | _] -> {error, {invalid_option, K, V}}
+    end.
+
+valid(browser, V) -> V =:= undefined orelse is_pid(V);
+valid(connection, V) -> is_atom(V) andalso V =/= undefined;
+valid(mode, V) -> V =:= faithful orelse V =:= fast;
+valid(network, V) -> is_boolean(V);
+valid(timeout, V) -> is_integer(V) andalso V > 0;
+valid(assigns, V) -> is_map(V);
+valid(user_id, _) -> true;
+valid(_, _) -> false.

@@ -1,0 +1,244 @@
+%% live_load:run/1 without a browser: option validation, otp_app discovery, the runner's
+%% duration / iteration timeout / halt / fail / crash behaviour, throttles in a run.
+%% The end-to-end runs against the demo target with real Chromium are in live_load_run_e2e_SUITE.
+-module(live_load_run_SUITE).
+-include_lib("common_test/include/ct.hrl").
+-include_lib("eunit/include/eunit.hrl").
+-compile([export_all, nowarn_export_all]).
+
+all() ->
+    [option_errors, otp_app_discovery, config_gets_unconsumed_options, duration_bounds_the_run,
+     iteration_timeout_kills_and_fails_user, halt_ends_user_cleanly, fail_records_and_continues,
+     crash_fails_only_that_user, one_scenario_error_does_not_stop_others, throttle_limits_iterations, parallelism_slot_released_per_iteration,
+     user_rate_ramps_users].
+
+init_per_suite(Config) ->
+    {ok, _} = application:ensure_all_started(live_load),
+    Config.
+
+end_per_suite(_Config) ->
+    ok.
+
+init_per_testcase(_Case, Config) ->
+    flush(),
+    Config.
+
+flush() ->
+    receive _ -> flush() after 0 -> ok end.
+
+base() ->
+    #{browser => false, quiet => true}.
+
+run(Opts) ->
+    live_load:run(maps:merge(base(), Opts)).
+
+option_errors() ->
+    [{doc, "Every consumed option is validated with a precise error before anything starts."}].
+option_errors(_Config) ->
+    S = live_load_runner_sleep_scenario,
+    Cases = [{#{scenario => S, users => -3}, {invalid_option, users, -3}},
+             {#{scenario => S, users => 0}, {invalid_option, users, 0}},
+             {#{scenario => S, users => "8"}, {invalid_option, users, "8"}},
+             {#{scenario => S, scenario_duration => infinity}, {invalid_option, scenario_duration, infinity}},
+             {#{scenario => S, iteration_timeout => infinity}, {invalid_option, iteration_timeout, infinity}},
+             {#{scenario => S, iteration_timeout => 1.5}, {invalid_option, iteration_timeout, 1.5}},
+             {#{scenario => S, user_rate => 0}, {invalid_option, user_rate, 0}},
+             {#{scenario => S, mode => turbo}, {invalid_option, mode, turbo}},
+             {#{scenario => S, quiet => yes}, {invalid_option, quiet, yes}},
+             {#{scenario => S, browser_connection_opts => []}, {invalid_option, browser_connection_opts, []}},
+             {#{scenario => S, browser_connection_adapter => no_such_adapter_mod},
+              {invalid_option, browser_connection_adapter, no_such_adapter_mod}},
+             {#{scenario => no_such_scenario_mod}, {unknown_scenario, no_such_scenario_mod}},
+             {#{scenario => "str"}, {unknown_scenario, "str"}},
+             {#{scenario => live_load_runner_not_a_scenario}, {not_a_scenario, live_load_runner_not_a_scenario}},
+             {#{scenarios => [S, no_such_scenario_mod]}, {unknown_scenario, no_such_scenario_mod}},
+             {#{scenarios => []}, {invalid_option, scenarios, []}},
+             {#{otp_app => no_such_app_xyz}, {unknown_application, no_such_app_xyz}},
+             {#{users => 1}, {missing_option, scenario}}],
+    lists:foreach(fun({Opts, Want}) ->
+                          ?assertEqual({Opts, {error, Want}}, {Opts, run(Opts)})
+                  end, Cases),
+    ?assertEqual(distributed_requires_amoc, element(2, run(#{scenario => S, distributed => true}))),
+    ?assertEqual({error, {invalid_option, oops}}, live_load:run([{scenario, S}, oops])),
+    ?assertEqual({error, {invalid_options, 42}}, live_load:run(42)).
+
+otp_app_discovery() ->
+    [{doc, "otp_app finds every module of the application that implements live_load_scenario, and nothing else; scenario wins over otp_app."}].
+otp_app_discovery(Config) ->
+    Dir = filename:join(?config(priv_dir, Config), "ebin"),
+    ok = filelib:ensure_dir(filename:join(Dir, "x")),
+    App = {application, live_load_example_app,
+           [{description, "scenarios"}, {vsn, "1"}, {applications, [kernel, stdlib]},
+            {modules, [live_load_runner_sleep_scenario, live_load_runner_halt_scenario,
+                       live_load_runner_not_a_scenario]}]},
+    ok = file:write_file(filename:join(Dir, "live_load_example_app.app"), io_lib:format("~p.~n", [App])),
+    true = code:add_patha(Dir),
+    ?assertEqual({ok, [live_load_runner_halt_scenario, live_load_runner_sleep_scenario]},
+                 live_load_scenario:discover(live_load_example_app)),
+    Results = run(#{otp_app => live_load_example_app, scenario_duration => 300}),
+    ?assertEqual([live_load_runner_halt_scenario, live_load_runner_sleep_scenario], lists:sort(maps:keys(Results))),
+    ?assertEqual([live_load_runner_halt_scenario],
+                 maps:keys(run(#{scenario => live_load_runner_halt_scenario, otp_app => live_load_example_app,
+                                 scenario_duration => 300}))),
+    ?assertEqual({error, {no_scenarios, stdlib}}, live_load_scenario:discover(stdlib)).
+
+config_gets_unconsumed_options() ->
+    [{doc, "config/1 receives the options live_load does not consume, and its result reaches run/3."}].
+config_gets_unconsumed_options(_Config) ->
+    #{live_load_runner_sleep_scenario := _} =
+        run(#{scenario => live_load_runner_sleep_scenario, report => self(), base_url => <<"http://x">>,
+              scenario_duration => 200}),
+    receive {iteration, 1, 1, Cfg, _} ->
+            ?assertEqual(#{report => self(), base_url => <<"http://x">>, sleep_ms => 100}, Cfg)
+    after 1000 -> ct:fail(no_iteration)
+    end.
+
+duration_bounds_the_run() ->
+    [{doc, "Users loop until scenario_duration (1 s), finish the iteration in progress and stop; assigns persist across iterations."}].
+duration_bounds_the_run(_Config) ->
+    T0 = erlang:monotonic_time(millisecond),
+    #{live_load_runner_sleep_scenario := R} =
+        run(#{scenario => live_load_runner_sleep_scenario, users => 3, scenario_duration => 1000,
+              report => self()}),
+    Took = erlang:monotonic_time(millisecond) - T0,
+    {Ok, Failed, Halted} = iterations(R),
+    Ns = collect_n(),
+    ct:pal("3 users x 1 s of 100 ms iterations: ~p ok, ~p failed in ~p ms; per user max n ~p",
+           [Ok, Failed, Took, Ns]),
+    ?assert(Took >= 1000 andalso Took < 3000),
+    ?assertEqual({0, 0}, {Failed, Halted}),
+    ?assert(Ok >= 3 * 7 andalso Ok =< 3 * 11),
+    %% each user counted its iterations 1, 2, 3... in its assigns
+    [?assert(N >= 7) || N <- maps:values(Ns)],
+    ?assertEqual(#{target => 3, started => 3, failed => 0}, users(R)).
+
+iteration_timeout_kills_and_fails_user() ->
+    [{doc, "An iteration sleeping past iteration_timeout is killed, the user is marked failed and runs no more."}].
+iteration_timeout_kills_and_fails_user(_Config) ->
+    T0 = erlang:monotonic_time(millisecond),
+    #{live_load_runner_sleep_scenario := R} =
+        run(#{scenario => live_load_runner_sleep_scenario, users => 2, sleep_ms => 5000,
+              iteration_timeout => 300, scenario_duration => 10000}),
+    Took = erlang:monotonic_time(millisecond) - T0,
+    ct:pal("sleep 5 s with iteration_timeout 300 ms: ~p in ~p ms", [iterations(R), Took]),
+    ?assert(Took < 3000),
+    ?assertEqual({0, 2, 0}, iterations(R)),
+    ?assertEqual(#{target => 2, started => 2, failed => 2}, users(R)).
+
+halt_ends_user_cleanly() ->
+    [{doc, "A halted context ends that user cleanly: 2 ok + 1 halted iteration per user, no failed user."}].
+halt_ends_user_cleanly(_Config) ->
+    T0 = erlang:monotonic_time(millisecond),
+    #{live_load_runner_halt_scenario := R} =
+        run(#{scenario => live_load_runner_halt_scenario, users => 2, scenario_duration => 30000}),
+    ?assert(erlang:monotonic_time(millisecond) - T0 < 5000),
+    ?assertEqual({4, 0, 2}, iterations(R)),
+    ?assertEqual(#{target => 2, started => 2, failed => 0}, users(R)).
+
+fail_records_and_continues() ->
+    [{doc, "A failed context is recorded and the next iteration starts fresh with the assigns kept."}].
+fail_records_and_continues(_Config) ->
+    #{live_load_runner_fail_scenario := R} =
+        run(#{scenario => live_load_runner_fail_scenario, scenario_duration => 1000, report => self()}),
+    Seen = collect_iterations([]),
+    {Ok, Failed, 0} = iterations(R),
+    ct:pal("fail every odd iteration for 1 s: ~p ok, ~p failed; n seen ~p", [Ok, Failed, Seen]),
+    ?assert(Failed >= 3),
+    ?assert(abs(Ok - Failed) =< 1),
+    %% assigns kept: n counts up through failures
+    ?assertEqual(lists:seq(1, length(Seen)), Seen),
+    ?assertEqual(#{target => 1, started => 1, failed => 0}, users(R)).
+
+crash_fails_only_that_user() ->
+    [{doc, "A crash in run/3 fails that user only; the others finish their run."}].
+crash_fails_only_that_user(_Config) ->
+    #{live_load_runner_crash_scenario := R} =
+        run(#{scenario => live_load_runner_crash_scenario, users => 3, scenario_duration => 500}),
+    {Ok, 1, 0} = iterations(R),
+    ?assert(Ok >= 4),
+    ?assertEqual(#{target => 3, started => 3, failed => 1}, users(R)).
+
+one_scenario_error_does_not_stop_others() ->
+    [{doc, "Scenarios run one after another; one scenario's error does not stop the next."}].
+one_scenario_error_does_not_stop_others(_Config) ->
+    R = run(#{scenarios => [live_load_runner_badconfig_scenario, live_load_runner_halt_scenario]}),
+    ?assertMatch(#{live_load_runner_badconfig_scenario := {error, {config_failed, {error, bad_config, _}}}}, R),
+    ?assertEqual({2, 0, 1}, iterations(maps:get(live_load_runner_halt_scenario, R))).
+
+throttle_limits_iterations() ->
+    [{doc, "A scenario's throttle (10/s) bounds the iterations of 4 users over 2 s to about 20, and is stopped after the run."}].
+throttle_limits_iterations(_Config) ->
+    #{live_load_runner_throttled_scenario := R} =
+        run(#{scenario => live_load_runner_throttled_scenario, users => 4, scenario_duration => 2000}),
+    {Ok, 0, 0} = iterations(R),
+    ct:pal("4 users, throttle 10/s, 2 s: ~p iterations", [Ok]),
+    ?assert(Ok >= 18 andalso Ok =< 24),
+    ?assertEqual({error, {unknown_throttle, iterations}}, live_load_throttle:info(iterations)).
+
+parallelism_slot_released_per_iteration() ->
+    [{doc, "A parallelism(1) slot taken in an iteration is given back when the iteration ends: 3 users take turns, one at a time."}].
+parallelism_slot_released_per_iteration(_Config) ->
+    #{live_load_runner_parallel_scenario := R} =
+        run(#{scenario => live_load_runner_parallel_scenario, users => 3, scenario_duration => 1500,
+              report => self()}),
+    {Ok, 0, 0} = iterations(R),
+    Holds = lists:keysort(3, holders()),
+    Users = lists:usort([U || {holder, U, _} <- Holds]),
+    Gaps = gaps([T || {holder, _, T} <- Holds]),
+    ct:pal("parallelism 1, 3 users, 1.5 s: ~p iterations by users ~p; min gap between holders ~p ms",
+           [Ok, Users, lists:min(Gaps)]),
+    ?assertEqual([1, 2, 3], Users),
+    ?assert(Ok =< 17),
+    %% one holder at a time: each next hold starts at least ~100 ms after the previous one
+    ?assert(lists:min(Gaps) >= 95).
+
+holders() ->
+    receive {holder, _, _} = H -> [H | holders()] after 0 -> [] end.
+
+gaps([A, B | Rest]) -> [B - A | gaps([B | Rest])];
+gaps(_) -> [].
+
+user_rate_ramps_users() ->
+    [{doc, "user_rate 600/min starts one user every 100 ms: the 5th user's first iteration comes about 400 ms after the 1st."}].
+user_rate_ramps_users(_Config) ->
+    #{live_load_runner_sleep_scenario := _} =
+        run(#{scenario => live_load_runner_sleep_scenario, users => 5, user_rate => 600,
+              scenario_duration => 800, report => self(), sleep_ms => 50}),
+    Firsts = lists:sort([{U, T} || {U, T} <- first_iterations()]),
+    [{1, T1} | _] = Firsts,
+    {5, T5} = lists:last(Firsts),
+    ct:pal("first iteration times relative to user 1: ~p", [[{U, T - T1} || {U, T} <- Firsts]]),
+    ?assert(T5 - T1 >= 350 andalso T5 - T1 =< 1000).
+
+%% --- helpers: the result's run section, atom- or binary-keyed ---
+
+run_section(#{<<"run">> := Run}) -> Run;
+run_section(#{run := Run}) -> Run.
+
+get(K, M) ->
+    case M of
+        #{K := V} -> V;
+        _ -> maps:get(atom_to_binary(K), M)
+    end.
+
+iterations(R) ->
+    I = get(iterations, run_section(R)),
+    {get(ok, I), get(failed, I), get(halted, I)}.
+
+users(R) ->
+    U = get(users, run_section(R)),
+    #{target => get(target, U), started => get(started, U), failed => get(failed, U)}.
+
+collect_n() ->
+    receive {iteration, U, N, _, _} -> maps:merge_with(fun(_, A, B) -> max(A, B) end, #{U => N}, collect_n())
+    after 0 -> #{}
+    end.
+
+collect_iterations(Acc) ->
+    receive {iteration, N} -> collect_iterations([N | Acc]) after 0 -> lists:reverse(Acc) end.
+
+first_iterations() ->
+    receive {iteration, U, 1, _, T} -> [{U, T} | first_iterations()];
+            {iteration, _, _, _, _} -> first_iterations()
+    after 0 -> []
+    end.

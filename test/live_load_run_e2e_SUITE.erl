@@ -1,0 +1,163 @@
+%% live_load:run/1 end to end: real Chromium users through the port program, the real
+%% phoenix_live_view JS client, against the demo LiveView target; the example scenarios of
+%% scenarios/ and the CLI.
+-module(live_load_run_e2e_SUITE).
+-include_lib("common_test/include/ct.hrl").
+-include_lib("eunit/include/eunit.hrl").
+-compile([export_all, nowarn_export_all]).
+
+-define(SCENARIOS, [live_load_counter_scenario, live_load_form_scenario,
+                    live_load_navigation_scenario, live_load_list_scenario]).
+
+all() ->
+    [example_scenarios_4_users_20_s, target_down_gives_failed_iterations,
+     iteration_timeout_with_browser, cli_writes_results].
+
+suite() ->
+    [{timetrap, {minutes, 6}}].
+
+init_per_suite(Config) ->
+    case os:find_executable("chromium") of
+        false -> {skip, "chromium is not installed (make setup)"};
+        _ ->
+            {ok, _} = application:ensure_all_started(live_load),
+            Root = root(),
+            [compile_scenario(filename:join([Root, "scenarios", atom_to_list(M) ++ ".erl"])) || M <- ?SCENARIOS],
+            {ok, #{url := Url}} = live_load_demo_target:start(#{port => 0}),
+            [{url, Url}, {root, Root} | Config]
+    end.
+
+end_per_suite(_Config) ->
+    %% live_load_demo_target:stop/0 waits for its supervisor, which ignores a shutdown from a
+    %% process other than its parent (the init_per_suite process, gone): bound the wait.
+    {Pid, Ref} = spawn_monitor(fun() -> live_load_demo_target:stop() end),
+    receive {'DOWN', Ref, process, Pid, _} -> ok
+    after 5000 ->
+            exit(Pid, kill),
+            case whereis(live_load_demo_sup) of
+                undefined -> ok;
+                Sup -> exit(Sup, kill)
+            end
+    end,
+    ok.
+
+%% The checkout: LIVE_LOAD_ROOT (set by the Makefile) or the first directory above this module
+%% (in rebar3's _build) that holds bin/live_load.
+root() ->
+    case os:getenv("LIVE_LOAD_ROOT") of
+        false -> up(filename:dirname(filename:absname(code:which(?MODULE))));
+        R -> R
+    end.
+
+up("/") -> error(checkout_not_found);
+up(Dir) ->
+    case filelib:is_regular(filename:join([Dir, "bin", "live_load"])) of
+        true -> Dir;
+        false -> up(filename:dirname(Dir))
+    end.
+
+compile_scenario(File) ->
+    {ok, M, Bin} = compile:file(File, [binary, debug_info, report]),
+    {module, M} = code:load_binary(M, File, Bin),
+    M.
+
+example_scenarios_4_users_20_s() ->
+    [{doc, "The four example scenarios, 4 users for 20 s each, give results with ok iterations and LiveView event round trips (or navigations) for every scenario."}].
+example_scenarios_4_users_20_s(Config) ->
+    Results = live_load:run(#{scenarios => ?SCENARIOS, users => 4, scenario_duration => 20000,
+                              base_url => ?config(url, Config), progress_interval => 5000}),
+    lists:foreach(
+      fun(M) ->
+              R = maps:get(M, Results),
+              ?assert(is_map(R)),
+              #{<<"run">> := #{<<"iterations">> := #{<<"ok">> := Ok, <<"failed">> := Failed},
+                               <<"users">> := Users}} = R,
+              Metrics = maps:get(<<"metrics">>, R),
+              Count = fun(Name) -> case Metrics of #{Name := #{<<"count">> := C}} -> C; _ -> 0 end end,
+              ct:pal("~p: ~p ok, ~p failed iterations; users ~p; liveview.event ~p, liveview.connect ~p, "
+                     "liveview.navigation ~p, iteration p50 ~p ms; errors ~p",
+                     [M, Ok, Failed, Users, Count(<<"liveview.event">>), Count(<<"liveview.connect">>),
+                      Count(<<"liveview.navigation">>), p50(Metrics, <<"iteration.duration">>),
+                      [{maps:get(<<"kind">>, E), maps:get(<<"message">>, E), maps:get(<<"count">>, E)}
+                       || E <- maps:get(<<"errors">>, R)]]),
+              ?assert(Ok >= 4),
+              ?assert(Failed =< Ok div 10),
+              ?assertMatch(#{<<"target">> := 4, <<"started">> := 4, <<"failed">> := 0}, Users),
+              ?assert(Count(<<"liveview.connect">>) >= Ok),
+              case M of
+                  live_load_navigation_scenario -> ?assert(Count(<<"liveview.navigation">>) > 0);
+                  _ -> ?assert(Count(<<"liveview.event">>) >= Ok)
+              end
+      end, ?SCENARIOS).
+
+target_down_gives_failed_iterations() ->
+    [{doc, "A target that is down gives failed iterations with a navigation error, a finished run and a result; no crash, no hang."}].
+target_down_gives_failed_iterations(_Config) ->
+    {ok, L} = gen_tcp:listen(0, [{ip, {127, 0, 0, 1}}]),
+    {ok, Port} = inet:port(L),
+    ok = gen_tcp:close(L),
+    Url = iolist_to_binary(io_lib:format("http://127.0.0.1:~b", [Port])),
+    T0 = erlang:monotonic_time(millisecond),
+    #{live_load_counter_scenario := R} =
+        live_load:run(#{scenario => live_load_counter_scenario, users => 2, scenario_duration => 5000,
+                        base_url => Url, quiet => true}),
+    Took = erlang:monotonic_time(millisecond) - T0,
+    #{<<"run">> := #{<<"iterations">> := #{<<"ok">> := 0, <<"failed">> := Failed}}, <<"errors">> := Errors} = R,
+    ct:pal("target down: ~p failed iterations in ~p ms; errors ~p", [Failed, Took, Errors]),
+    ?assert(Failed >= 2),
+    ?assert(Took < 60000),
+    ?assert(lists:any(fun(#{<<"kind">> := K}) -> K =:= <<"navigation_error">> end, Errors)).
+
+iteration_timeout_with_browser() ->
+    [{doc, "With real browser users, an iteration past iteration_timeout is killed, the user failed, and the run still returns a result."}].
+iteration_timeout_with_browser(Config) ->
+    #{live_load_counter_scenario := R} =
+        live_load:run(#{scenario => live_load_counter_scenario, users => 2, scenario_duration => 10000,
+                        iteration_timeout => 3000, clicks => 100000, base_url => ?config(url, Config),
+                        quiet => true}),
+    #{<<"run">> := #{<<"users">> := Users, <<"iterations">> := #{<<"failed">> := 2}}, <<"errors">> := Errors} = R,
+    ct:pal("iteration timeout with browsers: users ~p, errors ~p", [Users, Errors]),
+    ?assertMatch(#{<<"failed">> := 2}, Users),
+    ?assert(lists:any(fun(#{<<"kind">> := K}) -> K =:= <<"iteration_timeout">> end, Errors)).
+
+cli_writes_results() ->
+    [{doc, "bin/live_load runs a scenario file, writes JSON and Markdown, prints the summary and exits 0; --help documents the options; a bad option exits 2."}].
+cli_writes_results(Config) ->
+    Root = ?config(root, Config),
+    Dir = ?config(priv_dir, Config),
+    Json = filename:join(Dir, "r.json"),
+    Md = filename:join(Dir, "r.md"),
+    Bin = filename:join([Root, "bin", "live_load"]),
+    {0, Out} = sh([Bin, " run ", filename:join([Root, "scenarios", "live_load_counter_scenario.erl"]),
+                   " --users 2 --duration 8s --quiet --base-url ", ?config(url, Config),
+                   " --json ", Json, " --md ", Md, " --set clicks=2"]),
+    ?assertNotEqual(nomatch, string:find(Out, "# live_load run: live_load_counter_scenario")),
+    {ok, JsonBin} = file:read_file(Json),
+    {ok, #{<<"run">> := #{<<"iterations">> := #{<<"ok">> := Ok}, <<"options">> := Opts}}} =
+        live_load_result:from_json(JsonBin),
+    ?assert(Ok > 0),
+    ?assertMatch(#{<<"clicks">> := 2}, Opts),
+    {ok, MdBin} = file:read_file(Md),
+    ?assertNotEqual(nomatch, binary:match(MdBin, <<"liveview.event">>)),
+    {0, Help} = sh([Bin, " --help"]),
+    ?assertNotEqual(nomatch, string:find(Help, "--base-url")),
+    {2, _} = sh([Bin, " run ", filename:join([Root, "scenarios", "live_load_counter_scenario.erl"]), " --users 0"]).
+
+p50(Metrics, Name) ->
+    case Metrics of
+        #{Name := #{<<"quantiles">> := Q}} when is_list(Q), length(Q) =:= 101 -> lists:nth(51, Q);
+        _ -> null
+    end.
+
+%% Runs a shell command; returns {ExitStatus, Output (stdout and stderr)}.
+sh(Cmd) ->
+    Line = binary_to_list(iolist_to_binary(["sh -c '", Cmd, "' 2>&1"])),
+    P = open_port({spawn, Line}, [exit_status, binary, stream]),
+    sh_loop(P, []).
+
+sh_loop(P, Acc) ->
+    receive
+        {P, {data, D}} -> sh_loop(P, [Acc, D]);
+        {P, {exit_status, S}} -> {S, binary_to_list(iolist_to_binary(Acc))}
+    after 120000 -> {timeout, binary_to_list(iolist_to_binary(Acc))}
+    end.

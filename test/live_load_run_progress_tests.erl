@@ -1,0 +1,15 @@
+%% EUnit: the progress line's content.
+-module(live_load_run_progress_tests).
+-include_lib("eunit/include/eunit.hrl").
+
+line_test() ->
+    S = live_load_run_stats:new(8),
+    ok = live_load_run_stats:user_started(S),
+    ok = live_load_run_stats:user_started(S),
+    catch live_load_run_stats:iteration(S, my_scenario, ok, 12.5),
+    catch live_load_run_stats:iteration(S, my_scenario, failed, 3),
+    catch live_load_run_stats:error(S, navigation_error, <<"net::ERR_CONNECTION_REFUSED">>),
+    Line = lists:flatten(io_lib:format("~ts", [live_load_progress:line(
+             #{scenario => my_scenario, stats => S, started => 0, duration => 60000}, 12500)])),
+    live_load_run_stats:delete(S),
+    ?assertEqual("my_scenario  0:12/1:00  users 2/8  iterations 1 ok, 1 failed  errors: navigation_error 1", Line).
