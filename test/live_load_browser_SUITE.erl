@@ -321,7 +321,8 @@ pool_places_users(_Config) ->
         gen_server:stop(Pool)
     end.
 
-open_close_many() -> [{doc, "20 users opened and closed 50 times leave no contexts or renderers, port memory flat"}].
+open_close_many() -> [{doc, "20 users opened and closed 50 times leave no contexts or renderers, port memory flat"},
+                     {timetrap, {minutes, 12}}].
 open_close_many(_Config) ->
     B = start(),
     {ok, OsPid} = live_load_browser:os_pid(B),
