@@ -413,6 +413,65 @@ static void test_core_user_lifecycle(void)
     ll_core_free(c);
 }
 
+/* Creates a user with {Id, new_user, #{sample => Sample}} and plays the browser's side. */
+static void make_user(ll_core *c, long erl, double sample, const char *ctx, const char *sid)
+{
+    ei_x_buff x;
+    ei_x_new_with_version(&x);
+    ei_x_encode_tuple_header(&x, 3);
+    ei_x_encode_long(&x, erl);
+    ei_x_encode_atom(&x, "new_user");
+    ei_x_encode_map_header(&x, 1);
+    ei_x_encode_atom(&x, "sample");
+    ei_x_encode_double(&x, sample);
+    send_erl(c, &x);
+    from_browser(c, "{'id':%lld,'result':{'browserContextId':'%s'}}", (long long)cmd_id(q.nb - 1), ctx);
+    int first = q.nb;
+    from_browser(c, "{'method':'Target.attachedToTarget','params':{'sessionId':'%s','waitingForDebugger':true,"
+                    "'targetInfo':{'targetId':'T','type':'page','browserContextId':'%s'}}}", sid, ctx);
+    for (int i = first; i < q.nb; i++)
+        from_browser(c, "{'id':%lld,'result':{},'sessionId':'%s'}", (long long)cmd_id(i), sid);
+}
+
+static int http_events_for(ll_core *c, const char *sid, int n)
+{
+    int before = q.ne;
+    for (int i = 0; i < n; i++) {
+        from_browser(c, "{'method':'Network.requestWillBeSent','sessionId':'%s','params':{'requestId':'R%d',"
+                        "'timestamp':1,'request':{'method':'GET','url':'http://h/x'}}}", sid, i);
+        from_browser(c, "{'method':'Network.loadingFinished','sessionId':'%s','params':{'requestId':'R%d',"
+                        "'timestamp':2,'encodedDataLength':1}}", sid, i);
+    }
+    return q.ne - before;
+}
+
+static void test_core_sampling(void)
+{
+    ll_core_cfg cfg = {.to_browser = cap_browser, .to_erlang = cap_erlang, .max_inflight = 4};
+    ll_core *c = ll_core_new(&cfg);
+    make_user(c, 1, 0.0, "C0", "S0");
+    make_user(c, 2, 1.0, "C1", "S1");
+    make_user(c, 3, 0.5, "C2", "S2");
+    CHECK(q.ne == 3); /* the three new_user replies */
+    q_reset();
+    CHECK(http_events_for(c, "S0", 20) == 0);
+    q_reset();
+    CHECK(http_events_for(c, "S1", 20) == 20);
+    q_reset();
+    int half = http_events_for(c, "S2", 40);
+    CHECK(half > 5 && half < 35);
+    q_reset();
+    /* in-flight cap: requests beyond max_inflight are dropped and counted, never tracked */
+    for (int i = 0; i < 6; i++)
+        from_browser(c, "{'method':'Network.requestWillBeSent','sessionId':'S1','params':{'requestId':'Q%d',"
+                        "'timestamp':1,'request':{'method':'GET','url':'http://h/x'}}}", i);
+    ll_core_stats st;
+    ll_core_get_stats(c, &st);
+    CHECK(st.http_dropped == 2);
+    q_reset();
+    ll_core_free(c);
+}
+
 static void test_core_bad_frames(void)
 {
     ll_core_cfg cfg = {.to_browser = cap_browser, .to_erlang = cap_erlang};
@@ -459,6 +518,7 @@ int main(void)
     test_codec_rejects();
     test_core_user_lifecycle();
     test_core_bad_frames();
+    test_core_sampling();
     test_route();
     printf("test_browser: %d checks, %d failures\n", checks, failures);
     return failures ? 1 : 0;
