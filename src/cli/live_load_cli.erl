@@ -248,7 +248,7 @@ Options:
                           true and false are converted, everything else is a string
   --json FILE             write the JSON result (all scenarios) to FILE
   --md FILE               write the Markdown report to FILE
-  --html FILE             write the HTML report to FILE (when the HTML reporter is built)
+  --html FILE             write the HTML report (one self-contained file) to FILE
   --quiet                 no progress line on stderr
   -h, --help              this text
 
