@@ -223,22 +223,29 @@ bad_result_beside_a_good_one(Config) ->
 
 unlabelled_results_and_result_lists() ->
     [{doc, "Results given without labels (as the CLI does) are named by scenario, or \"run N\" when "
-      "scenarios repeat; a JSON array of results (the CLI's file for several scenarios) shows each."}].
+      "scenarios repeat; a JSON array of results (the CLI's file for several scenarios) shows each. "
+      "Different scenarios are shown side by side without deltas: a delta between unrelated "
+      "scenarios would read as a regression verdict that means nothing."}].
 unlabelled_results_and_result_lists(Config) ->
     A = ?F:result(#{duration_ms => 60000, metrics => 3}),
     B = with_scenario(?F:result(#{duration_ms => 60000, metrics => 3, scale => 2.0}), <<"live_load_demo_form">>),
-    ?assertEqual(<<"Comparing 2 runs against the baseline “live_load_demo_counter”: live_load_demo_counter, live_load_demo_form"/utf8>>,
+    ?assertEqual(<<"2 scenarios side by side (different scenarios: no deltas): live_load_demo_counter, live_load_demo_form"/utf8>>,
                  maps:get(<<"subtitle">>, open(Config, "by_scenario", [A, B], false))),
     ?assertEqual(<<"Comparing 2 runs against the baseline “run 1”: run 1, run 2"/utf8>>,
                  maps:get(<<"subtitle">>, open(Config, "by_number", [A, A], false))),
     Page = open(Config, "array", <<"[", (json(A))/binary, ",", (json(B))/binary, "]">>, false),
     clean_page(Page),
-    ?assertEqual(<<"Comparing 2 runs against the baseline “run #1 live_load_demo_counter”: "
+    ?assertEqual(<<"2 scenarios side by side (different scenarios: no deltas): "
                    "run #1 live_load_demo_counter, run #2 live_load_demo_form"/utf8>>, maps:get(<<"subtitle">>, Page)),
     Checks = maps:get(<<"checks">>, Page),
     check_overview(Checks, 0, A),
     check_overview(Checks, 1, B),
-    D = get_check(Checks, <<"metric-delta|1|liveview.event|p95">>),
+    number_matches(Checks, <<"metric|1|liveview.event|p95">>, expected(B, <<"liveview.event">>, <<"p95">>)),
+    ?assertEqual(error, maps:find(<<"metric-delta|1|liveview.event|p95">>, Checks)),
+    ?assertEqual(error, maps:find(<<"overview-delta|1|iterations_ok">>, Checks)),
+    %% The same scenario twice is a comparison: deltas against the first run.
+    Same = open(Config, "same_scenario", [A, with_scenario(B, <<"live_load_demo_counter">>)], false),
+    D = get_check(maps:get(<<"checks">>, Same), <<"metric-delta|1|liveview.event|p95">>),
     ?assert(abs(maps:get(<<"value">>, D) - 100) < 0.01),
     ?assertEqual(<<"+100 %">>, maps:get(<<"text">>, D)),
     ok.

@@ -106,6 +106,13 @@ export function quantile(points, summary, q) {
 }
 
 /** Run-level figures shown in the overview (and compared between results). */
+// Deltas (and their better/worse colours) are a verdict only between runs of one scenario, e.g. a
+// baseline and a current run; different scenarios of one run are shown side by side without them.
+export function comparable(results) {
+  const s = results.map((x) => overview(x.result).scenario);
+  return s.length > 1 && s[0] !== '' && s.every((x) => x === s[0]);
+}
+
 export function overview(r) {
   const run = r.run;
   const it = run.iterations;

@@ -1,7 +1,7 @@
 // live_load report: decodes the embedded result(s) and draws every view. The page is complete in
 // itself: it loads nothing, and says clearly what is wrong when a result is missing or malformed.
 import './style.css';
-import { loadEmbedded, overview } from './data.js';
+import { comparable, loadEmbedded, overview } from './data.js';
 import { h } from './dom.js';
 import * as f from './format.js';
 import { fitAll, fitForPrint, resetCharts } from './charts.js';
@@ -25,7 +25,9 @@ function header(results) {
   const sub = results.length === 1
     ? [o.scenario, o.started_at ? f.date(o.started_at) : null, o.duration_ms == null ? null : f.duration(o.duration_ms)]
       .filter(Boolean).join(' · ')
-    : `Comparing ${results.length} runs against the baseline “${results[0].label}”: ${results.map((r) => r.label).join(', ')}`;
+    : comparable(results)
+      ? `Comparing ${results.length} runs against the baseline “${results[0].label}”: ${results.map((r) => r.label).join(', ')}`
+      : `${results.length} scenarios side by side (different scenarios: no deltas): ${results.map((r) => r.label).join(', ')}`;
   return h('header', { class: 'top' }, h('h1', null, 'live_load report'), h('p', { class: 'subtitle' }, sub),
     h('nav', { 'aria-label': 'sections' }, SECTIONS.map(([id, label]) => h('a', { href: `#${id}` }, label))));
 }

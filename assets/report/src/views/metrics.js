@@ -2,7 +2,7 @@
 // axis). Several results: one column per result for the chosen percentile, with Δ % to the baseline,
 // and the curves drawn on top of each other.
 import { h, section, value, table, note } from '../dom.js';
-import { quantile, unitOf, compareMetricNames } from '../data.js';
+import { comparable, quantile, unitOf, compareMetricNames } from '../data.js';
 import * as f from '../format.js';
 import { chart, PALETTE } from '../charts.js';
 import { deltaCell } from './delta.js';
@@ -50,7 +50,8 @@ export function metricsSection(results) {
       stat = e.target.value;
       tableBox.replaceChildren(compareTable(results, names, stat, shown));
     } }, ['p50', 'p95', 'p99', 'mean', 'max', 'count'].map((s) => h('option', { value: s, selected: s === stat }, s)));
-    controls.append(' ', h('label', null, 'Compare ', pick, ` against the baseline “${results[0].label}”`));
+    controls.append(' ', comparable(results) ? h('label', null, 'Compare ', pick, ` against the baseline “${results[0].label}”`)
+      : h('label', null, 'Show ', pick, ' for each scenario'));
     tableBox.append(compareTable(results, names, stat, shown));
   }
   for (const name of names) curves.append(quantileChart(results, name));
@@ -75,11 +76,12 @@ const BETTER = { count: null, mean: 'lower', max: 'lower', p50: 'lower', p95: 'l
 
 function compareTable(results, names, stat, filter) {
   const cols = [{ key: 'name', label: 'Metric', sort: (n) => n, cmp: compareMetricNames, cell: (n) => n }];
+  const withDeltas = comparable(results);
   results.forEach(({ label, result }, i) => {
     const get = (n) => statOf(result, result.metrics[n], stat);
     cols.push({ key: `r${i}`, label: `${label} ${stat}`, num: true, sort: get,
       cell: (n) => value(fmt(stat, get(n), unitOf(results, n)), get(n), `metric|${i}|${n}|${stat}`) });
-    if (i > 0) {
+    if (i > 0 && withDeltas) {
       const base = results[0].result;
       const d = (n) => f.delta(get(n), statOf(base, base.metrics[n], stat));
       cols.push({ key: `d${i}`, label: 'Δ %', num: true, sort: d, title: `change of ${label} against ${results[0].label}`,

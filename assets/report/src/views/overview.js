@@ -1,6 +1,6 @@
 // Run overview: one card grid for a single result, a side-by-side table with deltas for several.
 import { h, section, value, table } from '../dom.js';
-import { overview } from '../data.js';
+import { comparable, overview } from '../data.js';
 import * as f from '../format.js';
 import { deltaCell } from './delta.js';
 
@@ -35,10 +35,11 @@ export function overviewSection(results) {
         h('dd', null, value(fd.text(o), typeof o[fd.key] === 'number' ? o[fd.key] : null, `overview|0|${fd.key}`))))));
   }
   const cols = [{ key: 'field', label: '', cell: (fd) => fd.label }];
+  const withDeltas = comparable(results);
   results.forEach(({ label }, i) => {
     cols.push({ key: `r${i}`, label, num: true, cell: (fd) =>
       value(fd.text(views[i]), typeof views[i][fd.key] === 'number' ? views[i][fd.key] : null, `overview|${i}|${fd.key}`) });
-    if (i > 0) cols.push({ key: `d${i}`, label: 'Δ %', num: true, title: `change of ${label} against ${results[0].label}`,
+    if (i > 0 && withDeltas) cols.push({ key: `d${i}`, label: 'Δ %', num: true, title: `change of ${label} against ${results[0].label}`,
       cell: (fd) => (fd.num ? deltaCell(views[i][fd.key], views[0][fd.key], fd.better, `overview-delta|${i}|${fd.key}`) : '') });
   });
   return section('overview', 'Run overview', table(cols, FIELDS, { name: 'overview', class: 'compare' }));
