@@ -230,6 +230,19 @@ static uint32_t be(const unsigned char *p, int n)
     return v;
 }
 
+/* Skips a length-prefixed payload at *pos: `width` bytes of big-endian length n (at most max),
+ * `extra` fixed bytes (a bignum's sign), then n bytes; -1 when any of it is missing. */
+static int skip_sized(const unsigned char *b, size_t left, size_t *pos, int width, int extra, uint32_t max)
+{
+    if (left < (size_t)(width + extra))
+        return -1;
+    uint32_t n = be(b + *pos, width);
+    if (n > max || left - (size_t)(width + extra) < n)
+        return -1;
+    *pos += (size_t)(width + extra) + n;
+    return 0;
+}
+
 /* Walks one term at *pos; 0 ok. */
 static int vterm(const unsigned char *b, size_t len, size_t *pos, int depth)
 {
@@ -261,47 +274,19 @@ static int vterm(const unsigned char *b, size_t len, size_t *pos, int depth)
         *pos += 31;
         return 0;
     case ERL_SMALL_BIG_EXT:
-        NEED(2);
-        n = b[*pos];
-        NEED(2 + n);
-        *pos += 2 + n;
-        return 0;
+        return skip_sized(b, left, pos, 1, 1, 0xffu);
     case ERL_LARGE_BIG_EXT:
-        NEED(5);
-        n = be(b + *pos, 4);
-        NEED(5 + n);
-        *pos += 5 + n;
-        return 0;
+        return skip_sized(b, left, pos, 4, 1, 0x7fffffffu);
     case ERL_SMALL_ATOM_EXT:
     case ERL_SMALL_ATOM_UTF8_EXT:
-        NEED(1);
-        n = b[*pos];
-        NEED(1 + n);
-        *pos += 1 + n;
-        return 0;
+        return skip_sized(b, left, pos, 1, 0, 0xffu);
     case ERL_ATOM_EXT:
     case ERL_ATOM_UTF8_EXT:
-        NEED(2);
-        n = be(b + *pos, 2);
-        if (n > 255 * 4 - 1)
-            return -1;
-        NEED(2 + n);
-        *pos += 2 + n;
-        return 0;
+        return skip_sized(b, left, pos, 2, 0, 255 * 4 - 1);
     case ERL_BINARY_EXT:
-        NEED(4);
-        n = be(b + *pos, 4);
-        if (n > 0x7fffffffu)
-            return -1;
-        NEED(4 + n);
-        *pos += 4 + n;
-        return 0;
+        return skip_sized(b, left, pos, 4, 0, 0x7fffffffu);
     case ERL_STRING_EXT:
-        NEED(2);
-        n = be(b + *pos, 2);
-        NEED(2 + n);
-        *pos += 2 + n;
-        return 0;
+        return skip_sized(b, left, pos, 2, 0, 0xffffu);
     case ERL_NIL_EXT:
         return 0;
     case ERL_LIST_EXT:
