@@ -41,8 +41,8 @@ C_TESTS += $(BUILD)/test_browser
 
 # libFuzzer targets (clang only): the command decoder (ETF from Erlang) and CDP messages
 FUZZ_CFLAGS := -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined $(BROWSER_CFLAGS)
-$(FUZZ_BUILD)/fuzz_browser_%: fuzz/fuzz_browser_%.c $(BROWSER_CORE_SRC) | $(FUZZ_BUILD)
-	clang $(FUZZ_CFLAGS) -o $@ $^ $(BROWSER_LIBEI) $(BROWSER_LIBS) -lpthread
+$(FUZZ_BUILD)/fuzz_browser_%: fuzz/fuzz_browser_%.c fuzz/fuzz_browser_user.h $(BROWSER_CORE_SRC) | $(FUZZ_BUILD)
+	clang $(FUZZ_CFLAGS) -o $@ $(filter %.c,$^) $(BROWSER_LIBEI) $(BROWSER_LIBS) -lpthread
 
 FUZZ_TARGETS += $(FUZZ_BUILD)/fuzz_browser_command $(FUZZ_BUILD)/fuzz_browser_cdp
 

@@ -7,6 +7,7 @@
 
 #include "buf.h"
 #include "core.h"
+#include "fuzz_browser_user.h"
 
 static void to_browser(void *ud, const char *json, size_t len) { (void)ud, (void)json, (void)len; }
 static void to_erlang(void *ud, const char *etf, size_t len, int ev) { (void)ud, (void)etf, (void)len, (void)ev; }
@@ -16,22 +17,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     ll_core_cfg cfg = {.to_browser = to_browser, .to_erlang = to_erlang, .max_users = 4, .max_inflight = 4};
     ll_core *c = ll_core_new(&cfg);
-    static const char new_user[] = {(char)131, 104, 3, 97, 1, 100, 0, 8, 'n', 'e', 'w', '_', 'u', 's', 'e', 'r',
-                                    116, 0, 0, 0, 0};
-    static const char *const script[] = {
-        "{\"id\":2,\"result\":{\"browserContextId\":\"C\"}}",
-        "{\"method\":\"Target.attachedToTarget\",\"params\":{\"sessionId\":\"S\",\"waitingForDebugger\":true,"
-        "\"targetInfo\":{\"targetId\":\"T\",\"type\":\"page\",\"browserContextId\":\"C\"}}}",
-        NULL};
-    ll_core_start(c);
-    ll_core_from_erlang(c, new_user, sizeof new_user);
-    for (int i = 0; script[i]; i++)
-        ll_core_from_browser(c, script[i], strlen(script[i]));
-    for (int id = 3; id < 12; id++) {
-        char r[64];
-        snprintf(r, sizeof r, "{\"id\":%d,\"result\":{}}", id);
-        ll_core_from_browser(c, r, strlen(r));
-    }
+    fuzz_ready_user(c);
     ll_buf b;
     size_t scanned = 0, n;
     const char *m;

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core.h"
+#include "fuzz_browser_user.h"
 
 static char last_cmd[256];
 static void to_browser(void *ud, const char *json, size_t len)
@@ -20,23 +21,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     ll_core_cfg cfg = {.to_browser = to_browser, .to_erlang = to_erlang, .max_users = 4};
     ll_core *c = ll_core_new(&cfg);
-    static const char *const script[] = {
-        "{\"id\":2,\"result\":{\"browserContextId\":\"C\"}}",
-        "{\"method\":\"Target.attachedToTarget\",\"params\":{\"sessionId\":\"S\",\"waitingForDebugger\":true,"
-        "\"targetInfo\":{\"targetId\":\"T\",\"type\":\"page\",\"browserContextId\":\"C\"}}}",
-        NULL};
-    /* {1, new_user, #{}} then the browser side of the creation */
-    static const char new_user[] = {(char)131, 104, 3, 97, 1, 100, 0, 8, 'n', 'e', 'w', '_', 'u', 's', 'e', 'r',
-                                    116, 0, 0, 0, 0};
-    ll_core_start(c);
-    ll_core_from_erlang(c, new_user, sizeof new_user);
-    for (int i = 0; script[i]; i++)
-        ll_core_from_browser(c, script[i], strlen(script[i]));
-    for (int id = 3; id < 12; id++) {
-        char r[64];
-        snprintf(r, sizeof r, "{\"id\":%d,\"result\":{}}", id);
-        ll_core_from_browser(c, r, strlen(r));
-    }
+    fuzz_ready_user(c);
     ll_core_from_erlang(c, (const char *)data, size);
     ll_core_free(c);
     return 0;
