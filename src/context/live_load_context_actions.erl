@@ -188,7 +188,7 @@ drag_to(P, Target, {X0, Y0}, Btn) ->
                                      ?PAGE:mouse(P, <<"mouseMoved">>, {X0 + (X1 - X0) * F, Y0 + (Y1 - Y0) * F},
                                                  #{<<"button">> => <<"left">>, <<"buttons">> => 1})
                              end || I <- lists:seq(1, ?DRAG_STEPS)],
-                    seq(Moves ++ [fun() -> ?PAGE:mouse(P, <<"mouseReleased">>, To, Btn) end]);
+                    ?PAGE:seq(Moves ++ [fun() -> ?PAGE:mouse(P, <<"mouseReleased">>, To, Btn) end]);
                 {error, _} = E -> E
             end;
         {error, _} = E -> E
@@ -294,13 +294,6 @@ with_element(P, Sel, Need, Fun) ->
     end.
 
 deadline(P) -> erlang:monotonic_time(millisecond) + ?PAGE:left(P).
-
-seq([]) -> ok;
-seq([F | Fs]) ->
-    case F() of
-        ok -> seq(Fs);
-        {error, _} = E -> E
-    end.
 
 ok_of({ok, _}) -> ok;
 ok_of({error, _} = E) -> E.

@@ -22,6 +22,7 @@
 -export([insert_text/2]).
 -export([left/1]).
 -export([mode/1]).
+-export([seq/1]).
 
 -record(page, {conn :: module(), user :: term(), deadline :: integer(), mode :: faithful | fast}).
 -opaque page() :: #page{}.
@@ -146,6 +147,8 @@ key(P, Key) ->
 insert_text(P, Text) ->
     ok_of(call(P, <<"Input.insertText">>, #{<<"text">> => Text})).
 
+%% @doc Runs the steps in order until one returns an error (returned) or all return ok.
+-spec seq([fun(() -> ok | {error, term()})]) -> ok | {error, term()}.
 seq([]) -> ok;
 seq([F | Fs]) ->
     case F() of
