@@ -4,15 +4,11 @@
 'use strict';
 const test = require('node:test');
 const assert = require('node:assert/strict');
-const fs = require('fs');
 const path = require('path');
 const { spawn } = require('child_process');
 const { chromium } = require('playwright-core');
 
-const ROOT = path.resolve(__dirname, '../..');
-const OBSERVER = fs.readFileSync(path.join(ROOT, 'priv/observer.js'), 'utf8');
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const { ROOT, ARGS, openPage: open, waitFor: waitForIn } = require('./observer_harness');
 const T = 30000;
 const SLOW_MS = 150;
 
@@ -20,8 +16,13 @@ function startDemo(env) {
   return new Promise((resolve, reject) => {
     const p = spawn('erl', ['-noshell', '-noinput', '-pa', path.join(ROOT, '_build/default/lib/live_load/ebin'),
       '-eval', 'live_load_demo_target:main()'], { env: { ...process.env, PORT: '0', DEMO_SLOW_MS: String(SLOW_MS), ...env } });
+    // `erl -noinput` never notices its parent going away: kill it when this test process exits,
+    // however it exits, or a failed or timed-out run leaves the target's VM behind.
+    const reap = () => { try { p.kill('SIGKILL'); } catch (_) { /* already gone */ } };
+    process.on('exit', reap);
+    p.on('exit', () => process.removeListener('exit', reap));
     let out = '';
-    const timer = setTimeout(() => reject(new Error('demo did not start: ' + out)), T);
+    const timer = setTimeout(() => { reap(); reject(new Error('demo did not start: ' + out)); }, T);
     p.stdout.on('data', (d) => {
       out += d;
       const m = /ready at (http:\/\/\S+)/.exec(out);
@@ -35,26 +36,9 @@ let browser;
 test.before(async () => { browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ARGS }); });
 test.after(async () => { await browser.close(); });
 
-async function openPage() {
-  const context = await browser.newContext();
-  const batches = [];
-  await context.exposeBinding('__live_load', (_src, payload) => { batches.push(JSON.parse(payload)); });
-  await context.addInitScript({ content: OBSERVER });
-  const page = await context.newPage();
-  const events = () => batches.flatMap((b) => b.events);
-  const waitEvent = async (pred, what) => {
-    const t0 = Date.now();
-    while (Date.now() - t0 < T) {
-      const e = events().find(pred);
-      if (e) return e;
-      await new Promise((r) => setTimeout(r, 20));
-    }
-    throw new Error('no event: ' + what + ' in ' + JSON.stringify(events()));
-  };
-  return { context, page, batches, events, waitEvent };
-}
+const openPage = () => open(browser, T);
 const connected = (page) => page.evaluate((t) => window.__liveLoadObserver.whenConnected(t), T);
-const waitFor = (page, sel, type) => page.evaluate(([s, ty, t]) => window.__liveLoadObserver.waitFor(s, ty, t), [sel, type, T]);
+const waitFor = (page, sel, type) => waitForIn(page, sel, type, T);
 
 test('demo /counter: connect, #inc small, #slow at least its delay, #crash reported', async () => {
   const demo = await startDemo({});

@@ -3,15 +3,10 @@
 'use strict';
 const test = require('node:test');
 const assert = require('node:assert/strict');
-const fs = require('fs');
-const path = require('path');
 const { chromium } = require('playwright-core');
 const fixture = require('./observer_fixture');
 
-const ROOT = path.resolve(__dirname, '../..');
-const OBSERVER = fs.readFileSync(path.join(ROOT, 'priv/observer.js'), 'utf8');
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const { ARGS, OBSERVER, openPage: open, waitFor: waitForIn } = require('./observer_harness');
 // LV_JS=node_modules/phoenix_live_view_0_20/priv/static/phoenix_live_view.js runs the same tests
 // against LiveView 0.20 (no phx:push): timings then come from the class fallback.
 const SOURCE = process.env.LV_JS && /0_20/.test(process.env.LV_JS) ? 'class' : 'push';
@@ -24,25 +19,8 @@ test.before(async () => {
 });
 test.after(async () => { await browser.close(); server.close(); });
 
-async function openPage() {
-  const context = await browser.newContext();
-  const batches = [];
-  await context.exposeBinding('__live_load', (_src, payload) => { batches.push(JSON.parse(payload)); });
-  await context.addInitScript({ content: OBSERVER });
-  const page = await context.newPage();
-  const events = () => batches.flatMap((b) => b.events);
-  const waitEvent = async (pred, what) => {
-    const t0 = Date.now();
-    while (Date.now() - t0 < T) {
-      const e = events().find(pred);
-      if (e) return e;
-      await new Promise((r) => setTimeout(r, 20));
-    }
-    throw new Error('no event: ' + what + ' in ' + JSON.stringify(events()));
-  };
-  return { context, page, batches, events, waitEvent };
-}
-const waitFor = (page, sel, type) => page.evaluate(([s, ty, t]) => window.__liveLoadObserver.waitFor(s, ty, t), [sel, type, T]);
+const openPage = () => open(browser, T);
+const waitFor = (page, sel, type) => waitForIn(page, sel, type, T);
 
 test('connect: main view connected, timed from navigation start, websocket transport', async () => {
   const { context, page, batches, waitEvent } = await openPage();
