@@ -9,11 +9,14 @@
 -export([build/2]).
 -export([to_json/1]).
 -export([from_json/1]).
+-export([results_to_json/1]).
+-export([read_results/1]).
 -export([format/0]).
 
 -export_type([result/0, run_info/0]).
 
 -define(FORMAT, <<"live_load.result/1">>).
+-define(RESULTS_FORMAT, <<"live_load.results/1">>).
 
 -type result() :: #{binary() => live_load_json:json()}.
 %% What the runner knows about the run; every key is optional.
@@ -57,6 +60,34 @@ from_json(Json) ->
         {ok, #{<<"format">> := Other}} -> {error, {unsupported_format, Other}};
         {ok, _} -> {error, {unsupported_format, missing}};
         {error, _} = Error -> Error
+    end.
+
+%% @doc Several results (one per scenario, in run order) as one JSON document, the shape of every
+%% results file: `{"format": "live_load.results/1", "results": [Result, ...]}'.
+-spec results_to_json([result()]) -> iodata().
+results_to_json(Results) ->
+    ["{\"format\":\"", ?RESULTS_FORMAT, "\",\"results\":[",
+     lists:join(",\n", [to_json(R) || R <- Results]), "]}\n"].
+
+%% @doc Read a results file: the `live_load.results/1' envelope, one bare result, or a JSON
+%% array of results (files written before the envelope). Every result is checked as by
+%% {@link from_json/1}.
+-spec read_results(iodata()) -> {ok, [result()]} | {error, term()}.
+read_results(Json) ->
+    case live_load_json:decode(Json) of
+        {ok, #{<<"format">> := ?RESULTS_FORMAT, <<"results">> := Rs}} when is_list(Rs) -> check_results(Rs);
+        {ok, #{<<"format">> := ?FORMAT} = R} -> {ok, [R]};
+        {ok, #{<<"format">> := Other}} -> {error, {unsupported_format, Other}};
+        {ok, Rs} when is_list(Rs) -> check_results(Rs);
+        {ok, _} -> {error, {unsupported_format, missing}};
+        {error, _} = Error -> Error
+    end.
+
+check_results(Rs) ->
+    case [R || R <- Rs, not (is_map(R) andalso maps:get(<<"format">>, R, undefined) =:= ?FORMAT)] of
+        [] -> {ok, Rs};
+        [#{<<"format">> := Other} | _] -> {error, {unsupported_format, Other}};
+        [_ | _] -> {error, {unsupported_format, missing}}
     end.
 
 %%% Run metadata

@@ -144,9 +144,9 @@ worker_init(Runner, #{ctx_opts := CtxOpts, user_id := Id} = Args) ->
 
 worker_loop(Runner, Ctx, #{scenario := M, user_id := Id, config := Config} = Args) ->
     receive
-        {iterate, _N} ->
+        {iterate, N} ->
             T0 = erlang:monotonic_time(microsecond),
-            case iterate(M, Ctx, Id, Config) of
+            case iterate(M, live_load_runner_ctx:before_iteration(Ctx, Id, N), Id, Config) of
                 {ok, Outcome, Ctx1} ->
                     live_load_throttle:release_all(),
                     Runner ! {iteration, self(), Outcome, ms_since(T0)},

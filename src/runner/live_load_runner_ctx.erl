@@ -5,6 +5,7 @@
 -export([new/1]).
 -export([outcome/1]).
 -export([next_iteration/1]).
+-export([before_iteration/3]).
 -export([close/1]).
 -export([describe/1]).
 
@@ -37,6 +38,12 @@ outcome(Ctx) ->
 -spec next_iteration(term()) -> term().
 next_iteration(Ctx) ->
     live_load_context:reset(Ctx).
+
+%% @doc The context handed to iteration `N' (1-based) of user `UserId', just before `run/3':
+%% the one place where per-iteration state (a data row, for instance) is put on the context.
+-spec before_iteration(term(), pos_integer(), pos_integer()) -> term().
+before_iteration(Ctx, _UserId, _N) ->
+    Ctx.
 
 -spec close(term()) -> ok.
 close(Ctx) ->
