@@ -1,4 +1,4 @@
-%% @doc live_load's entry point: `run/1' runs load-test scenarios with the embedded engine.
+%% @doc live_load's entry point: `run/1' runs load-test scenarios, `stop/0' interrupts a run.
 %%
 %% ```
 %% live_load:run(#{scenario => my_scenario, users => 8, scenario_duration => 60000,
@@ -12,20 +12,27 @@
 %% <li>`users' (default 1), `user_rate' (users started per minute; default all within about 3 s),
 %%     `scenario_duration' (ms, default 10 min), `iteration_timeout' (ms, default 2 min);
 %%     `infinity' is rejected for both durations.</li>
+%% <li>`on_failure' (`continue', default: a failed iteration is recorded and the user goes on,
+%%     keeping the load constant; `stop_user': the user ends at its first failed iteration, as
+%%     LiveLoad does).</li>
 %% <li>`browser_connection_adapter' (module), `browser_connection_opts' (map, given to every
 %%     browser of the pool), `users_per_browser' (default 8), `mode' (`faithful' | `fast').</li>
 %% <li>`quiet' (no progress line), `progress_interval' (ms).</li>
-%% <li>`distributed' (`true' gives `{error, distributed_requires_amoc}' until the amoc engine
-%%     lands); `flame_backend' and `cluster_opts' are reserved.</li>
+%% <li>`engine' (`local', default: the embedded engine; `amoc': `amoc:do/3' on this node) and
+%%     `distributed' (`true': a cluster formed from `cluster' (alias `cluster_opts'), the users
+%%     run by `amoc_dist:do/3' on its workers); both need amoc on the code path, else
+%%     `{error, {amoc_not_available, _}}'. See `guides/distributed.md'.</li>
 %% <li>Every other option goes to the scenario's `config/1'.</li>
 %% </ul>
 %% Scenarios run one after another, each with its own browsers and users; one scenario's error
-%% does not stop the others. Bad options give `{error, Reason}' before anything starts, e.g.
-%% `{error, {invalid_option, users, -3}}', `{error, {unknown_scenario, M}}',
-%% `{error, {not_a_scenario, M}}'. See `guides/scenarios.md'.
+%% does not stop the others; an interrupted run ({@link stop/0}) runs no further scenario.
+%% Every result says which engine and nodes ran it, and whether it was interrupted. Bad options
+%% give `{error, Reason}' before anything starts, e.g. `{error, {invalid_option, users, -3}}',
+%% `{error, {unknown_scenario, M}}', `{error, {not_a_scenario, M}}'. See `guides/scenarios.md'.
 -module(live_load).
 
 -export([run/1]).
+-export([stop/0]).
 
 %% @doc Runs every scenario of `Opts'; returns each one's result or error.
 -spec run(map() | [{atom(), term()}]) -> #{module() => map() | {error, term()}} | {error, term()}.
@@ -33,14 +40,38 @@ run(Opts) ->
     case live_load_options:validate(Opts) of
         {ok, #{scenarios := Scenarios} = Run} ->
             case start() of
-                ok ->
-                    maps:from_list([{S, unwrap(live_load_engine:run(S, Run))} || S <- Scenarios]);
-                {error, Reason} ->
-                    {error, {live_load_not_started, Reason}}
+                ok -> run_each(Scenarios, Run, #{});
+                {error, Reason} -> {error, {live_load_not_started, Reason}}
             end;
         {error, _} = E ->
             E
     end.
+
+%% @doc Interrupts the run in progress on this node (local, amoc or distributed): users are
+%% stopped, browsers closed, the cluster torn down, and `run/1' returns the partial result with
+%% `run.interrupted => true'.
+-spec stop() -> ok.
+stop() ->
+    live_load_engine:stop(),
+    live_load_amoc_engine:stop().
+
+run_each([], _Run, Acc) ->
+    Acc;
+run_each([S | Rest], Run, Acc) ->
+    Result = unwrap(engine(S, Run#{run_id => run_id(S)})),
+    case Result of
+        #{<<"run">> := #{<<"interrupted">> := true}} -> Acc#{S => Result};
+        _ -> run_each(Rest, Run, Acc#{S => Result})
+    end.
+
+engine(S, #{distributed := true} = Run) -> live_load_amoc_engine:run_distributed(S, Run);
+engine(S, #{engine := amoc} = Run) -> live_load_amoc_engine:run_local(S, Run);
+engine(S, Run) -> live_load_engine:run(S, Run).
+
+%% One id per scenario run, the same on every node (snapshots of two runs must not mix).
+run_id(S) ->
+    iolist_to_binary(io_lib:format("~s-~b-~.36b", [S, erlang:system_time(millisecond),
+                                                 erlang:unique_integer([positive])])).
 
 start() ->
     case application:ensure_all_started(live_load) of

@@ -10,7 +10,7 @@ all() ->
     [option_errors, otp_app_discovery, config_gets_unconsumed_options, duration_bounds_the_run,
      iteration_timeout_kills_and_fails_user, halt_ends_user_cleanly, fail_records_and_continues,
      crash_fails_only_that_user, one_scenario_error_does_not_stop_others, throttle_limits_iterations, parallelism_slot_released_per_iteration,
-     user_rate_ramps_users].
+     user_rate_ramps_users, on_failure_stop_user, stop_interrupts_run].
 
 init_per_suite(Config) ->
     {ok, _} = application:ensure_all_started(live_load),
@@ -58,7 +58,16 @@ option_errors(_Config) ->
     lists:foreach(fun({Opts, Want}) ->
                           ?assertEqual({Opts, {error, Want}}, {Opts, run(Opts)})
                   end, Cases),
-    ?assertEqual(distributed_requires_amoc, element(2, run(#{scenario => S, distributed => true}))),
+    case code:which(amoc) of
+        non_existing ->
+            ?assertMatch({error, {amoc_not_available, #{option := distributed}}},
+                         run(#{scenario => S, distributed => true})),
+            ?assertMatch({error, {amoc_not_available, #{option := engine}}}, run(#{scenario => S, engine => amoc}));
+        _ -> ok
+    end,
+    ?assertEqual({error, {invalid_option, on_failure, later}}, run(#{scenario => S, on_failure => later})),
+    ?assertEqual({error, {invalid_option, engine, flame}}, run(#{scenario => S, engine => flame})),
+    ?assertEqual({error, {invalid_option, cluster, 2}}, run(#{scenario => S, cluster_opts => 2})),
     ?assertEqual({error, {invalid_option, oops}}, live_load:run([{scenario, S}, oops])),
     ?assertEqual({error, {invalid_options, 42}}, live_load:run(42)).
 
@@ -166,7 +175,7 @@ one_scenario_error_does_not_stop_others(_Config) ->
     ?assertEqual({2, 0, 1}, iterations(maps:get(live_load_runner_halt_scenario, R))).
 
 throttle_limits_iterations() ->
-    [{doc, "A scenario's throttle (10/s) bounds the iterations of 4 users over 2 s to about 20, and is stopped after the run."}].
+    [{doc, "A scenario's throttle (600/min = 10/s) bounds the iterations of 4 users over 2 s to about 20, and is stopped after the run."}].
 throttle_limits_iterations(_Config) ->
     #{live_load_runner_throttled_scenario := R} =
         run(#{scenario => live_load_runner_throttled_scenario, users => 4, scenario_duration => 2000}),
@@ -211,6 +220,40 @@ user_rate_ramps_users(_Config) ->
     ?assert(T5 - T1 >= 350 andalso T5 - T1 =< 1000).
 
 %% --- helpers: the result's run section, atom- or binary-keyed ---
+
+on_failure_stop_user() ->
+    [{doc, "on_failure => stop_user ends a user at its first failed iteration (LiveLoad's policy); the default keeps it going."}].
+on_failure_stop_user(_Config) ->
+    #{live_load_runner_fail_scenario := R} =
+        run(#{scenario => live_load_runner_fail_scenario, users => 2, scenario_duration => 1000,
+              on_failure => stop_user, report => self()}),
+    %% iteration 1 fails (odd): each user stops there
+    ?assertEqual({0, 2, 0}, iterations(R)),
+    ?assertEqual(#{target => 2, started => 2, failed => 2}, users(R)),
+    ?assertEqual(false, get(interrupted, run_section(R))),
+    ?assertEqual(<<"local">>, get(engine, run_section(R))).
+
+stop_interrupts_run() ->
+    [{doc, "live_load:stop/0 during a 60 s run stops the users within 5 s and returns the partial result with run.interrupted => true."}].
+stop_interrupts_run(_Config) ->
+    Self = self(),
+    spawn_link(fun() -> Self ! {result, run(#{scenario => live_load_runner_sleep_scenario, users => 3,
+                                               scenario_duration => 60000})} end),
+    timer:sleep(1500),
+    T0 = erlang:monotonic_time(millisecond),
+    ok = live_load:stop(),
+    receive
+        {result, #{live_load_runner_sleep_scenario := R}} ->
+            Took = erlang:monotonic_time(millisecond) - T0,
+            {Ok, 0, 0} = iterations(R),
+            Users = get(users, run_section(R)),
+            ct:pal("stopped after 1.5 s: result in ~p ms, ~p iterations, users ~p", [Took, Ok, Users]),
+            ?assert(Took < 5000),
+            ?assert(Ok >= 3),
+            ?assertEqual(true, get(interrupted, run_section(R))),
+            ?assertEqual(3, get(stopped, Users))
+    after 10000 -> ct:fail(no_result_after_stop)
+    end.
 
 run_section(#{<<"run">> := Run}) -> Run;
 run_section(#{run := Run}) -> Run.

@@ -6,7 +6,7 @@
 config(Opts) -> Opts.
 
 throttles(_Config) ->
-    [live_load_throttle:rate(iterations, 10)].
+    [live_load_throttle:rate(iterations, 600)].
 
 run(Ctx, _UserId, _Config) ->
     live_load_context:throttle(Ctx, iterations).

@@ -23,9 +23,9 @@ end_per_testcase(_Case, _Config) ->
     ok.
 
 rate_20_per_second_for_10_seconds() ->
-    [{doc, "A rate of 20/s with 40 eager callers gives 200 passes in 10 s (+-1%), never more than 21 in any 1 s window."}].
+    [{doc, "A rate of 1200/min (20/s) with 40 eager callers gives 200 passes in 10 s (+-1%), never more than 21 in any 1 s window."}].
 rate_20_per_second_for_10_seconds(_Config) ->
-    {ok, _} = live_load_throttle:start(live_load_throttle:rate(r20, 20)),
+    {ok, _} = live_load_throttle:start(live_load_throttle:rate(r20, 1200)),
     Times = passes(r20, 40, 10000),
     N = length(Times),
     ct:pal("rate 20/s for 10 s: ~p passes; max in a 1 s window: ~p", [N, max_in_window(Times, 1000)]),
@@ -35,7 +35,7 @@ rate_20_per_second_for_10_seconds(_Config) ->
 no_burst_after_idle() ->
     [{doc, "After an idle spell, 10 callers arriving at once are spaced again: the first passes at once, the rest one period apart."}].
 no_burst_after_idle(_Config) ->
-    {ok, _} = live_load_throttle:start(live_load_throttle:rate(idle, 10)),
+    {ok, _} = live_load_throttle:start(live_load_throttle:rate(idle, 600)),
     ok = live_load_throttle:wait(idle),
     timer:sleep(1500),
     Times = passes(idle, 10, 450),
@@ -53,9 +53,9 @@ interarrival_spacing(_Config) ->
     ?assert(max_in_window(Times, 50) =< 2).
 
 rate_ramp_by_duration() ->
-    [{doc, "ramp(rate 10/s -> 50/s over 4 s) passes about the integral of its plan (120 +-10%) in the ramp, then 50/s."}].
+    [{doc, "ramp(rate 600/min -> 3000/min (10/s -> 50/s) over 4 s) passes about the integral of its plan (120 +-10%) in the ramp, then 50/s."}].
 rate_ramp_by_duration(_Config) ->
-    Spec = live_load_throttle:ramp(live_load_throttle:rate(ramp, 10), 50, #{duration => 4000}),
+    Spec = live_load_throttle:ramp(live_load_throttle:rate(ramp, 600), 3000, #{duration => 4000}),
     {ok, _} = live_load_throttle:start(Spec),
     T0 = erlang:monotonic_time(millisecond),
     Times = passes(ramp, 60, 5000),
@@ -67,7 +67,7 @@ rate_ramp_by_duration(_Config) ->
     ?assert(FirstSecond >= 10 andalso FirstSecond =< 18),
     ?assert(length(After) >= 47 andalso length(After) =< 52),
     {ok, #{value := V}} = live_load_throttle:info(ramp),
-    ?assertEqual(50.0, float(V)).
+    ?assertEqual(3000.0, float(V)).
 
 interarrival_ramp_by_steps() ->
     [{doc, "ramp(interarrival 100 ms -> 20 ms, 4 steps of 500 ms) follows each step: about 5, 6, 8, 12, 25 passes per 500 ms."}].
@@ -130,14 +130,14 @@ run_releases_slot(_Config) ->
 stopped_throttle_answers_waiters() ->
     [{doc, "Stopping a throttle answers its waiting callers with {error, {throttle_stopped, Name}}."}].
 stopped_throttle_answers_waiters(_Config) ->
-    {ok, _} = live_load_throttle:start(live_load_throttle:rate(<<"zero">>, 0)),
+    {ok, _} = live_load_throttle:start(live_load_throttle:rate(zero, 0)),
     Self = self(),
-    spawn(fun() -> Self ! {waited, live_load_throttle:wait(<<"zero">>)} end),
+    spawn(fun() -> Self ! {waited, live_load_throttle:wait(zero)} end),
     timer:sleep(100),
-    ok = live_load_throttle:stop(<<"zero">>),
-    receive {waited, R} -> ?assertEqual({error, {throttle_stopped, <<"zero">>}}, R)
+    ok = live_load_throttle:stop(zero),
+    receive {waited, R} -> ?assertEqual({error, {throttle_stopped, zero}}, R)
     after 5000 -> ct:fail(waiter_not_answered) end,
-    ?assertEqual({error, {unknown_throttle, <<"zero">>}}, live_load_throttle:wait(<<"zero">>)).
+    ?assertEqual({error, {unknown_throttle, zero}}, live_load_throttle:wait(zero)).
 
 errors() ->
     [{doc, "Bad specs and names give precise errors."}].
@@ -150,6 +150,11 @@ errors(_Config) ->
                  live_load_throttle:start(live_load_throttle:interarrival(a, infinity))),
     ?assertEqual({error, {invalid_throttle, max, 0}}, live_load_throttle:start(live_load_throttle:parallelism(a, 0))),
     ?assertEqual({error, {invalid_throttle, name, "str"}}, live_load_throttle:start(live_load_throttle:rate("str", 1))),
+    %% names are atoms (amoc_throttle's names)
+    ?assertEqual({error, {invalid_throttle, name, <<"bin">>}}, live_load_throttle:start(live_load_throttle:rate(<<"bin">>, 1))),
+    %% rates count per minute unless an interval is given
+    ?assertMatch(#{rate := 60, interval := 60000}, live_load_throttle:rate(a, 60)),
+    ?assertMatch(#{rate := 5, interval := 1000}, live_load_throttle:rate(a, 5, #{interval => 1000})),
     ?assertEqual({error, {invalid_throttle, plan, #{duration => -5}}},
                  live_load_throttle:start(live_load_throttle:ramp(live_load_throttle:rate(a, 1), 5, #{duration => -5}))),
     ?assertMatch({error, {invalid_throttle, ramp, _}},

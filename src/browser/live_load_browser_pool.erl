@@ -18,6 +18,7 @@
 -export([configure/1]).
 -export([new_user/1]).
 -export([browsers/0]).
+-export([stop_browsers/0]).
 -export([init/1, handle_call/3, handle_cast/2, handle_info/2]).
 
 -define(SERVER, ?MODULE).
@@ -64,6 +65,12 @@ browsers() ->
     {Mod, Pids} = gen_server:call(?SERVER, browsers),
     [{P, Mod:user_count(P)} || P <- Pids].
 
+%% @doc Stops every browser of the pool (their users get `{error, browser_down}'); the next
+%% user starts a new one. The amoc engine calls it when a scenario ends on the node.
+-spec stop_browsers() -> ok.
+stop_browsers() ->
+    gen_server:call(?SERVER, stop_browsers, 60000).
+
 %% @private
 -spec init([]) -> {ok, #state{}}.
 init([]) ->
@@ -77,6 +84,16 @@ handle_call({configure, Opts}, _From, S) ->
                         browser_opts = maps:get(browser, Opts, S#state.browser_opts),
                         users_per_browser = maps:get(users_per_browser, Opts, S#state.users_per_browser),
                         max_browsers = maps:get(max_browsers, Opts, S#state.max_browsers)}};
+handle_call(stop_browsers, _From, S = #state{browsers = Bs}) ->
+    lists:foreach(fun(B) ->
+                          unlink(B),
+                          Mon = monitor(process, B),
+                          exit(B, shutdown),
+                          receive {'DOWN', Mon, process, B, _} -> ok
+                          after 10000 -> exit(B, kill)
+                          end
+                  end, Bs),
+    {reply, ok, S#state{browsers = []}};
 handle_call(browsers, _From, S = #state{connection = Mod, browsers = Bs}) ->
     {reply, {Mod, Bs}, S};
 handle_call(pick, _From, S = #state{connection = Mod, browsers = Bs}) ->

@@ -34,6 +34,8 @@
 -export([start_run/1]).
 -export([snapshot/0]).
 -export([quick_stats/1]).
+-export([counter_values/1]).
+-export([error_kinds/0]).
 
 -export_type([unit/0, dims/0, run_options/0]).
 
@@ -48,7 +50,8 @@
 -type run_options() :: #{bucket_ms => pos_integer(),
                          max_buckets => pos_integer(),
                          max_dim_values => pos_integer(),
-                         max_series => pos_integer()}.
+                         max_series => pos_integer(),
+                         run_id => term()}.
 
 -define(DEFAULTS, #{bucket_ms => 5000, max_buckets => 1440, max_dim_values => 100,
                     max_series => 1000}).
@@ -150,6 +153,7 @@ validate([{bucket_ms, V} | T]) when is_integer(V), V >= 10, V =< 86400000 -> val
 validate([{max_buckets, V} | T]) when is_integer(V), V >= 1, V =< 100000 -> validate(T);
 validate([{max_dim_values, V} | T]) when is_integer(V), V >= 1, V =< 100000 -> validate(T);
 validate([{max_series, V} | T]) when is_integer(V), V >= 1, V =< 1000000 -> validate(T);
+validate([{run_id, V} | T]) when is_binary(V); is_integer(V); is_atom(V) -> validate(T);
 validate([{K, V} | _]) -> {error, {invalid_option, K, V}}.
 
 %%% Reading
@@ -168,6 +172,17 @@ quick_stats(Metric) ->
             #{count => live_load_sketch:count(All),
               p50 => quantile(All, 0.5), p95 => quantile(All, 0.95)}
     end.
+
+%% @doc This node's values of counter `Name', by dimensions (for a progress line).
+-spec counter_values(binary()) -> [{dims(), integer()}].
+counter_values(Name) ->
+    ets:select(?COUNTERS, [{{{c, Name, '$1'}, '$2'}, [], [{{'$1', '$2'}}]}]).
+
+%% @doc This node's error counts by kind (for a progress line).
+-spec error_kinds() -> #{binary() => non_neg_integer()}.
+error_kinds() ->
+    lists:foldl(fun({K, N}, Acc) -> maps:update_with(K, fun(M) -> M + N end, N, Acc) end, #{},
+                ets:select(?COUNTERS, [{{{err, '$1', '_', '_'}, '$2', '_', '_'}, [], [{{'$1', '$2'}}]}])).
 
 %% @doc Everything this node recorded, serialised (sketches as binaries), for
 %% {@link live_load_collector}. See {@link live_load_snapshot} for the shape.

@@ -27,6 +27,8 @@
                                  failed => non_neg_integer()},
                       iterations => #{ok => non_neg_integer(), failed => non_neg_integer(),
                                       halted => non_neg_integer()},
+                      engine => local | amoc,
+                      interrupted => boolean(),
                       options => term()}.
 
 %% @doc The format tag written into every result.
@@ -105,6 +107,8 @@ run(Run, Started, Nodes, Merged) ->
       <<"users">> => live_load_json:to_term(maps:get(users, Run, null)),
       <<"iterations">> => Iterations,
       <<"nodes">> => [atom_to_binary(N, utf8) || #{node := N} <- Nodes],
+      <<"engine">> => live_load_json:to_term(maps:get(engine, Run, local)),
+      <<"interrupted">> => maps:get(interrupted, Run, false),
       <<"options">> => live_load_json:to_term(maps:get(options, Run, #{}))}.
 
 iterations(#{counters := Counters}) ->

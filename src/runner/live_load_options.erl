@@ -22,14 +22,19 @@
                       browser_connection_opts := map(),
                       mode := faithful | fast,
                       quiet := boolean(),
+                      on_failure := continue | stop_user,
+                      engine := local | amoc,
+                      distributed := boolean(),
+                      cluster := map() | undefined,
                       progress_interval := pos_integer() | undefined,
                       config_opts := map(),
+                      run_id => binary(),
                       given := map()}.
 
 -define(CONSUMED, [scenario, scenarios, otp_app, users, scenario_duration, iteration_timeout,
                    user_rate, users_per_browser, browser, browser_connection_adapter,
                    browser_connection_opts, mode, quiet, progress_interval, distributed,
-                   flame_backend, cluster_opts]).
+                   flame_backend, cluster_opts, cluster, on_failure, engine, run_id]).
 
 %% @doc The defaults of the consumed options.
 -spec defaults() -> map().
@@ -45,6 +50,8 @@ defaults() ->
       mode => faithful,
       quiet => false,
       progress_interval => undefined,
+      on_failure => continue,
+      engine => local,
       distributed => false}.
 
 %% @doc Checks `Opts' (a map or a proplist of `{Key, Value}').
@@ -63,13 +70,14 @@ validate_map(Given) ->
     Opts = maps:merge(defaults(), Given),
     Checks = [users, scenario_duration, iteration_timeout, user_rate, users_per_browser, browser,
               browser_connection_adapter, browser_connection_opts, mode, quiet, progress_interval,
-              distributed],
-    case check_all(Checks, Opts) of
+              on_failure, engine, distributed, cluster],
+    case check_all(Checks, Opts#{cluster => cluster(Given)}) of
         ok ->
             case scenarios(Given) of
                 {ok, Scenarios} ->
-                    Run = maps:with(Checks -- [distributed], Opts),
+                    Run = maps:with(Checks -- [cluster], Opts),
                     {ok, Run#{scenarios => Scenarios,
+                              cluster => cluster(Given),
                               config_opts => maps:without(?CONSUMED, Given),
                               given => Given}};
                 {error, _} = E -> E
@@ -86,7 +94,12 @@ check_all([Name | Rest], Opts) ->
     end.
 
 check(distributed, false) -> ok;
-check(distributed, true) -> {error, distributed_requires_amoc};
+check(distributed, true) -> amoc_available(distributed);
+check(engine, local) -> ok;
+check(engine, amoc) -> amoc_available(engine);
+check(on_failure, V) when V =:= continue; V =:= stop_user -> ok;
+check(cluster, undefined) -> ok;
+check(cluster, V) when is_map(V) -> ok;
 check(Name, V) when Name =:= users; Name =:= scenario_duration; Name =:= iteration_timeout;
                     Name =:= users_per_browser ->
     pos_int(Name, V);
@@ -105,6 +118,22 @@ check(browser_connection_adapter, M) when is_atom(M) ->
 check(browser_connection_opts, V) when is_map(V) -> ok;
 check(mode, V) when V =:= faithful; V =:= fast -> ok;
 check(Name, V) -> invalid(Name, V).
+
+%% `cluster_opts' is an alias of `cluster'.
+cluster(#{cluster := C}) -> C;
+cluster(#{cluster_opts := C}) -> C;
+cluster(_) -> undefined.
+
+amoc_available(Option) ->
+    case code:which(amoc) of
+        non_existing ->
+            {error, {amoc_not_available,
+                     #{option => Option,
+                       reason => <<"amoc is not on the code path (code:which(amoc) =:= non_existing); "
+                                   "add amoc 4.1 and telemetry with ERL_LIBS, or build with the rebar3 "
+                                   "profile amoc (guides/distributed.md)">>}}};
+        _ -> ok
+    end.
 
 pos_int(_Name, V) when is_integer(V), V > 0 -> ok;
 pos_int(Name, V) -> invalid(Name, V).

@@ -1,4 +1,6 @@
-%% @doc The live status line of a run, on stderr.
+%% @doc The live status line of a run, on stderr. It reads only metrics: the counters the user
+%% loop records (`users.started', `users.done', `iterations') and the errors, on this node or,
+%% for a distributed run, summed over the worker nodes.
 %%
 %% Refreshed about once per second when stderr is a terminal (rewriting one line) and once every
 %% 10 s otherwise (one line each time). live_load cannot see whether stderr is a terminal from
@@ -11,12 +13,18 @@
 -export([start/1]).
 -export([stop/1]).
 -export([line/2]).
+-export([counts/0]).
 
--spec start(#{scenario := module(), stats := live_load_run_stats:stats(), started := integer(),
-              duration := pos_integer(), interval := pos_integer() | undefined}) -> pid().
-start(#{interval := Interval0} = Args) ->
+-type args() :: #{scenario := module(), target := pos_integer(), started := integer(),
+                  duration := pos_integer(), interval => pos_integer() | undefined,
+                  nodes => [node()]}.
+-type counts() :: #{active := integer(), users_failed := non_neg_integer(), iterations_ok := non_neg_integer(),
+                    iterations_failed := non_neg_integer(), errors := #{binary() => non_neg_integer()}}.
+
+-spec start(args()) -> pid().
+start(Args) ->
     Tty = os:getenv("LIVE_LOAD_STDERR_TTY") =:= "1",
-    Interval = case Interval0 of
+    Interval = case maps:get(interval, Args, undefined) of
                    undefined when Tty -> 1000;
                    undefined -> 10000;
                    I -> I
@@ -44,10 +52,35 @@ print(Args, true, Final) ->
 print(Args, false, _Final) ->
     io:put_chars(standard_error, [line(Args, now_ms()), $\n]).
 
+%% @doc This node's counts, from its metrics.
+-spec counts() -> counts().
+counts() ->
+    Sum = fun(Name) -> lists:sum([N || {_, N} <- live_load_metrics:counter_values(Name)]) end,
+    Done = live_load_metrics:counter_values(<<"users.done">>),
+    Its = maps:from_list([{R, N} || {#{<<"result">> := R}, N} <- live_load_metrics:counter_values(<<"iterations">>)]),
+    %% a user whose context never came up ends (users.done) without having started
+    #{active => max(0, Sum(<<"users.started">>) + Sum(<<"users.start_failed">>) - lists:sum([N || {_, N} <- Done])),
+      users_failed => lists:sum([N || {#{<<"status">> := <<"failed">>}, N} <- Done]),
+      iterations_ok => maps:get(<<"ok">>, Its, 0) + maps:get(<<"halted">>, Its, 0),
+      iterations_failed => maps:get(<<"failed">>, Its, 0),
+      errors => live_load_metrics:error_kinds()}.
+
+sum_counts(Nodes) ->
+    Answers = [C || {ok, C} <- erpc:multicall(Nodes, ?MODULE, counts, [], 2000)],
+    lists:foldl(fun(C, Acc) ->
+                        maps:merge_with(fun(errors, A, B) -> maps:merge_with(fun(_, X, Y) -> X + Y end, A, B);
+                                           (_, A, B) -> A + B
+                                        end, C, Acc)
+                end, #{active => 0, users_failed => 0, iterations_ok => 0, iterations_failed => 0,
+                       errors => #{}}, Answers).
+
 %% @doc The status line at monotonic time `Now' (ms).
--spec line(map(), integer()) -> iodata().
-line(#{scenario := Scenario, stats := Stats, started := Started, duration := Duration}, Now) ->
-    S = live_load_run_stats:read(Stats),
+-spec line(args(), integer()) -> iodata().
+line(#{scenario := Scenario, target := Target, started := Started, duration := Duration} = Args, Now) ->
+    S = case maps:get(nodes, Args, [node()]) of
+            [Node] when Node =:= node() -> counts();
+            Nodes -> sum_counts(Nodes)
+        end,
     Event = case catch live_load_metrics:quick_stats(<<"liveview.event">>) of
                 #{count := N, p50 := P50, p95 := P95} when N > 0 ->
                     io_lib:format("  event p50 ~s p95 ~s", [ms(P50), ms(P95)]);
@@ -59,8 +92,7 @@ line(#{scenario := Scenario, stats := Stats, started := Started, duration := Dur
              end,
     [atom_to_list(Scenario), "  ", clock(Now - Started), "/", clock(Duration),
      io_lib:format("  users ~b/~b  iterations ~b ok, ~b failed",
-                   [maps:get(users_active, S), maps:get(users_target, S),
-                    maps:get(iterations_ok, S) + maps:get(iterations_halted, S),
+                   [maps:get(active, S), Target, maps:get(iterations_ok, S),
                     maps:get(iterations_failed, S)]),
      Event, Errors].
 

@@ -1,26 +1,29 @@
-%% @doc Throttles: limits shared by the users of a scenario on this node.
+%% @doc Throttles: limits shared by the users of a scenario.
 %%
-%% A scenario returns throttle specs from its optional `throttles/1' callback; the engine starts them
-%% once per node before the users and stops them after. Inside `run/3' a user calls
+%% A scenario returns throttle specs from its optional `throttles/1' callback; each node starts
+%% them once before its users and stops them after. Inside `run/3' a user calls
 %% `live_load_context:throttle(Ctx, Name)', which ends in {@link wait/1}.
 %%
-%% Three kinds, built with the functions below:
+%% Rates count **per minute** by default, as amoc's `user_rate' and `amoc_throttle' do.
+%% Names are atoms (amoc_throttle's names). Three kinds, built with the functions below:
 %% <ul>
-%% <li>`rate(Name, N)' / `rate(Name, N, #{interval => Ms})': N passes per interval (default 1000 ms),
-%%     spaced evenly (one every Interval/N ms). The scheduler never bursts: after an idle spell the
-%%     next pass is immediate and the following ones are spaced again; passes the node gave late
-%%     under load are caught up at most twice as fast, and no window of the interval ever sees
-%%     more than N passes (+1 at its edge).</li>
+%% <li>`rate(Name, N)': N passes per minute; `rate(Name, N, #{interval => Ms})': N per Ms.
+%%     Passes are spaced evenly (one every Interval/N ms). The local scheduler never bursts:
+%%     after an idle spell the next pass is immediate and the following ones are spaced again;
+%%     passes the node gave late under load are caught up at most twice as fast, and no window
+%%     of the interval ever sees more than N passes (+1 at its edge).</li>
 %% <li>`interarrival(Name, Ms)': one pass every Ms milliseconds.</li>
 %% <li>`parallelism(Name, N)': at most N holders at once. A process holds its slot from `wait/1'
-%%     until `release/1', the end of its iteration (the runner calls {@link release_all/0}) or its
-%%     death.</li>
+%%     until `release/1', the end of its iteration (the user loop calls {@link release_all/0}) or
+%%     its death.</li>
 %% </ul>
 %% `ramp(Spec, To, Plan)' changes a rate or interarrival throttle linearly from its start value to
 %% `To', over `#{duration => Ms}' (steps of 100 ms) or `#{steps => S, interval => Ms}'.
 %% The ramp starts when the throttle starts. See `guides/throttles.md'.
 %%
-%% In this version throttles are enforced per node; the cluster-wide (amoc) version keeps this API.
+%% Backends: `local' (this node's `live_load_throttle_server's, the embedded engine) or `amoc'
+%% (cluster-wide `amoc_throttle', mapped by `live_load_throttle_amoc'); {@link start_all/2}
+%% chooses, and {@link wait/1} finds the throttle wherever it was started on this node.
 -module(live_load_throttle).
 
 -export([rate/2]).
@@ -31,8 +34,10 @@
 -export([validate/1]).
 -export([start/1]).
 -export([start_all/1]).
+-export([start_all/2]).
 -export([stop/1]).
 -export([stop_all/1]).
+-export([stop_all/2]).
 -export([wait/1]).
 -export([release/1]).
 -export([release_all/0]).
@@ -41,7 +46,7 @@
 
 -export_type([name/0, spec/0, plan/0]).
 
--type name() :: atom() | binary().
+-type name() :: atom().
 -type plan() :: #{duration := pos_integer()} | #{steps := pos_integer(), interval := pos_integer()}.
 -type spec() :: #{name := name(),
                   kind := rate | interarrival | parallelism,
@@ -51,14 +56,14 @@
                   max => pos_integer(),
                   ramp => #{to := non_neg_integer(), plan := plan()}}.
 
--define(DEFAULT_INTERVAL, 1000).
+-define(DEFAULT_INTERVAL, 60000).
 
-%% @doc N passes per second.
+%% @doc N passes per minute.
 -spec rate(name(), non_neg_integer()) -> spec().
 rate(Name, N) ->
     rate(Name, N, #{}).
 
-%% @doc N passes per `interval' milliseconds (default 1000).
+%% @doc N passes per `interval' milliseconds (default 60000: per minute).
 -spec rate(name(), non_neg_integer(), #{interval => pos_integer()}) -> spec().
 rate(Name, N, Opts) ->
     #{name => Name, kind => rate, rate => N,
@@ -81,7 +86,7 @@ ramp(Spec, To, Plan) ->
 
 %% @doc Checks a spec; `{error, {invalid_throttle, Field, Value}}' names what is wrong.
 -spec validate(term()) -> ok | {error, {invalid_throttle, atom(), term()}}.
-validate(#{name := Name, kind := Kind} = Spec) when is_atom(Name); is_binary(Name) ->
+validate(#{name := Name, kind := Kind} = Spec) when is_atom(Name) ->
     check_all(Spec, fields(Kind) ++ [ramp]);
 validate(#{name := Name}) ->
     {error, {invalid_throttle, name, Name}};
@@ -126,19 +131,37 @@ start(Spec) ->
         {error, _} = E -> E
     end.
 
-%% @doc Starts several throttles; on an error the ones already started are stopped again.
+%% @doc Starts several throttles on this node; on an error the ones already started are
+%% stopped again.
 -spec start_all([spec()]) -> ok | {error, term()}.
-start_all(Specs) when is_list(Specs) ->
-    start_all(Specs, []);
-start_all(Other) ->
+start_all(Specs) ->
+    start_all(Specs, local).
+
+%% @doc {@link start_all/1} on a backend: `local' or `amoc' (`amoc_throttle', cluster-wide; every
+%% node may start the same specs, the first start wins).
+-spec start_all([spec()], local | amoc) -> ok | {error, term()}.
+start_all(Specs, Backend) when is_list(Specs) ->
+    case [E || S <- Specs, {error, _} = E <- [validate(S)]] of
+        [] -> start_each(Specs, Backend, []);
+        [E | _] -> E
+    end;
+start_all(Other, _Backend) ->
     {error, {invalid_throttle, throttles, Other}}.
 
-start_all([], _Started) -> ok;
-start_all([Spec | Rest], Started) ->
-    case start(Spec) of
-        {ok, _} -> start_all(Rest, [maps:get(name, Spec) | Started]);
-        {error, _} = E -> stop_all(Started), E
+start_each([], _Backend, _Started) -> ok;
+start_each([Spec | Rest], Backend, Started) ->
+    case start_one(Spec, Backend) of
+        ok -> start_each(Rest, Backend, [maps:get(name, Spec) | Started]);
+        {error, _} = E -> stop_all(Started, Backend), E
     end.
+
+start_one(Spec, local) ->
+    case start(Spec) of
+        {ok, _} -> ok;
+        {error, _} = E -> E
+    end;
+start_one(Spec, amoc) ->
+    live_load_throttle_amoc:start(Spec).
 
 %% @doc Stops a throttle; waiting callers get `{error, {throttle_stopped, Name}}'.
 -spec stop(name()) -> ok.
@@ -147,13 +170,20 @@ stop(Name) ->
 
 -spec stop_all([name()]) -> ok.
 stop_all(Names) ->
-    lists:foreach(fun stop/1, Names).
+    stop_all(Names, local).
+
+%% @doc Stops throttles started on a backend.
+-spec stop_all([name()], local | amoc) -> ok.
+stop_all(Names, local) ->
+    lists:foreach(fun stop/1, Names);
+stop_all(Names, amoc) ->
+    lists:foreach(fun live_load_throttle_amoc:stop/1, Names).
 
 %% @doc Waits for this process's turn. For a parallelism throttle it takes a slot (see the module doc).
 -spec wait(name()) -> ok | {error, {unknown_throttle, name()} | {throttle_stopped, name()}}.
 wait(Name) ->
     case live_load_throttle_sup:whereis_throttle(Name) of
-        undefined -> {error, {unknown_throttle, Name}};
+        undefined -> live_load_throttle_amoc:wait(Name);
         Pid ->
             try gen_server:call(Pid, wait, infinity)
             catch exit:_ -> {error, {throttle_stopped, Name}}
@@ -164,7 +194,7 @@ wait(Name) ->
 -spec release(name()) -> ok.
 release(Name) ->
     case live_load_throttle_sup:whereis_throttle(Name) of
-        undefined -> ok;
+        undefined -> live_load_throttle_amoc:release(Name);
         Pid -> gen_server:cast(Pid, {release, self()})
     end.
 
@@ -172,7 +202,8 @@ release(Name) ->
 -spec release_all() -> ok.
 release_all() ->
     lists:foreach(fun(Pid) -> gen_server:cast(Pid, {release, self()}) end,
-                  live_load_throttle_sup:all_throttles()).
+                  live_load_throttle_sup:all_throttles()),
+    live_load_throttle_amoc:release_all().
 
 %% @doc Runs `Fun' when the throttle lets this process pass (and releases a parallelism slot after).
 -spec run(name(), fun(() -> T)) -> {ok, T} | {error, term()}.

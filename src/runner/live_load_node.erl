@@ -1,0 +1,136 @@
+%% @doc What one node prepares once for a scenario run, whichever engine schedules the users:
+%% the scenario's `config/1', its throttles (on this node, or as `amoc_throttle'), the metrics
+%% run (with the run id), the browsers, and the node's deadline. The state it returns is what
+%% {@link live_load_user:run/2} needs, and nothing more.
+%%
+%% Browsers: `{browsers, N}' starts N browsers now (the local engine knows its user count) and
+%% users are spread over them by id; `pool' leaves them to `live_load_browser_pool', configured
+%% here with `users_per_browser', which starts a browser when every running one is full (an amoc
+%% node does not know how many users it will get).
+-module(live_load_node).
+
+-export([init/3]).
+-export([start_clock/1]).
+-export([terminate/1]).
+-export([get/2]).
+-export([adapter/1]).
+-export([browser_for/2]).
+
+-export_type([state/0]).
+
+-opaque state() :: #{scenario := module(),
+                     config := term(),
+                     throttles := [live_load_throttle:name()],
+                     throttle_backend := local | amoc,
+                     browsers := [pid()] | pool | none,
+                     adapter := module(),
+                     mode := faithful | fast,
+                     iteration_timeout := pos_integer(),
+                     scenario_duration := pos_integer(),
+                     on_failure := continue | stop_user,
+                     deadline := integer(),
+                     run_id := term()}.
+
+%% @doc Prepares this node. `How': `browsers' (`{count, N}' | `pool'), `throttles'
+%% (`local' | `amoc'), `run_id'. On an error everything started is stopped again.
+-spec init(module(), live_load_options:run_opts(),
+           #{browsers := {count, pos_integer()} | pool, throttles := local | amoc, run_id := term()}) ->
+          {ok, state()} | {error, term()}.
+init(Scenario, #{config_opts := ConfigOpts} = Opts, How) ->
+    case live_load_scenario:config(Scenario, ConfigOpts) of
+        {ok, Config} ->
+            case live_load_scenario:throttles(Scenario, Config) of
+                {ok, Specs} -> with_throttles(Scenario, Config, Specs, Opts, How);
+                {error, _} = E -> E
+            end;
+        {error, _} = E -> E
+    end.
+
+with_throttles(Scenario, Config, Specs, Opts, #{throttles := Backend, browsers := B, run_id := RunId}) ->
+    case live_load_throttle:start_all(Specs, Backend) of
+        ok ->
+            Names = [maps:get(name, S) || S <- Specs],
+            case start_browsers(B, Opts) of
+                {ok, Browsers} ->
+                    ok = metrics_run(RunId),
+                    {ok, start_clock(#{scenario => Scenario, config => Config, throttles => Names,
+                                       throttle_backend => Backend, browsers => Browsers,
+                                       adapter => adapter_of(Opts), mode => maps:get(mode, Opts),
+                                       iteration_timeout => maps:get(iteration_timeout, Opts),
+                                       scenario_duration => maps:get(scenario_duration, Opts),
+                                       on_failure => maps:get(on_failure, Opts, continue),
+                                       deadline => 0, run_id => RunId})};
+                {error, Reason} ->
+                    live_load_throttle:stop_all(Names, Backend),
+                    {error, {browser_failed, Reason}}
+            end;
+        {error, Reason} -> {error, {throttles_failed, Reason}}
+    end.
+
+metrics_run(undefined) -> live_load_metrics:start_run(#{});
+metrics_run(RunId) -> live_load_metrics:start_run(#{run_id => RunId}).
+
+%% @doc Starts the node's clock now: users run until `scenario_duration' from here.
+-spec start_clock(state()) -> state().
+start_clock(#{scenario_duration := D} = S) ->
+    S#{deadline => erlang:monotonic_time(millisecond) + D}.
+
+%% @doc Stops the node's throttles and browsers.
+-spec terminate(state()) -> ok.
+terminate(#{throttles := Names, throttle_backend := Backend, browsers := Browsers}) ->
+    live_load_throttle:stop_all(Names, Backend),
+    stop_browsers(Browsers).
+
+%% @doc One field of the state.
+-spec get(scenario | config | mode | iteration_timeout | scenario_duration | on_failure | deadline
+          | run_id, state()) -> term().
+get(Key, S) ->
+    maps:get(Key, S).
+
+%% @doc The browser connection module.
+-spec adapter(state()) -> module().
+adapter(#{adapter := A}) -> A.
+
+%% @doc The browser of user `Id': one of the node's browsers, `pool', or `undefined' (no browser).
+-spec browser_for(pos_integer(), state()) -> pid() | pool | undefined.
+browser_for(_Id, #{browsers := none}) -> undefined;
+browser_for(_Id, #{browsers := pool}) -> pool;
+browser_for(Id, #{browsers := Bs}) -> lists:nth((Id - 1) rem length(Bs) + 1, Bs).
+
+adapter_of(#{browser_connection_adapter := undefined}) -> live_load_browser;
+adapter_of(#{browser_connection_adapter := Adapter}) -> Adapter.
+
+start_browsers(_, #{browser := false}) ->
+    {ok, none};
+start_browsers(pool, #{users_per_browser := Per, browser_connection_opts := BOpts} = Opts) ->
+    case application:ensure_all_started(live_load) of
+        {ok, _} ->
+            case live_load_browser_pool:configure(#{users_per_browser => Per, browser => BOpts,
+                                                    connection => adapter_of(Opts)}) of
+                ok -> {ok, pool};
+                {error, _} = E -> E
+            end;
+        {error, _} = E -> E
+    end;
+start_browsers({count, Users}, #{users_per_browser := Per, browser_connection_opts := BOpts} = Opts) ->
+    start_browsers((Users + Per - 1) div Per, adapter_of(Opts), BOpts, []).
+
+start_browsers(0, _Adapter, _BOpts, Acc) ->
+    {ok, lists:reverse(Acc)};
+start_browsers(N, Adapter, BOpts, Acc) ->
+    case catch Adapter:start_link(BOpts) of
+        {ok, Pid} ->
+            start_browsers(N - 1, Adapter, BOpts, [Pid | Acc]);
+        Error -> stop_browsers(Acc), {error, Error}
+    end.
+
+stop_browsers(none) -> ok;
+stop_browsers(pool) -> live_load_browser_pool:stop_browsers();
+stop_browsers(Browsers) ->
+    lists:foreach(fun(B) ->
+                          Mon = monitor(process, B),
+                          exit(B, shutdown),
+                          receive {'DOWN', Mon, process, B, _} -> ok
+                          after 10000 -> exit(B, kill)
+                          end
+                  end, Browsers).
