@@ -8,6 +8,7 @@
 
 -export([validate/1]).
 -export([defaults/0]).
+-export([check_option/2]).
 
 -export_type([run_opts/0]).
 
@@ -84,6 +85,11 @@ validate_map(Given) ->
             end;
         {error, _} = E -> E
     end.
+
+%% @doc Checks one consumed option's value (`{error, {invalid_option, Name, Value}}').
+-spec check_option(atom(), term()) -> ok | {error, term()}.
+check_option(Name, Value) ->
+    check(Name, Value).
 
 check_all([], _Opts) -> ok;
 check_all([Name | Rest], Opts) ->

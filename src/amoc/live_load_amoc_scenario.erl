@@ -1,0 +1,62 @@
+%% @doc A live_load scenario as an amoc scenario: the one place of logic behind
+%% `include/live_load_amoc.hrl' (Erlang), `use LiveLoad.Scenario' (Elixir) and the generic
+%% `live_load_amoc_runner'. Their amoc callbacks are one-line calls to these functions.
+%%
+%% <ul>
+%% <li>{@link init/1} runs once per node in amoc's controller: it reads the settings
+%%     (`live_load_amoc_settings'), starts the live_load application, and prepares the node
+%%     with `live_load_node' (the scenario's `config/1', its throttles as `amoc_throttle', the
+%%     metrics run, the node's browser pool sized by `users_per_browser'); the node's clock
+%%     starts there.</li>
+%% <li>{@link start/3} runs the user loop (`live_load_user:run/2') in the amoc user process.</li>
+%% <li>{@link terminate/2} (on `amoc:stop/0' / `amoc_dist:stop/0', after the users ended) stops
+%%     the node's throttles and browsers.</li>
+%% </ul>
+-module(live_load_amoc_scenario).
+
+-export([init/1]).
+-export([start/3]).
+-export([terminate/2]).
+-export([node_info/1]).
+
+%% @doc Prepares this node for `Scenario'.
+-spec init(module()) -> {ok, live_load_node:state()} | {error, term()}.
+init(Scenario) ->
+    case application:ensure_all_started(live_load) of
+        {ok, _} ->
+            case live_load_options:validate(live_load_amoc_settings:read(Scenario)) of
+                {ok, Opts} ->
+                    RunId = amoc_get(live_load_run_id),
+                    case live_load_node:init(Scenario, Opts, #{browsers => pool, throttles => amoc,
+                                                               run_id => RunId}) of
+                        {ok, State} ->
+                            persistent_term:put({?MODULE, Scenario},
+                                                #{mode => maps:get(mode, Opts), options => maps:get(given, Opts),
+                                                  run_id => RunId}),
+                            {ok, State};
+                        {error, _} = E -> E
+                    end;
+                {error, _} = E -> E
+            end;
+        {error, Reason} -> {error, {live_load_not_started, Reason}}
+    end.
+
+%% @doc Runs user `UserId' in the calling (amoc user) process.
+-spec start(module(), pos_integer(), live_load_node:state()) -> live_load_user:status().
+start(_Scenario, UserId, State) ->
+    live_load_user:run(UserId, State).
+
+%% @doc Stops the node's throttles and browsers.
+-spec terminate(module(), live_load_node:state()) -> ok.
+terminate(_Scenario, State) ->
+    live_load_node:terminate(State).
+
+%% @doc What `init/1' recorded about the run on this node (mode, options, run id), for the
+%% result built on the master; `undefined' before.
+-spec node_info(module()) -> map() | undefined.
+node_info(Scenario) ->
+    persistent_term:get({?MODULE, Scenario}, undefined).
+
+amoc_get(Name) ->
+    Config = amoc_config,
+    Config:get(Name).
