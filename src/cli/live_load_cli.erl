@@ -54,13 +54,15 @@ parse_run([], #{targets := []}) ->
     {error, missing_scenario};
 parse_run([], Cmd = #{targets := T, set := S}) ->
     {ok, Cmd#{targets := lists:reverse(T), set := lists:reverse(S)}};
-parse_run(["--" ++ Flag, Value | Rest], Cmd) when Flag =/= "quiet" ->
+parse_run(["--" ++ Flag, Value | Rest], Cmd) when Flag =/= "quiet", Flag =/= "distributed" ->
     case flag(Flag, Value, Cmd) of
         {ok, Cmd1} -> parse_run(Rest, Cmd1);
         {error, _} = E -> E
     end;
 parse_run(["--quiet" | Rest], #{opts := O} = Cmd) ->
     parse_run(Rest, Cmd#{opts := O#{quiet => true}});
+parse_run(["--distributed" | Rest], #{opts := O} = Cmd) ->
+    parse_run(Rest, Cmd#{opts := O#{distributed => true}});
 parse_run(["--" ++ Flag], _Cmd) ->
     {error, {missing_value, "--" ++ Flag}};
 parse_run([Target | Rest], #{targets := T} = Cmd) ->
@@ -80,6 +82,15 @@ flag("base-url", V, Cmd) -> {ok, Cmd#{base_url => unicode:characters_to_binary(V
 flag("json", V, Cmd) -> {ok, Cmd#{json => V}};
 flag("md", V, Cmd) -> {ok, Cmd#{md => V}};
 flag("html", V, Cmd) -> {ok, Cmd#{html => V}};
+%% cluster flags (guides/distributed.md): options under `cluster'
+flag("nodes", V, Cmd) -> cluster(nodes, "--nodes", int(V), Cmd);
+flag("provider", "peer", Cmd) -> cluster(provider, "--provider", {ok, peer}, Cmd);
+flag("provider", "ssh", Cmd) -> cluster(provider, "--provider", {ok, ssh}, Cmd);
+flag("provider", "nodes", Cmd) -> cluster(provider, "--provider", {ok, nodes}, Cmd);
+flag("provider", V, _Cmd) -> {error, {invalid_option, "--provider", V}};
+flag("hosts", V, Cmd) ->
+    Hosts = [unicode:characters_to_binary(H) || H <- string:lexemes(V, ","), string:trim(H) =/= ""],
+    cluster(hosts, "--hosts", case Hosts of [] -> {error, V}; _ -> {ok, Hosts} end, Cmd);
 flag("set", V, #{set := S} = Cmd) ->
     case string:split(V, "=") of
         [K, Val] when K =/= "" -> {ok, Cmd#{set := [{K, Val} | S]}};
@@ -90,6 +101,10 @@ flag(Flag, _V, _Cmd) ->
 
 opt(Key, _Flag, {ok, V}, #{opts := O} = Cmd) -> {ok, Cmd#{opts := O#{Key => V}}};
 opt(_Key, Flag, {error, V}, _Cmd) -> {error, {invalid_option, Flag, V}}.
+
+cluster(Key, _Flag, {ok, V}, #{opts := O} = Cmd) ->
+    {ok, Cmd#{opts := O#{cluster => (maps:get(cluster, O, #{}))#{Key => V}}}};
+cluster(_Key, Flag, {error, V}, _Cmd) -> {error, {invalid_option, Flag, V}}.
 
 int(S) ->
     case string:to_integer(S) of
@@ -250,6 +265,11 @@ Options:
   --md FILE               write the Markdown report to FILE
   --html FILE             write the HTML report (one self-contained file) to FILE
   --quiet                 no progress line on stderr
+  --distributed           run on a cluster of worker nodes formed for the run (amoc)
+  --nodes N               worker nodes (default: from the sizing, see guides/distributed.md)
+  --provider P            how the workers start: peer (this machine, default), ssh, nodes
+  --hosts H1,H2           ssh hosts (--provider ssh), or the running nodes' names
+                          name@host (--provider nodes)
   -h, --help              this text
 
 The progress line on stderr is refreshed every second on a terminal, every 10 s otherwise.

@@ -33,11 +33,12 @@
 -export([reset/0]).
 -export([start_run/1]).
 -export([snapshot/0]).
+-export([run_id/0]).
 -export([quick_stats/1]).
 -export([counter_values/1]).
 -export([error_kinds/0]).
 
--export_type([unit/0, dims/0, run_options/0]).
+-export_type([unit/0, dims/0, run_options/0, run_id/0]).
 
 -define(SKETCHES, live_load_metrics_sketches).
 -define(COUNTERS, live_load_metrics_counters).
@@ -47,7 +48,9 @@
 
 -type unit() :: ms | bytes | count | percent.
 -type dims() :: #{binary() => binary()}.
--type run_options() :: #{bucket_ms => pos_integer(),
+-type run_id() :: binary() | integer().
+-type run_options() :: #{run_id => run_id(),
+                         bucket_ms => pos_integer(),
                          max_buckets => pos_integer(),
                          max_dim_values => pos_integer(),
                          max_series => pos_integer(),
@@ -125,7 +128,10 @@ declare(Metric, #{unit := Unit} = Decl) when is_binary(Metric) ->
 reset() ->
     ok = start_run(#{}).
 
-%% @doc Forget everything recorded and start a new run now. Options: `bucket_ms' (time
+%% @doc Forget everything recorded and start a new run now. Options: `run_id' (a binary or
+%% an integer naming the run in every snapshot, so a collector never takes another run's
+%% data for its own; the same id on every node of a distributed run; default: a new
+%% id unique to this node), `bucket_ms' (time
 %% series bucket width, default 5000), `max_buckets' (default 1440), `max_dim_values'
 %% (distinct values per dimension key, default 100), `max_series' (dimension combinations
 %% per metric, default 1000).
@@ -133,7 +139,7 @@ reset() ->
 start_run(Opts) when is_map(Opts) ->
     case validate(maps:to_list(Opts)) of
         ok ->
-            S = maps:merge(?DEFAULTS, Opts),
+            S = maps:merge(?DEFAULTS#{run_id => new_run_id()}, Opts),
             %% Declarations describe the code, not the run: keep them.
             Declared = ets:match_object(?META, {{declared, '_'}, '_', '_'}),
             ok = live_load_metrics_store:clear(),
@@ -149,12 +155,23 @@ start_run(Opts) ->
     {error, {invalid_option, options, Opts}}.
 
 validate([]) -> ok;
+validate([{run_id, V} | T]) when is_binary(V), byte_size(V) =< 256; is_integer(V) -> validate(T);
 validate([{bucket_ms, V} | T]) when is_integer(V), V >= 10, V =< 86400000 -> validate(T);
 validate([{max_buckets, V} | T]) when is_integer(V), V >= 1, V =< 100000 -> validate(T);
 validate([{max_dim_values, V} | T]) when is_integer(V), V >= 1, V =< 100000 -> validate(T);
 validate([{max_series, V} | T]) when is_integer(V), V >= 1, V =< 1000000 -> validate(T);
 validate([{run_id, V} | T]) when is_binary(V); is_integer(V); is_atom(V) -> validate(T);
 validate([{K, V} | _]) -> {error, {invalid_option, K, V}}.
+
+new_run_id() ->
+    iolist_to_binary([atom_to_binary(node(), utf8), "/",
+                      integer_to_binary(erlang:system_time(millisecond)), "/",
+                      integer_to_binary(erlang:unique_integer([positive]))]).
+
+%% @doc The id of the current run on this node.
+-spec run_id() -> run_id().
+run_id() ->
+    maps:get(run_id, live_load_metrics_store:settings()).
 
 %%% Reading
 
@@ -188,12 +205,13 @@ error_kinds() ->
 %% {@link live_load_collector}. See {@link live_load_snapshot} for the shape.
 -spec snapshot() -> live_load_snapshot:snapshot().
 snapshot() ->
-    #{started_at_ms := Started, bucket_ms := BucketMs, max_buckets := MaxBuckets} =
+    #{started_at_ms := Started, bucket_ms := BucketMs, max_buckets := MaxBuckets} = Settings =
         live_load_metrics_store:settings(),
     Sketches = ets:tab2list(?SKETCHES),
     Counters = ets:tab2list(?COUNTERS),
     #{format => live_load_snapshot:format(),
       node => node(),
+      run_id => maps:get(run_id, Settings, undefined),
       started_at_ms => Started,
       bucket_ms => BucketMs,
       max_buckets => MaxBuckets,

@@ -34,6 +34,7 @@
 -define(SETTINGS, {live_load_metrics, settings}).
 
 -type settings() :: #{run := integer(),
+                      run_id := live_load_metrics:run_id(),
                       start_mono_ms := integer(),
                       started_at_ms := integer(),
                       bucket_ms := pos_integer(),

@@ -3,7 +3,7 @@
 %%
 %% A snapshot is a map (sketches serialised by the DDSketch NIF):
 %% ```
-%% #{format => <<"live_load.snapshot/1">>, node => node(),
+%% #{format => <<"live_load.snapshot/1">>, node => node(), run_id => binary() | integer(),
 %%   started_at_ms => integer(), bucket_ms => pos_integer(), max_buckets => pos_integer(),
 %%   declared => [{Metric, Unit, Description}],
 %%   sketches => [{Metric, Dims, SketchBinary}],      % one per metric and dimension combination
@@ -18,7 +18,9 @@
 %% {@link decode/1} checks every field and deserialises every sketch (the NIF validates and
 %% bounds the bytes), so bytes from another node never reach the merge unchecked.
 %% Decoded data ({@type data()}) holds maps keyed as in the lists above, with sketch
-%% resources; bucket indexes are relative to the data's own `started_at_ms'.
+%% resources; bucket indexes are relative to the data's own `started_at_ms'. `run_id' (see
+%% {@link live_load_metrics:start_run/1}) is kept in the data (`undefined' for snapshots made
+%% before run ids), so a collector can refuse another run's data.
 -module(live_load_snapshot).
 
 -export([format/0]).
@@ -35,6 +37,7 @@
 -type sketch() :: term().
 -type dims() :: live_load_metrics:dims().
 -type data() :: #{node := node() | merged,
+                  run_id => binary() | integer() | undefined,
                   started_at_ms := integer(),
                   bucket_ms := pos_integer(),
                   declared := #{binary() => {live_load_metrics:unit(), binary()}},
@@ -65,13 +68,13 @@ empty() ->
 decode(#{format := ?FORMAT, node := Node, started_at_ms := Started, bucket_ms := Width,
          max_buckets := _, declared := Declared, sketches := Sketches, buckets := Buckets,
          counters := Counters, bucket_counters := BCounters, metric_errors := MErrors,
-         bucket_errors := BErrors, errors := Errors, overflow := Overflow})
+         bucket_errors := BErrors, errors := Errors, overflow := Overflow} = Snapshot)
   when is_atom(Node), is_integer(Started), is_integer(Width), Width > 0 ->
     %% Merging an empty default sketch into each decoded one checks, at no cost, that it
     %% has our relative accuracy (the later merges would fail otherwise).
     Ref = live_load_sketch:new(),
     try
-        {ok, #{node => Node, started_at_ms => Started, bucket_ms => Width,
+        {ok, #{node => Node, run_id => run_id(Snapshot), started_at_ms => Started, bucket_ms => Width,
                declared => entries(declared, Declared, fun declared/1),
                sketches => entries(sketches, Sketches, fun(E) -> sketch_entry(E, Ref) end),
                buckets => entries(buckets, Buckets, fun(E) -> bucket_entry(E, Ref) end),
@@ -88,6 +91,10 @@ decode(#{format := Format}) when Format =/= ?FORMAT ->
     {error, {invalid_snapshot, {format, Format}}};
 decode(_) ->
     {error, {invalid_snapshot, shape}}.
+
+run_id(#{run_id := Id}) when is_binary(Id); is_integer(Id); Id =:= undefined -> Id;
+run_id(#{run_id := Other}) -> throw({invalid, run_id, summary(Other)});
+run_id(_) -> undefined.
 
 entries(Field, List, Fun) when is_list(List) ->
     maps:from_list([check(Field, E, Fun) || E <- List]);

@@ -94,18 +94,27 @@ nodes_section(Nodes) ->
     Rows = lists:append([node_rows(N) || N <- Nodes]),
     [<<"## Nodes\n\n">>, table(Head, [l, l, l, r, r, r, r, r, r], Rows), $\n].
 
-node_rows(#{<<"node">> := Node, <<"status">> := <<"ok">>} = N) ->
+%% A node lost mid-run (`down') keeps its figures up to the last pull: its rows show them,
+%% with the status, reason and the time it was lost.
+node_rows(#{<<"node">> := Node, <<"status">> := Status} = N) ->
+    Label = status_label(Status, N),
     case lists:sort(maps:to_list(maps:get(<<"metrics">>, N, #{}))) of
-        [] -> [[esc(Node), <<"ok">>, <<"">>, <<"">>, <<"">>, <<"">>, <<"">>, <<"">>, <<"">>]];
+        [] -> [[esc(Node), Label, <<"">>, <<"">>, <<"">>, <<"">>, <<"">>, <<"">>, <<"">>]];
         Metrics ->
-            [[esc(Node), <<"ok">>, esc(Name), int(maps:get(<<"count">>, M, 0))]
+            [[esc(Node), Label, esc(Name), int(maps:get(<<"count">>, M, 0))]
              ++ [num(maps:get(P, M, null)) || P <- [<<"p50">>, <<"p95">>, <<"p99">>, <<"max">>]]
              ++ [int(maps:get(<<"errors">>, M, 0))]
              || {Name, M} <- Metrics]
-    end;
-node_rows(#{<<"node">> := Node, <<"status">> := Status} = N) ->
-    [[esc(Node), [esc(Status), <<": ">>, esc(txt(maps:get(<<"reason">>, N, null)))],
-      <<"">>, <<"">>, <<"">>, <<"">>, <<"">>, <<"">>, <<"">>]].
+    end.
+
+status_label(<<"ok">>, _N) -> <<"ok">>;
+status_label(Status, N) ->
+    Reason = [<<": ">>, esc(txt(maps:get(<<"reason">>, N, null)))],
+    At = case N of
+             #{<<"down_at">> := T} -> [<<" (lost at ">>, esc(txt(T)), <<")">>];
+             _ -> []
+         end,
+    [esc(Status), Reason, At].
 
 errors_section([]) -> [];
 errors_section(Errors) ->

@@ -223,7 +223,26 @@ bucket(T, Sketches, Errors, Counters) ->
 
 %%% Nodes
 
-node_entry(#{node := Node, status := ok, data := Data}) ->
+%% A node's entry: its figures when it has data (also a node lost mid-run, which keeps its
+%% data up to the last pull), its status, and for a node not `ok' the reason (and `down_at').
+node_entry(#{node := Node, status := Status} = R) ->
+    Base = #{<<"node">> => atom_to_binary(Node, utf8), <<"status">> => atom_to_binary(Status, utf8)},
+    WithData = case R of
+                   #{data := Data} -> maps:merge(Base, node_figures(Data));
+                   _ -> Base
+               end,
+    WithReason = case R of
+                     #{reason := Reason} when Status =/= ok ->
+                         WithData#{<<"reason">> => unicode:characters_to_binary(
+                                                     io_lib:format("~0tP", [Reason, 12]))};
+                     _ -> WithData
+                 end,
+    case R of
+        #{down_at := At} -> WithReason#{<<"down_at">> => iso8601(At)};
+        _ -> WithReason
+    end.
+
+node_figures(Data) ->
     #{sketches := Sketches, metric_errors := Errors, counters := Counters} = Data,
     ByMetric = group(maps:to_list(Sketches)),
     ErrorsByMetric = group(maps:to_list(Errors)),
@@ -234,12 +253,8 @@ node_entry(#{node := Node, status := ok, data := Data}) ->
                || M <- Names],
     CounterTotals = maps:fold(fun(C, L, Acc) -> Acc#{text(C) => lists:sum([N || {_, N} <- L])} end,
                               #{}, group(maps:to_list(Counters))),
-    #{<<"node">> => atom_to_binary(Node, utf8), <<"status">> => <<"ok">>,
-      <<"started_at">> => iso8601(maps:get(started_at_ms, Data)),
-      <<"metrics">> => maps:from_list(Metrics), <<"counters">> => CounterTotals};
-node_entry(#{node := Node, status := Status, reason := Reason}) ->
-    #{<<"node">> => atom_to_binary(Node, utf8), <<"status">> => atom_to_binary(Status, utf8),
-      <<"reason">> => unicode:characters_to_binary(io_lib:format("~0tP", [Reason, 12]))}.
+    #{<<"started_at">> => iso8601(maps:get(started_at_ms, Data)),
+      <<"metrics">> => maps:from_list(Metrics), <<"counters">> => CounterTotals}.
 
 %%% Errors
 

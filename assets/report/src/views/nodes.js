@@ -15,12 +15,15 @@ export function nodesSection({ result }, i) {
     { key: 'status', label: 'Status', sort: (n) => String(n.status), cell: (n) =>
       value(String(n.status ?? 'unknown'), null, `node-status|${i}|${name(n)}`, n.status === 'ok' ? 'ok' : 'bad') },
     { key: 'reason', label: 'Reason', cell: (n) => (n.reason == null ? '' : typeof n.reason === 'string' ? n.reason : JSON.stringify(n.reason)) },
+    { key: 'down_at', label: 'Lost at', sort: (n) => String(n.down_at ?? ''),
+      cell: (n) => (n.down_at == null ? '' : value(String(n.down_at), null, `node-down-at|${i}|${name(n)}`, 'bad')) },
     { key: 'iterations', label: 'Iterations', num: true, sort: iterations,
       cell: (n) => value(f.count(iterations(n)), iterations(n), `node-iterations|${i}|${name(n)}`) },
     { key: 'samples', label: 'Samples', num: true, sort: (n) => samples(n), cell: (n) => f.count(samples(n)) },
   ], nodes, { name: 'node-status', sortKey: 'node', sortDir: 'ascending' });
 
-  // Failed nodes have no figures: they are listed above with their reason, not compared below.
+  // Nodes without figures are listed above with their reason, not compared below; a node lost
+  // mid-run (`down` with `down_at`) keeps its figures up to its last pull and is compared.
   const withData = nodes.filter((n) => n.metrics && typeof n.metrics === 'object' && Object.keys(n.metrics).length > 0);
   const metrics = [...new Set(withData.flatMap((n) => Object.keys(n.metrics)))].sort(compareMetricNames);
   const matrixBox = h('div');
