@@ -1,8 +1,214 @@
+%% @doc The amoc engine of `live_load:run/1': it only schedules, through amoc, the same user
+%% loop the local engine runs (the scenario runs as `live_load_amoc_runner').
+%%
+%% <ul>
+%% <li>{@link run_local/2} (`engine => amoc'): amoc started on this node, `amoc:do/3', the
+%%     users awaited with `live_load_amoc:await/2', then `amoc:stop/0' and `amoc:reset/0'.</li>
+%% <li>{@link run_distributed/2} (`distributed => true'): the cluster formed from the `cluster'
+%%     options (`live_load_cluster:start/2': workers joined to amoc one at a time, pointing at
+%%     this node as the master), its plan printed, `amoc_dist:do/3' (the clock starts on each
+%%     worker when its node is ready), the users awaited while every worker is pulled, then
+%%     `amoc_dist:stop/0' and the cluster torn down, also on an error or an interrupt.</li>
+%% </ul>
+%% {@link stop/0} (`live_load:stop/0', SIGTERM / Ctrl-C in the CLI) stops the users through
+%% amoc; the result of what ran comes back with `run.interrupted => true'.
+%%
+%% Workarounds for amoc 4.1.0 (`reference/amoc-4.1.md'): the runner is registered with
+%% `amoc_code_server:add_module/1' (a module loaded after amoc started is no scenario to it),
+%% which also uploads it to the workers; the master's `amoc_dist' state (persistent terms, no
+%% reset function) is cleared after a distributed run so that the next run can start.
 -module(live_load_amoc_engine).
--export([run_local/2, run_distributed/2, stop/0]).
--spec run_local(module(), map()) -> {ok, map()} | {error, term()}.
-run_local(_S, _Run) -> {error, not_implemented}.
--spec run_distributed(module(), map()) -> {ok, map()} | {error, term()}.
-run_distributed(_S, _Run) -> {error, not_implemented}.
+
+-export([run_local/2]).
+-export([run_distributed/2]).
+-export([stop/0]).
+-export([settings/2]).
+
+-define(NAME, ?MODULE).
+-define(RUNNER, live_load_amoc_runner).
+-define(DEFAULT_RAMP_MS, 3000).
+
+%% @doc Runs `Scenario' with `amoc:do/3' on this node.
+-spec run_local(module(), live_load_options:run_opts()) -> {ok, map()} | {error, term()}.
+run_local(Scenario, Run) ->
+    in_process(fun() ->
+                       case prepare_amoc() of
+                           ok -> local(Scenario, Run);
+                           {error, _} = E -> E
+                       end
+               end).
+
+%% @doc Forms the cluster of `cluster', runs `Scenario' with `amoc_dist:do/3', tears down.
+-spec run_distributed(module(), live_load_options:run_opts()) -> {ok, map()} | {error, term()}.
+run_distributed(_Scenario, #{cluster := undefined}) ->
+    {error, {missing_option, cluster}};
+run_distributed(Scenario, #{cluster := ClusterOpts, users := Users} = Run) ->
+    case live_load_cluster:validate(ClusterOpts) of
+        ok ->
+            in_process(fun() ->
+                               case live_load_cluster:start(ClusterOpts, #{users => Users}) of
+                                   {ok, Cluster} ->
+                                       try distributed(Scenario, Run, Cluster)
+                                       after
+                                           clear_amoc_dist(),
+                                           live_load_cluster:stop(Cluster)
+                                       end;
+                                   {error, _} = E -> E
+                               end
+                       end);
+        {error, _} = E -> E
+    end.
+
+%% @doc Interrupts the amoc run in progress on this node, if any.
 -spec stop() -> ok.
-stop() -> ok.
+stop() ->
+    case whereis(?NAME) of
+        undefined -> ok;
+        Pid -> Pid ! {live_load_amoc, stop}, ok
+    end.
+
+%% @doc The amoc settings of a run of `Scenario' (the generic runner's).
+-spec settings(module(), live_load_options:run_opts()) -> [{atom(), term()}].
+settings(Scenario, Run) ->
+    Extra = maps:with([browser_connection_opts, browser_connection_adapter], Run),
+    Config = maps:get(config_opts, Run),
+    [{live_load_scenario, Scenario},
+     {scenario_duration, maps:get(scenario_duration, Run)},
+     {iteration_timeout, maps:get(iteration_timeout, Run)},
+     {users_per_browser, maps:get(users_per_browser, Run)},
+     {mode, maps:get(mode, Run)},
+     {on_failure, maps:get(on_failure, Run)},
+     {browser, maps:get(browser, Run)},
+     {live_load_options, Extra#{config => Config}},
+     {live_load_run_id, maps:get(run_id, Run, undefined)},
+     {user_rate, user_rate(Run)}].
+
+%% users per minute: as the local engine, all within about 3 s (or a tenth of a short run)
+user_rate(#{user_rate := undefined, users := Users, scenario_duration := Duration}) ->
+    Ramp = max(1, min(?DEFAULT_RAMP_MS, Duration div 10)),
+    max(1, Users * 60000 div Ramp);
+user_rate(#{user_rate := Rate}) ->
+    Rate.
+
+%%% Local
+
+local(Scenario, #{users := Users} = Run) ->
+    T0 = erlang:monotonic_time(millisecond),
+    Amoc = amoc,
+    case Amoc:do(?RUNNER, Users, settings(Scenario, Run)) of
+        ok ->
+            Progress = progress(Scenario, Run, [node()], T0),
+            Result = live_load_amoc:await(Scenario, #{nodes => [node()], target => Users, started => T0,
+                                                      stop => fun() -> Amoc:stop() end}),
+            stop_progress(Progress),
+            _ = Amoc:stop(),
+            await_finished(),
+            _ = Amoc:reset(),
+            Result;
+        {error, Reason} ->
+            _ = (catch Amoc:reset()),
+            {error, amoc_error(Reason)}
+    end.
+
+%% the users are gone; amoc runs the scenario's terminate/1 (browsers, throttles) then
+await_finished() ->
+    Controller = amoc_controller,
+    await(fun() -> case catch Controller:get_status() of
+                       {running, _} -> false;
+                       {terminating, _} -> false;
+                       _ -> true
+                   end
+          end, 100, 100).
+
+%%% Distributed
+
+distributed(Scenario, #{users := Users} = Run, Cluster) ->
+    Nodes = live_load_cluster:nodes(Cluster),
+    maps:get(quiet, Run) orelse
+        io:put_chars(standard_error, live_load_cluster:format_plan(live_load_cluster:plan(Cluster))),
+    Dist = amoc_dist,
+    T0 = erlang:monotonic_time(millisecond),
+    case add_runner() =:= ok andalso Dist:do(?RUNNER, Users, settings(Scenario, Run)) of
+        false ->
+            add_runner();
+        {ok, _} ->
+            Progress = progress(Scenario, Run, Nodes, T0),
+            Result = live_load_amoc:await(Scenario, #{nodes => Nodes, target => Users, started => T0,
+                                                      stop => fun() -> Dist:stop() end}),
+            stop_progress(Progress),
+            _ = (catch Dist:stop()),
+            with_plan(Result, Cluster);
+        {error, Reason} ->
+            {error, amoc_error(Reason)}
+    end.
+
+with_plan({ok, #{<<"run">> := Run} = Result}, Cluster) ->
+    Plan = maps:with([nodes, users_per_node, why, formation_ms], live_load_cluster:plan(Cluster)),
+    {ok, Result#{<<"run">> := Run#{<<"cluster">> => live_load_json:to_term(Plan)}}};
+with_plan(Other, _Cluster) ->
+    Other.
+
+%% amoc 4.1.0 keeps the master's scenario in persistent terms and has no way to forget it.
+clear_amoc_dist() ->
+    [persistent_term:erase({amoc_dist, K}) || K <- [scenario, settings, state, last_id]],
+    ok.
+
+%%% Helpers
+
+in_process(Fun) ->
+    Caller = self(),
+    Ref = make_ref(),
+    {Pid, Mon} = spawn_monitor(fun() ->
+                                       _ = catch register(?NAME, self()),
+                                       Caller ! {Ref, try Fun()
+                                                      catch C:R:S -> {error, {engine_crashed, {C, R, S}}}
+                                                      end}
+                               end),
+    receive
+        {Ref, Result} -> demonitor(Mon, [flush]), Result;
+        {'DOWN', Mon, process, Pid, Reason} -> {error, {engine_crashed, Reason}}
+    end.
+
+prepare_amoc() ->
+    case application:ensure_all_started(amoc) of
+        {ok, _} ->
+            %% amoc_throttle and amoc:do/3 need the master set on a single node
+            Cluster = amoc_cluster,
+            _ = Cluster:set_master_node(node()),
+            add_runner();
+        {error, Reason} -> {error, {amoc_not_started, Reason}}
+    end.
+
+add_runner() ->
+    {module, ?RUNNER} = code:ensure_loaded(?RUNNER),
+    Code = amoc_code_server,
+    case Code:add_module(?RUNNER) of
+        ok -> ok;
+        {error, module_version_has_changed} -> ok;
+        {error, Reason} -> {error, {amoc_add_module, ?RUNNER, Reason}}
+    end.
+
+progress(_Scenario, #{quiet := true}, _Nodes, _T0) ->
+    undefined;
+progress(Scenario, Run, Nodes, T0) ->
+    live_load_progress:start(#{scenario => Scenario, target => maps:get(users, Run), started => T0,
+                               duration => maps:get(scenario_duration, Run), nodes => Nodes,
+                               interval => maps:get(progress_interval, Run)}).
+
+stop_progress(undefined) -> ok;
+stop_progress(Pid) -> live_load_progress:stop(Pid).
+
+%% amoc's verification error carrying our precise reason becomes that reason.
+amoc_error({parameters_verification_failed, [{_Name, _Value, {verification_failed, {invalid_option, _, _} = R}} | _]}) ->
+    R;
+amoc_error([{_Node, Reason} | _]) ->
+    amoc_error(Reason);
+amoc_error(Reason) ->
+    {amoc_failed, Reason}.
+
+await(_Pred, _Ms, 0) -> ok;
+await(Pred, Ms, Tries) ->
+    case Pred() of
+        true -> ok;
+        false -> timer:sleep(Ms), await(Pred, Ms, Tries - 1)
+    end.

@@ -53,8 +53,7 @@
                          bucket_ms => pos_integer(),
                          max_buckets => pos_integer(),
                          max_dim_values => pos_integer(),
-                         max_series => pos_integer(),
-                         run_id => term()}.
+                         max_series => pos_integer()}.
 
 -define(DEFAULTS, #{bucket_ms => 5000, max_buckets => 1440, max_dim_values => 100,
                     max_series => 1000}).
@@ -160,7 +159,6 @@ validate([{bucket_ms, V} | T]) when is_integer(V), V >= 10, V =< 86400000 -> val
 validate([{max_buckets, V} | T]) when is_integer(V), V >= 1, V =< 100000 -> validate(T);
 validate([{max_dim_values, V} | T]) when is_integer(V), V >= 1, V =< 100000 -> validate(T);
 validate([{max_series, V} | T]) when is_integer(V), V >= 1, V =< 1000000 -> validate(T);
-validate([{run_id, V} | T]) when is_binary(V); is_integer(V); is_atom(V) -> validate(T);
 validate([{K, V} | _]) -> {error, {invalid_option, K, V}}.
 
 new_run_id() ->

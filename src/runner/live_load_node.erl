@@ -29,12 +29,13 @@
                      scenario_duration := pos_integer(),
                      on_failure := continue | stop_user,
                      deadline := integer(),
-                     run_id := term()}.
+                     run_id := live_load_metrics:run_id()}.
 
 %% @doc Prepares this node. `How': `browsers' (`{count, N}' | `pool'), `throttles'
 %% (`local' | `amoc'), `run_id'. On an error everything started is stopped again.
 -spec init(module(), live_load_options:run_opts(),
-           #{browsers := {count, pos_integer()} | pool, throttles := local | amoc, run_id := term()}) ->
+           #{browsers := {count, pos_integer()} | pool, throttles := local | amoc,
+             run_id := live_load_metrics:run_id() | undefined}) ->
           {ok, state()} | {error, term()}.
 init(Scenario, #{config_opts := ConfigOpts} = Opts, How) ->
     case live_load_scenario:config(Scenario, ConfigOpts) of
@@ -59,7 +60,7 @@ with_throttles(Scenario, Config, Specs, Opts, #{throttles := Backend, browsers :
                                        iteration_timeout => maps:get(iteration_timeout, Opts),
                                        scenario_duration => maps:get(scenario_duration, Opts),
                                        on_failure => maps:get(on_failure, Opts, continue),
-                                       deadline => 0, run_id => RunId})};
+                                       deadline => 0, run_id => live_load_metrics:run_id()})};
                 {error, Reason} ->
                     live_load_throttle:stop_all(Names, Backend),
                     {error, {browser_failed, Reason}}

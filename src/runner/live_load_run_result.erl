@@ -10,13 +10,17 @@
 
 -type info() :: #{scenario := module(), target := pos_integer(), duration_ms := non_neg_integer(),
                   mode := atom(), options := map(), engine => local | amoc,
-                  interrupted => boolean(), nodes => [node()]}.
+                  interrupted => boolean(), nodes => [node()], run_id => live_load_metrics:run_id()}.
 -export_type([info/0]).
 
 %% @doc Collects this node's metrics (or `nodes' of `Info') and builds the result.
 -spec build(info()) -> {ok, live_load_result:result()} | {error, term()}.
 build(Info) ->
-    try live_load_collector:collect(maps:get(nodes, Info, [node()])) of
+    Opts = case maps:get(run_id, Info, undefined) of
+               undefined -> #{};
+               RunId -> #{run_id => RunId}
+           end,
+    try live_load_collector:collect(maps:get(nodes, Info, [node()]), Opts) of
         {ok, Collected} -> build(Collected, Info);
         {error, Reason} -> {error, {result_failed, Reason}}
     catch Class:Reason:Stack ->

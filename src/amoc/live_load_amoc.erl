@@ -1,0 +1,112 @@
+%% @doc The result of a live_load scenario run by amoc, on the amoc master:
+%% ```
+%% {ok, _} = amoc_dist:do(my_scenario, 1000, [{base_url, <<"http://10.0.0.5:4000">>}]),
+%% {ok, Result} = live_load_amoc:await_result(my_scenario, timer:minutes(15)),
+%% file:write_file("result.json", live_load_result:to_json(Result)).
+%% '''
+%% {@link await_result/2} pulls every worker's metrics each time bucket while the users run
+%% (`live_load_collector:start_pulling/2'), so a worker lost mid-run is reported `down' in
+%% `nodes' with its data up to its last pull; it returns when no worker has a user running
+%% (or is reachable), with the same `live_load.result/1' map the local engine returns: every
+%% node's data merged, `nodes' listing each worker, `run.engine' = `amoc'. After `amoc:do/3'
+%% on a single node it reads that node. `run.interrupted' is true when the run was stopped
+%% (`amoc_dist:stop/0', or {@link await/2}'s stop).
+-module(live_load_amoc).
+
+-export([await_result/2]).
+-export([await/2]).
+-export([user_nodes/0]).
+
+-define(POLL_MS, 250).
+-define(CALL_MS, 5000).
+
+%% @doc Waits up to `Timeout' ms for the users of `Scenario' to end and returns the result.
+-spec await_result(module(), timeout()) -> {ok, live_load_result:result()} | {error, term()}.
+await_result(Scenario, Timeout) ->
+    await(Scenario, #{timeout => Timeout}).
+
+%% @doc {@link await_result/2} with options: `timeout' (ms or `infinity'), `nodes' (default
+%% {@link user_nodes/0}), `target' (users asked for; default the users that ran), `started'
+%% (monotonic ms the run started; default now), `stop' (a fun the engine's interrupt calls:
+%% `amoc:stop/0' or `amoc_dist:stop/0'), `interval_ms' (pull period, default the bucket width),
+%% `progress' (a `live_load_progress' args map, or `undefined').
+%% While waiting, the calling process takes `{live_load_amoc, stop}' as an interrupt.
+-spec await(module(), map()) -> {ok, live_load_result:result()} | {error, term()}.
+await(Scenario, Opts) ->
+    Nodes = maps:get(nodes, Opts, user_nodes()),
+    Started = maps:get(started, Opts, erlang:monotonic_time(millisecond)),
+    Info0 = node_info(Scenario, Nodes),
+    RunId = maps:get(run_id, Info0, undefined),
+    PullOpts = maps:merge(#{interval_ms => maps:get(interval_ms, Opts, 5000)},
+                          case RunId of undefined -> #{}; _ -> #{run_id => RunId} end),
+    {ok, Puller} = live_load_collector:start_pulling(Nodes, PullOpts),
+    Deadline = case maps:get(timeout, Opts, infinity) of
+                   infinity -> infinity;
+                   T -> erlang:monotonic_time(millisecond) + T
+               end,
+    Waited = wait(Nodes, Deadline, maps:get(stop, Opts, undefined), false),
+    {ok, Collected} = live_load_collector:stop_pulling(Puller),
+    case Waited of
+        timeout ->
+            {error, timeout};
+        {done, Interrupted} ->
+            Counters = maps:get(counters, maps:get(merged, Collected)),
+            Ran = lists:sum([N || {{C, _}, N} <- maps:to_list(Counters),
+                                  C =:= <<"users.started">> orelse C =:= <<"users.start_failed">>]),
+            live_load_run_result:build(
+              Collected,
+              #{scenario => Scenario, target => maps:get(target, Opts, Ran),
+                duration_ms => erlang:monotonic_time(millisecond) - Started,
+                mode => maps:get(mode, Info0, faithful), engine => amoc,
+                interrupted => Interrupted orelse (Nodes =/= [node()] andalso stopped()),
+                options => maps:get(options, Info0, #{})})
+    end.
+
+%% @doc The nodes that run amoc users: the workers when this node is an amoc master with
+%% workers, else this node.
+-spec user_nodes() -> [node()].
+user_nodes() ->
+    Cluster = amoc_cluster,
+    case catch Cluster:slave_nodes() of
+        [_ | _] = Workers -> Workers;
+        _ -> [node()]
+    end.
+
+wait(Nodes, Deadline, Stop, Interrupted) ->
+    case lists:all(fun idle/1, Nodes) of
+        true -> {done, Interrupted};
+        false ->
+            case Deadline =/= infinity andalso erlang:monotonic_time(millisecond) >= Deadline of
+                true -> timeout;
+                false ->
+                    receive
+                        {?MODULE, stop} when is_function(Stop, 0) ->
+                            _ = Stop(),
+                            wait(Nodes, Deadline, Stop, true)
+                    after ?POLL_MS ->
+                            wait(Nodes, Deadline, Stop, Interrupted)
+                    end
+            end
+    end.
+
+%% No user running there (or the node is gone).
+idle(Node) ->
+    try erpc:call(Node, amoc_controller, get_status, [], ?CALL_MS) of
+        {running, #{currently_running_users := 0}} -> true;
+        {running, _} -> false;
+        {terminating, _} -> false;
+        _ -> true
+    catch _:_ -> true
+    end.
+
+node_info(Scenario, Nodes) ->
+    Infos = [I || {ok, I} <- erpc:multicall(Nodes, live_load_amoc_scenario, node_info, [Scenario], ?CALL_MS),
+                  is_map(I)],
+    case Infos of
+        [I | _] -> I;
+        [] -> #{}
+    end.
+
+stopped() ->
+    Dist = amoc_dist,
+    (catch Dist:get_state()) =:= stopped.
