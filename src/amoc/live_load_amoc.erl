@@ -44,7 +44,9 @@ await(Scenario, Opts) ->
                    infinity -> infinity;
                    T -> erlang:monotonic_time(millisecond) + T
                end,
-    Waited = wait(Nodes, Deadline, maps:get(stop, Opts, undefined), false),
+    Expected = maps:get(target, Opts, expected_users(Nodes)),
+    Waited = wait(#{nodes => Nodes, deadline => Deadline, stop => maps:get(stop, Opts, undefined),
+                    expected => Expected, zero_since => undefined}, false),
     {ok, Collected} = live_load_collector:stop_pulling(Puller),
     case Waited of
         timeout ->
@@ -59,7 +61,7 @@ await(Scenario, Opts) ->
                 duration_ms => erlang:monotonic_time(millisecond) - Started,
                 mode => maps:get(mode, Info0, faithful), engine => amoc,
                 interrupted => Interrupted orelse (Nodes =/= [node()] andalso stopped()),
-                options => maps:get(options, Info0, #{})})
+                options => maps:get(options, Opts, maps:get(options, Info0, #{}))})
     end.
 
 %% @doc The nodes that run amoc users: the workers when this node is an amoc master with
@@ -72,31 +74,55 @@ user_nodes() ->
         _ -> [node()]
     end.
 
-wait(Nodes, Deadline, Stop, Interrupted) ->
-    case lists:all(fun idle/1, Nodes) of
-        true -> {done, Interrupted};
-        false ->
-            case Deadline =/= infinity andalso erlang:monotonic_time(millisecond) >= Deadline of
-                true -> timeout;
-                false ->
-                    receive
-                        {?MODULE, stop} when is_function(Stop, 0) ->
-                            _ = Stop(),
-                            wait(Nodes, Deadline, Stop, true)
-                    after ?POLL_MS ->
-                            wait(Nodes, Deadline, Stop, Interrupted)
-                    end
+%% Done when no reachable node has a user running and every user has ended (amoc starts
+%% users asynchronously after do/3 returns, so "no user running" alone can come too early);
+%% a node that is gone counts as ended, and 3 s without any running user end the wait anyway.
+wait(#{nodes := Nodes, deadline := Deadline, stop := Stop} = W, Interrupted) ->
+    Now = erlang:monotonic_time(millisecond),
+    Statuses = [status(N) || N <- Nodes],
+    Idle = lists:all(fun(S) -> S =/= running end, Statuses),
+    ZeroSince = case Idle of
+                    true when map_get(zero_since, W) =:= undefined -> Now;
+                    true -> map_get(zero_since, W);
+                    false -> undefined
+                end,
+    Done = Idle andalso (lists:member(down, Statuses) orelse Now - ZeroSince >= 3000
+                         orelse ended(Nodes) >= map_get(expected, W)),
+    if
+        Done -> {done, Interrupted};
+        Deadline =/= infinity, Now >= Deadline -> timeout;
+        true ->
+            receive
+                {?MODULE, stop} when is_function(Stop, 0) ->
+                    _ = Stop(),
+                    wait(W#{zero_since => ZeroSince}, true)
+            after ?POLL_MS ->
+                    wait(W#{zero_since => ZeroSince}, Interrupted)
             end
     end.
 
-%% No user running there (or the node is gone).
-idle(Node) ->
+ended(Nodes) ->
+    lists:sum([N || {ok, L} <- erpc:multicall(Nodes, live_load_metrics, counter_values, [<<"users.done">>], ?CALL_MS),
+                    {_, N} <- L]).
+
+%% The users amoc was asked for: amoc_dist's last user id on a master, else this node's.
+expected_users([Node]) when Node =:= node() ->
+    Controller = amoc_controller,
+    case catch Controller:get_status() of
+        {running, #{highest_user_id := H}} -> H;
+        _ -> 0
+    end;
+expected_users(_Workers) ->
+    persistent_term:get({amoc_dist, last_id}, 0).
+
+%% running | idle | down
+status(Node) ->
     try erpc:call(Node, amoc_controller, get_status, [], ?CALL_MS) of
-        {running, #{currently_running_users := 0}} -> true;
-        {running, _} -> false;
-        {terminating, _} -> false;
-        _ -> true
-    catch _:_ -> true
+        {running, #{currently_running_users := 0}} -> idle;
+        {running, _} -> running;
+        {terminating, _} -> running;
+        _ -> idle
+    catch _:_ -> down
     end.
 
 node_info(Scenario, Nodes) ->

@@ -99,6 +99,7 @@ local(Scenario, #{users := Users} = Run) ->
         ok ->
             Progress = progress(Scenario, Run, [node()], T0),
             Result = live_load_amoc:await(Scenario, #{nodes => [node()], target => Users, started => T0,
+                                                      options => maps:get(given, Run),
                                                       stop => fun() -> Amoc:stop() end}),
             stop_progress(Progress),
             _ = Amoc:stop(),
@@ -134,6 +135,7 @@ distributed(Scenario, #{users := Users} = Run, Cluster) ->
         {ok, _} ->
             Progress = progress(Scenario, Run, Nodes, T0),
             Result = live_load_amoc:await(Scenario, #{nodes => Nodes, target => Users, started => T0,
+                                                      options => maps:get(given, Run),
                                                       stop => fun() -> Dist:stop() end}),
             stop_progress(Progress),
             _ = (catch Dist:stop()),
@@ -170,6 +172,9 @@ in_process(Fun) ->
     end.
 
 prepare_amoc() ->
+    Controller = amoc_controller,
+    %% a node that was an amoc_dist master has its controller disabled: start amoc afresh
+    (catch Controller:get_status()) =:= disabled andalso application:stop(amoc),
     case application:ensure_all_started(amoc) of
         {ok, _} ->
             %% amoc_throttle and amoc:do/3 need the master set on a single node
@@ -182,7 +187,8 @@ prepare_amoc() ->
 add_runner() ->
     {module, ?RUNNER} = code:ensure_loaded(?RUNNER),
     Code = amoc_code_server,
-    case Code:add_module(?RUNNER) of
+    case Code:does_scenario_exist(?RUNNER) orelse Code:add_module(?RUNNER) of
+        true -> ok;
         ok -> ok;
         {error, module_version_has_changed} -> ok;
         {error, Reason} -> {error, {amoc_add_module, ?RUNNER, Reason}}
