@@ -1,4 +1,5 @@
-%% Makes a live_load scenario module an amoc scenario:
+%% Makes a live_load scenario module an amoc scenario; include it after the module's own
+%% attributes (it defines functions):
 %%   -include_lib("live_load/include/live_load_amoc.hrl").
 %% then `amoc_dist:do(my_scenario, 1000, [{base_url, <<"http://...">>}])' on an amoc master runs
 %% its users on the workers. Every callback is one line into live_load_amoc_scenario (the same

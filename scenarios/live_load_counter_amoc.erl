@@ -10,12 +10,14 @@
 %% declared by `live_load_amoc_settings'. It needs amoc to compile (the behaviour).
 -module(live_load_counter_amoc).
 -behaviour(live_load_scenario).
--include_lib("live_load/include/live_load_amoc.hrl").
 
 -required_variable(#{name => clicks, description => "clicks on #inc per iteration", default_value => 3}).
 
 -export([config/1]).
 -export([run/3]).
+
+%% after the module's attributes: it defines amoc's init/0, start/2, terminate/1
+-include_lib("live_load/include/live_load_amoc.hrl").
 
 -spec config(map()) -> map().
 config(Opts) ->

@@ -23,6 +23,7 @@
 -export([run_distributed/2]).
 -export([stop/0]).
 -export([settings/2]).
+-export([forget_master_run/0]).
 
 -define(NAME, ?MODULE).
 -define(RUNNER, live_load_amoc_runner).
@@ -50,7 +51,7 @@ run_distributed(Scenario, #{cluster := ClusterOpts, users := Users} = Run) ->
                                    {ok, Cluster} ->
                                        try distributed(Scenario, Run, Cluster)
                                        after
-                                           clear_amoc_dist(),
+                                           forget_master_run(),
                                            live_load_cluster:stop(Cluster)
                                        end;
                                    {error, _} = E -> E
@@ -129,9 +130,13 @@ distributed(Scenario, #{users := Users} = Run, Cluster) ->
         io:put_chars(standard_error, live_load_cluster:format_plan(live_load_cluster:plan(Cluster))),
     Dist = amoc_dist,
     T0 = erlang:monotonic_time(millisecond),
-    case add_runner() =:= ok andalso Dist:do(?RUNNER, Users, settings(Scenario, Run)) of
+    case add_runner() =:= ok andalso push_scenario(Scenario, Nodes) =:= ok
+        andalso Dist:do(?RUNNER, Users, settings(Scenario, Run)) of
         false ->
-            add_runner();
+            case add_runner() of
+                ok -> push_scenario(Scenario, Nodes);
+                E -> E
+            end;
         {ok, _} ->
             Progress = progress(Scenario, Run, Nodes, T0),
             Result = live_load_amoc:await(Scenario, #{nodes => Nodes, target => Users, started => T0,
@@ -150,8 +155,37 @@ with_plan({ok, #{<<"run">> := Run} = Result}, Cluster) ->
 with_plan(Other, _Cluster) ->
     Other.
 
-%% amoc 4.1.0 keeps the master's scenario in persistent terms and has no way to forget it.
-clear_amoc_dist() ->
+%% The scenario module on every worker, whether or not their code path has it: its object
+%% code, or, for a module compiled in memory (the CLI compiles `.erl' targets), its source
+%% compiled again here.
+push_scenario(Scenario, Nodes) ->
+    case object_code(Scenario) of
+        {ok, Bin, File} ->
+            Answers = erpc:multicall(Nodes, code, load_binary, [Scenario, File, Bin], 30000),
+            case [{N, A} || {N, A} <- lists:zip(Nodes, Answers), A =/= {ok, {module, Scenario}}] of
+                [] -> ok;
+                [{N, A} | _] -> {error, {scenario_not_loaded, N, A}}
+            end;
+        {error, _} = E -> E
+    end.
+
+object_code(M) ->
+    case code:get_object_code(M) of
+        {M, Bin, File} -> {ok, Bin, File};
+        error ->
+            Source = proplists:get_value(source, M:module_info(compile)),
+            Include = filename:join(code:lib_dir(live_load), "include"),
+            case is_list(Source) andalso compile:file(Source, [binary, debug_info, {i, Include}]) of
+                {ok, M, Bin} -> {ok, Bin, Source};
+                _ -> {error, {scenario_code_not_found, M}}
+            end
+    end.
+
+%% @doc Forgets the last `amoc_dist' run on this master: amoc 4.1.0 keeps its scenario in
+%% persistent terms with no function to reset them, so a second `amoc_dist:do/3' (also after
+%% one that failed) would answer `{scenario_is_running, _}'.
+-spec forget_master_run() -> ok.
+forget_master_run() ->
     [persistent_term:erase({amoc_dist, K}) || K <- [scenario, settings, state, last_id]],
     ok.
 
