@@ -11,7 +11,8 @@
 
 all() ->
     [example_scenarios_4_users_20_s, target_down_gives_failed_iterations,
-     iteration_timeout_with_browser, cli_writes_results].
+     iteration_timeout_with_browser, cli_writes_results, cli_sigterm_writes_partial_result,
+     cli_ctrl_c_writes_partial_result].
 
 suite() ->
     [{timetrap, {minutes, 6}}].
@@ -142,6 +143,88 @@ cli_writes_results(Config) ->
     {0, Help} = sh([Bin, " --help"]),
     ?assertNotEqual(nomatch, string:find(Help, "--base-url")),
     {2, _} = sh([Bin, " run ", filename:join([Root, "scenarios", "live_load_counter_scenario.erl"]), " --users 0"]).
+
+cli_sigterm_writes_partial_result() ->
+    [{doc, "SIGTERM to the CLI's BEAM during a 2 min run: users stopped, port programs and their browsers gone within 5 s, the partial result written with run.interrupted = true, exit status 130."}].
+cli_sigterm_writes_partial_result(Config) ->
+    cli_interrupt(Config, beam, "SIGTERM", "the BEAM node running the run is sent SIGTERM").
+
+cli_ctrl_c_writes_partial_result() ->
+    [{doc, "Ctrl-C (SIGINT to bin/live_load) during a run: the same as SIGTERM to the BEAM."}].
+cli_ctrl_c_writes_partial_result(Config) ->
+    cli_interrupt(Config, wrapper, "SIGINT", "the CLI gets Ctrl-C").
+
+cli_interrupt(Config, Target, Signal, Row) ->
+    Root = ?config(root, Config),
+    Json = filename:join(?config(priv_dir, Config), "interrupted_" ++ Signal ++ ".json"),
+    Bin = filename:join([Root, "bin", "live_load"]),
+    %% the wrapper in its own process group; its pid printed first
+    Line = lists:flatten(["sh -c 'echo pid=$$; exec setsid ", Bin, " run ",
+                          filename:join([Root, "scenarios", "live_load_counter_scenario.erl"]),
+                          " --users 2 --duration 120s --set progress_interval=1000 --base-url ", ?config(url, Config),
+                          " --json ", Json, " --set clicks=2' 2>&1"]),
+    P = open_port({spawn, Line}, [exit_status, binary, stream]),
+    {Wrapper, _} = string:to_integer(string:prefix(wait_output(P, "pid=", 30000), "pid=")),
+    wait_output(P, " ok, ", 120000),   %% the progress line shows iterations
+    Beam = child(Wrapper, "beam"),
+    Ports = [Pp || Pp <- children(Beam), comm(Pp) =:= "live_load_brows"],
+    Browsers = lists:append([children(Pp) || Pp <- Ports]),
+    ?assert(Ports =/= [] andalso Browsers =/= []),
+    T0 = erlang:monotonic_time(millisecond),
+    _ = os:cmd(io_lib:format("kill -~s ~b", [tl(tl(tl(Signal))), case Target of beam -> Beam; wrapper -> Wrapper end])),
+    {Status, Out} = sh_loop(P, []),
+    Took = erlang:monotonic_time(millisecond) - T0,
+    Left = [X || X <- Ports ++ Browsers, alive(X)],
+    ct:pal("~s to ~p: exit ~p after ~b ms; ports ~p browsers ~p, left ~p~n~s",
+           [Signal, Target, Status, Took, Ports, length(Browsers), Left, Out]),
+    {ok, JsonBin} = file:read_file(Json),
+    {ok, [#{<<"run">> := Run}]} = live_load_result:read_results(JsonBin),
+    #{<<"iterations">> := #{<<"ok">> := Ok}, <<"users">> := Users} = Run,
+    Pass = Status =:= 130 andalso Left =:= [] andalso Took < 15000 andalso Ok > 0
+        andalso maps:get(<<"interrupted">>, Run) =:= true andalso maps:get(<<"stopped">>, Users) =:= 2,
+    reliability(Row, Pass, io_lib:format("exit ~p after ~b ms, ~b iterations kept, users ~0p, ~b port(s) and ~b browser processes left ~b",
+                                         [Status, Took, Ok, Users, length(Ports), length(Browsers), length(Left)])),
+    ?assertEqual(130, Status),
+    ?assertEqual(true, maps:get(<<"interrupted">>, Run)),
+    ?assertEqual(2, maps:get(<<"stopped">>, Users)),
+    ?assert(Ok > 0),
+    ?assertEqual([], Left),
+    ?assert(Took < 15000).
+
+wait_output(P, Want, Ms) ->
+    wait_output(P, Want, erlang:monotonic_time(millisecond) + Ms, <<>>).
+wait_output(P, Want, Deadline, Acc) ->
+    case binary:match(Acc, list_to_binary(Want)) of
+        {Pos, _} ->
+            [L | _] = string:split(binary_to_list(binary:part(Acc, Pos, byte_size(Acc) - Pos)), "\n"),
+            L;
+        nomatch ->
+            receive {P, {data, D}} -> wait_output(P, Want, Deadline, <<Acc/binary, D/binary>>)
+            after max(0, Deadline - erlang:monotonic_time(millisecond)) -> ct:fail({no_output, Want, Acc})
+            end
+    end.
+
+children(Pid) ->
+    [list_to_integer(S) || S <- string:lexemes(os:cmd(io_lib:format("pgrep -P ~b", [Pid])), "\n")].
+
+child(Pid, Comm) ->
+    case [C || C <- children(Pid), lists:prefix(Comm, comm(C))] of
+        [C | _] -> C;
+        [] -> timer:sleep(100), child(Pid, Comm)
+    end.
+
+comm(Pid) -> string:trim(os:cmd(io_lib:format("cat /proc/~b/comm 2>/dev/null", [Pid]))).
+
+alive(Pid) -> filelib:is_dir(io_lib:format("/proc/~b", [Pid])) andalso
+                  string:trim(os:cmd(io_lib:format("awk '{print $3}' /proc/~b/stat 2>/dev/null", [Pid]))) =/= "Z".
+
+reliability(Row, Pass, What) ->
+    File = case os:getenv("RELIABILITY_OUT") of
+               false -> filename:join([root(), "_build", "reliability", "rows.tsv"]);
+               F -> F
+           end,
+    ok = filelib:ensure_dir(File),
+    ok = file:write_file(File, [Row, $\t, case Pass of true -> "pass"; false -> "FAIL" end, $\t, What, $\n], [append]).
 
 p50(Metrics, Name) ->
     case Metrics of

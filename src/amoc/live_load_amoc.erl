@@ -74,9 +74,10 @@ user_nodes() ->
         _ -> [node()]
     end.
 
-%% Done when no reachable node has a user running and every user has ended (amoc starts
-%% users asynchronously after do/3 returns, so "no user running" alone can come too early);
-%% a node that is gone counts as ended, and 3 s without any running user end the wait anyway.
+%% Done when every user asked for has ended (amoc starts users after do/3 returns, and a user
+%% waits for amoc's user_rate before it counts as running, so "no user running" alone comes too
+%% early). A lost node's users never end: with a node down, the reachable ones being idle for
+%% 5 s is enough; and users that vanished without ending (killed) end the wait after 60 s idle.
 wait(#{nodes := Nodes, deadline := Deadline, stop := Stop} = W, Interrupted) ->
     Now = erlang:monotonic_time(millisecond),
     Statuses = [status(N) || N <- Nodes],
@@ -86,8 +87,10 @@ wait(#{nodes := Nodes, deadline := Deadline, stop := Stop} = W, Interrupted) ->
                     true -> map_get(zero_since, W);
                     false -> undefined
                 end,
-    Done = Idle andalso (lists:member(down, Statuses) orelse Now - ZeroSince >= 3000
-                         orelse ended(Nodes) >= map_get(expected, W)),
+    IdleFor = case Idle of true -> Now - ZeroSince; false -> 0 end,
+    Done = Idle andalso (ended(Nodes) >= map_get(expected, W)
+                         orelse (lists:member(down, Statuses) andalso IdleFor >= 5000)
+                         orelse IdleFor >= 60000),
     if
         Done -> {done, Interrupted};
         Deadline =/= infinity, Now >= Deadline -> timeout;
@@ -95,7 +98,9 @@ wait(#{nodes := Nodes, deadline := Deadline, stop := Stop} = W, Interrupted) ->
             receive
                 {?MODULE, stop} when is_function(Stop, 0) ->
                     _ = Stop(),
-                    wait(W#{zero_since => ZeroSince}, true)
+                    %% stopped users end (counted `stopped'); those still waiting for their
+                    %% start are removed by amoc and never count: expect only what started
+                    wait(W#{zero_since => ZeroSince, expected => 0}, true)
             after ?POLL_MS ->
                     wait(W#{zero_since => ZeroSince}, Interrupted)
             end

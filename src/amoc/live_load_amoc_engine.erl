@@ -46,6 +46,7 @@ run_distributed(_Scenario, #{cluster := undefined}) ->
 run_distributed(Scenario, #{cluster := ClusterOpts, users := Users} = Run) ->
     case live_load_cluster:validate(ClusterOpts) of
         ok ->
+            forget_master_run(),
             in_process(fun() ->
                                case live_load_cluster:start(ClusterOpts, #{users => Users}) of
                                    {ok, Cluster} ->
@@ -84,7 +85,11 @@ settings(Scenario, Run) ->
      {live_load_run_id, maps:get(run_id, Run, undefined)},
      {user_rate, user_rate(Run)}].
 
-%% users per minute: as the local engine, all within about 3 s (or a tenth of a short run)
+%% amoc's user_rate (users per minute). Default: as the local engine, all within about 3 s (or
+%% a tenth of a short run); up to 100 users that is no limit at all, because amoc's user_rate
+%% throttle splits a small per-minute rate over its pool and starts the first users seconds late.
+user_rate(#{user_rate := undefined, users := Users}) when Users =< 100 ->
+    infinity;
 user_rate(#{user_rate := undefined, users := Users, scenario_duration := Duration}) ->
     Ramp = max(1, min(?DEFAULT_RAMP_MS, Duration div 10)),
     max(1, Users * 60000 div Ramp);
@@ -182,11 +187,15 @@ object_code(M) ->
     end.
 
 %% @doc Forgets the last `amoc_dist' run on this master: amoc 4.1.0 keeps its scenario in
-%% persistent terms with no function to reset them, so a second `amoc_dist:do/3' (also after
-%% one that failed) would answer `{scenario_is_running, _}'.
+%% persistent terms with no function to reset them, and leaves the master's controller
+%% disabled, so a second `amoc_dist:do/3' (also after one that failed) would answer
+%% `{scenario_is_running, _}' or `{invalid_status, disabled}'. The persistent terms are erased
+%% and amoc is stopped on this node when its controller is disabled (the next cluster starts it).
 -spec forget_master_run() -> ok.
 forget_master_run() ->
     [persistent_term:erase({amoc_dist, K}) || K <- [scenario, settings, state, last_id]],
+    Controller = amoc_controller,
+    (catch Controller:get_status()) =:= disabled andalso application:stop(amoc),
     ok.
 
 %%% Helpers

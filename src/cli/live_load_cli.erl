@@ -132,6 +132,7 @@ run(#{targets := Targets} = Cmd) ->
     case load_all(Targets, []) of
         {ok, Modules} ->
             Opts = run_opts(Modules, Cmd),
+            ok = live_load_cli_signals:install(),
             case live_load:run(Opts) of
                 {error, Reason} ->
                     err("live_load: ~ts~n", [format_error(Reason)]),
@@ -212,6 +213,12 @@ compile_file(File) ->
     end.
 
 exit_status(Results) ->
+    case [M || {M, #{<<"run">> := #{<<"interrupted">> := true}}} <- Results] of
+        [] -> exit_status_done(Results);
+        [_ | _] -> 130
+    end.
+
+exit_status_done(Results) ->
     Bad = [M || {M, R} <- Results, not iterations_ok(R)],
     case Bad of
         [] -> 0;
@@ -276,7 +283,8 @@ The progress line on stderr is refreshed every second on a terminal, every 10 s 
 
 Exit status: 0 when every scenario had a successful iteration; 1 when a scenario failed to run
 or all of its iterations failed; 2 when the run could not start (bad option, unknown scenario,
-compile error).
+compile error); 130 when the run was interrupted (Ctrl-C or SIGTERM: the users are stopped and
+the partial result is written, with run.interrupted = true; a second signal quits at once).
 
 Examples:
   bin/live_load run scenarios/live_load_counter_scenario.erl --users 8 --duration 60s \\
