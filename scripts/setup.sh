@@ -9,6 +9,7 @@ APT_PACKAGES=(
   build-essential clang libclang-rt-14-dev valgrind pkg-config
   libwebsockets-dev libjansson-dev zlib1g-dev
   chromium jq
+  openssh-server openssh-client
 )
 
 missing=()

@@ -12,7 +12,7 @@
 %% | `amoc' | `auto' | join the workers to amoc: `auto' (when amoc is on the master), `true', `false' |
 %% | `boot_timeout' | `60000' | ms for one node to start and connect |
 %% | `join_timeout' | `60000' | ms for one node to load code and join amoc |
-%% | `erl' | `"erl"' | the `erl' to run on ssh hosts |
+%% | `erl' | `"erl"' | the `erl' to run on ssh hosts (`peer': another `erl' than this node's) |
 %% | `ssh' | `#{}' | `#{port, user, identity, options => [string()], executable}' for `ssh' |
 %% | `args' | `[]' | extra `erl' arguments for the nodes a provider starts |
 %%

@@ -4,7 +4,8 @@
 %% code path by default (`-pa' for every non-OTP directory of the master's code path; same
 %% machine, same files); `code => push' starts them without it and lets
 %% {@link live_load_cluster_code} push the code. Each node is started with the master's
-%% cookie and the option `args'; it halts when the master goes away.
+%% cookie and the option `args' (and, when the option `erl' names another `erl', that one);
+%% it halts when the master goes away.
 -module(live_load_cluster_peer).
 -behaviour(live_load_cluster_provider).
 
@@ -35,8 +36,12 @@ start_node(#{node := Node} = Spec, Opts) ->
                push -> []
            end,
     Args = Code ++ ["-setcookie", atom_to_list(erlang:get_cookie())] ++ maps:get(args, Opts, []),
-    try peer:start(#{name => Name, host => Host, args => Args,
-                     wait_boot => maps:get(boot_timeout, Opts, 60000)}) of
+    Exec = case maps:get(erl, Opts, "erl") of
+               "erl" -> #{};
+               Erl -> #{exec => Erl}
+           end,
+    try peer:start(Exec#{name => Name, host => Host, args => Args,
+                         wait_boot => maps:get(boot_timeout, Opts, 60000)}) of
         {ok, Pid, Node} -> {ok, #{node => Node, owned => true, peer => Pid, spec => Spec}};
         {ok, Pid, Other} -> _ = catch peer:stop(Pid), {error, {unexpected_node, Other}};
         {error, Reason} -> {error, {peer_start, Reason}}

@@ -12,15 +12,17 @@
 %% <li>`users_per_node => K': `ceil(Users / K)' nodes, K users each (the last takes the rest);
 %%     `{error, {cluster_too_small, #{needed, available}}}' when fewer nodes are available.</li>
 %% <li>`nodes => N' (a count): N nodes, users split evenly.</li>
-%% <li>otherwise from the cost of one user (`cost', or {@link live_load_cluster_opts:default_cost/0}):
+%% <li>`cost' given: from the cost of one user:
 %%     a machine carries `min(cores * headroom * iteration_ms / cpu_ms_per_iteration,
 %%     memory_mb * headroom / pss_mb_per_user)' users, shared by the nodes on that machine;
 %%     nodes are used in order until their capacity covers the users, users split in
 %%     proportion to capacity. When even all nodes fall short, all are used and `why' says by
 %%     how much they are overloaded.</li>
+%% <li>otherwise every node the provider gave (a `nodes' list, one per ssh host, one peer),
+%%     users split evenly.</li>
 %% </ol>
-%% `capacity' is always computed from the cost, so a plan by rule 1 or 2 still says when it
-%% overloads a node.
+%% `capacity' is always computed from the cost (`cost', or
+%% {@link live_load_cluster_opts:default_cost/0}), so every plan says when it overloads a node.
 -module(live_load_cluster_size).
 
 -export([size/3]).
@@ -79,7 +81,7 @@ plan(#{nodes := N}, Users, Facts, Cap) when is_integer(N) ->
             done(split(Users, [{Node, 1} || Node <- Nodes]), Cap,
                  fmt("nodes = ~b given: ~b users split evenly", [N, Users]))
     end;
-plan(Opts, Users, Facts, Cap) ->
+plan(#{cost := _} = Opts, Users, Facts, Cap) ->
     Cost = cost(Opts),
     Order = [{N, maps:get(N, Cap)} || #{node := N} <- Facts],
     Total = lists:sum([C || {_, C} <- Order]),
@@ -94,7 +96,11 @@ plan(Opts, Users, Facts, Cap) ->
             done(split(Users, Order), Cap,
                  fmt("sized from the cost of one user (~ts): all ~b node(s) used, their capacity "
                      "~b is short of ~b users", [CostText, length(Order), Total, Users]))
-    end.
+    end;
+plan(_Opts, Users, Facts, Cap) ->
+    Nodes = [Node || #{node := Node} <- Facts],
+    done(split(Users, [{Node, 1} || Node <- Nodes]), Cap,
+         fmt("the ~b node(s) of the provider: ~b users split evenly", [length(Nodes), Users])).
 
 done(Split, Cap, Why) ->
     Over = [{N, U, maps:get(N, Cap)} || {N, U} <- Split, U > maps:get(N, Cap)],
