@@ -158,17 +158,19 @@ cli_interrupt(Config, Target, Signal, Row) ->
     Root = ?config(root, Config),
     Json = filename:join(?config(priv_dir, Config), "interrupted_" ++ Signal ++ ".json"),
     Bin = filename:join([Root, "bin", "live_load"]),
-    %% the wrapper in its own process group; its pid printed first
-    Line = lists:flatten(["sh -c 'echo pid=$$; exec setsid ", Bin, " run ",
+    %% the wrapper's pid printed first
+    Line = binary_to_list(iolist_to_binary(["sh -c 'echo pid=$$; exec ", Bin, " run ",
                           filename:join([Root, "scenarios", "live_load_counter_scenario.erl"]),
                           " --users 2 --duration 120s --set progress_interval=1000 --base-url ", ?config(url, Config),
-                          " --json ", Json, " --set clicks=2' 2>&1"]),
+                          " --json ", Json, " --set clicks=2' 2>&1"])),
     P = open_port({spawn, Line}, [exit_status, binary, stream]),
     {Wrapper, _} = string:to_integer(string:prefix(wait_output(P, "pid=", 30000), "pid=")),
-    wait_output(P, " ok, ", 120000),   %% the progress line shows iterations
-    Beam = child(Wrapper, "beam"),
-    Ports = [Pp || Pp <- children(Beam), comm(Pp) =:= "live_load_brows"],
-    Browsers = lists:append([children(Pp) || Pp <- Ports]),
+    wait_output(P, "users 2/2  iterations", 120000),   %% both users have their browser context
+    Beam = child(Wrapper, "beam", 100),
+    %% port programs are spawned by erl_child_setup, a child of the VM; Chromium's processes
+    %% descend from the port program
+    Ports = [Pp || Pp <- descendants(Beam), comm(Pp) =:= "live_load_brows"],
+    Browsers = lists:append([descendants(Pp) || Pp <- Ports]),
     ?assert(Ports =/= [] andalso Browsers =/= []),
     T0 = erlang:monotonic_time(millisecond),
     _ = os:cmd(io_lib:format("kill -~s ~b", [tl(tl(tl(Signal))), case Target of beam -> Beam; wrapper -> Wrapper end])),
@@ -182,8 +184,10 @@ cli_interrupt(Config, Target, Signal, Row) ->
     #{<<"iterations">> := #{<<"ok">> := Ok}, <<"users">> := Users} = Run,
     Pass = Status =:= 130 andalso Left =:= [] andalso Took < 15000 andalso Ok > 0
         andalso maps:get(<<"interrupted">>, Run) =:= true andalso maps:get(<<"stopped">>, Users) =:= 2,
-    reliability(Row, Pass, io_lib:format("exit ~p after ~b ms, ~b iterations kept, users ~0p, ~b port(s) and ~b browser processes left ~b",
-                                         [Status, Took, Ok, Users, length(Ports), length(Browsers), length(Left)])),
+    reliability(Row, Pass, io_lib:format("exit ~p after ~b ms, ~b iterations kept, users started ~p stopped ~p, "
+                                         "interrupted ~p; ~b port program(s) and ~b browser processes, ~b left",
+                                         [Status, Took, Ok, maps:get(<<"started">>, Users), maps:get(<<"stopped">>, Users),
+                                          maps:get(<<"interrupted">>, Run), length(Ports), length(Browsers), length(Left)])),
     ?assertEqual(130, Status),
     ?assertEqual(true, maps:get(<<"interrupted">>, Run)),
     ?assertEqual(2, maps:get(<<"stopped">>, Users)),
@@ -207,10 +211,15 @@ wait_output(P, Want, Deadline, Acc) ->
 children(Pid) ->
     [list_to_integer(S) || S <- string:lexemes(os:cmd(io_lib:format("pgrep -P ~b", [Pid])), "\n")].
 
-child(Pid, Comm) ->
+descendants(Pid) ->
+    lists:append([[C | descendants(C)] || C <- children(Pid)]).
+
+child(Pid, Comm, 0) ->
+    ct:fail({no_child, Pid, Comm, children(Pid)});
+child(Pid, Comm, Tries) ->
     case [C || C <- children(Pid), lists:prefix(Comm, comm(C))] of
         [C | _] -> C;
-        [] -> timer:sleep(100), child(Pid, Comm)
+        [] -> timer:sleep(100), child(Pid, Comm, Tries - 1)
     end.
 
 comm(Pid) -> string:trim(os:cmd(io_lib:format("cat /proc/~b/comm 2>/dev/null", [Pid]))).
