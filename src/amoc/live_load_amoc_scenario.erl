@@ -6,8 +6,8 @@
 %% <li>{@link init/1} runs once per node in amoc's controller: it reads the settings
 %%     (`live_load_amoc_settings'), starts the live_load application, and prepares the node
 %%     with `live_load_node' (the scenario's `config/1', its throttles as `amoc_throttle', the
-%%     metrics run, the node's browser pool sized by `users_per_browser'); the node's clock
-%%     starts there.</li>
+%%     metrics run, the node's browser pool sized by `users_per_browser'). The node's clock
+%%     starts with its first user, which amoc starts once every node's `init/0' is done.</li>
 %% <li>{@link start/3} runs the user loop (`live_load_user:run/2') in the amoc user process.</li>
 %% <li>{@link terminate/2} (on `amoc:stop/0' / `amoc_dist:stop/0', after the users ended) stops
 %%     the node's throttles and browsers.</li>

@@ -63,7 +63,7 @@ prepare(Scenario, #{users := Users} = Opts) ->
 run_users(Scenario, Node, Opts) ->
     #{users := Users, scenario_duration := Duration, iteration_timeout := Timeout} = Opts,
     T0 = erlang:monotonic_time(millisecond),
-    Deadline = live_load_node:get(deadline, Node),
+    Deadline = live_load_node:deadline(Node),
     Progress = case maps:get(quiet, Opts) of
                    true -> undefined;
                    false -> live_load_progress:start(#{scenario => Scenario, target => Users, started => T0,

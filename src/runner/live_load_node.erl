@@ -7,10 +7,16 @@
 %% users are spread over them by id; `pool' leaves them to `live_load_browser_pool', configured
 %% here with `users_per_browser', which starts a browser when every running one is full (an amoc
 %% node does not know how many users it will get).
+%%
+%% The clock: users loop until `scenario_duration' after the node's clock started. The local
+%% engine starts it when its browsers are up ({@link start_clock/1}); on amoc it starts when the
+%% node's first user starts ({@link deadline/1}), which `amoc_dist:do/3' does only once every
+%% node's `init/0' is done, so the run's clock starts when every node is ready.
 -module(live_load_node).
 
 -export([init/3]).
 -export([start_clock/1]).
+-export([deadline/1]).
 -export([terminate/1]).
 -export([get/2]).
 -export([adapter/1]).
@@ -28,7 +34,7 @@
                      iteration_timeout := pos_integer(),
                      scenario_duration := pos_integer(),
                      on_failure := continue | stop_user,
-                     deadline := integer(),
+                     clock := atomics:atomics_ref(),
                      run_id := live_load_metrics:run_id()}.
 
 %% @doc Prepares this node. `How': `browsers' (`{count, N}' | `pool'), `throttles'
@@ -54,13 +60,13 @@ with_throttles(Scenario, Config, Specs, Opts, #{throttles := Backend, browsers :
             case start_browsers(B, Opts) of
                 {ok, Browsers} ->
                     ok = metrics_run(RunId),
-                    {ok, start_clock(#{scenario => Scenario, config => Config, throttles => Names,
+                    {ok, (#{scenario => Scenario, config => Config, throttles => Names,
                                        throttle_backend => Backend, browsers => Browsers,
                                        adapter => adapter_of(Opts), mode => maps:get(mode, Opts),
                                        iteration_timeout => maps:get(iteration_timeout, Opts),
                                        scenario_duration => maps:get(scenario_duration, Opts),
                                        on_failure => maps:get(on_failure, Opts, continue),
-                                       deadline => 0, run_id => live_load_metrics:run_id()})};
+                                       clock => new_clock(), run_id => live_load_metrics:run_id()})};
                 {error, Reason} ->
                     live_load_throttle:stop_all(Names, Backend),
                     {error, {browser_failed, Reason}}
@@ -71,10 +77,30 @@ with_throttles(Scenario, Config, Specs, Opts, #{throttles := Backend, browsers :
 metrics_run(undefined) -> live_load_metrics:start_run(#{});
 metrics_run(RunId) -> live_load_metrics:start_run(#{run_id => RunId}).
 
+-define(UNSET, -(1 bsl 63)).
+
+new_clock() ->
+    C = atomics:new(1, [{signed, true}]),
+    atomics:put(C, 1, ?UNSET),
+    C.
+
 %% @doc Starts the node's clock now: users run until `scenario_duration' from here.
 -spec start_clock(state()) -> state().
-start_clock(#{scenario_duration := D} = S) ->
-    S#{deadline => erlang:monotonic_time(millisecond) + D}.
+start_clock(#{scenario_duration := D, clock := C} = S) ->
+    atomics:put(C, 1, erlang:monotonic_time(millisecond) + D),
+    S.
+
+%% @doc The node's deadline (monotonic ms); the first call starts the clock if nothing did.
+-spec deadline(state()) -> integer().
+deadline(#{scenario_duration := D, clock := C}) ->
+    case atomics:get(C, 1) of
+        ?UNSET ->
+            case atomics:compare_exchange(C, 1, ?UNSET, erlang:monotonic_time(millisecond) + D) of
+                ok -> atomics:get(C, 1);
+                Set -> Set
+            end;
+        Set -> Set
+    end.
 
 %% @doc Stops the node's throttles and browsers.
 -spec terminate(state()) -> ok.
@@ -83,7 +109,7 @@ terminate(#{throttles := Names, throttle_backend := Backend, browsers := Browser
     stop_browsers(Browsers).
 
 %% @doc One field of the state.
--spec get(scenario | config | mode | iteration_timeout | scenario_duration | on_failure | deadline
+-spec get(scenario | config | mode | iteration_timeout | scenario_duration | on_failure
           | run_id, state()) -> term().
 get(Key, S) ->
     maps:get(Key, S).

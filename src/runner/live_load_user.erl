@@ -2,7 +2,7 @@
 %% (an amoc user process, or a child of the local engine's user supervisor).
 %%
 %% {@link run/2} makes the user's context, runs the scenario's `run/3' in a loop until the node's
-%% deadline (`scenario_duration' after the node was ready) has passed, closes the context and
+%% deadline (`scenario_duration' after the node's clock started, see `live_load_node') has passed, closes the context and
 %% returns how the user ended. It reports only through `live_load_metrics' (documented in
 %% `guides/events.md'): `users.started' when the context is up (`users.start_failed' when it
 %% never came up), `users.done' by `status' when the user ends, `iterations' by `result' and `iteration.duration' per iteration, and every
@@ -57,6 +57,7 @@ ctx_opts(UserId, Node) ->
 %% @doc Runs the user loop in the calling process; returns how the user ended.
 -spec run(pos_integer(), live_load_node:state()) -> status().
 run(UserId, Node) ->
+    _ = live_load_node:deadline(Node),   %% the first user of a node starts its clock
     OldTrap = process_flag(trap_exit, true),
     Self = self(),
     CtxOpts = ctx_opts(UserId, Node),
@@ -89,7 +90,7 @@ start_failed(Kind, Reason, U) ->
     finish(failed, U).
 
 next_iteration(#{worker := W, iteration := N, node := Node} = U) ->
-    case erlang:monotonic_time(millisecond) >= live_load_node:get(deadline, Node) of
+    case erlang:monotonic_time(millisecond) >= live_load_node:deadline(Node) of
         true -> finish(ok, U);
         false ->
             W ! {iterate, N + 1},

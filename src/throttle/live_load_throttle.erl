@@ -11,7 +11,8 @@
 %%     Passes are spaced evenly (one every Interval/N ms). The local scheduler never bursts:
 %%     after an idle spell the next pass is immediate and the following ones are spaced again;
 %%     passes the node gave late under load are caught up at most twice as fast, and no window
-%%     of the interval ever sees more than N passes (+1 at its edge).</li>
+%%     of the interval (of 1 s for longer intervals) ever sees more than its share of N (+1 at
+%%     its edge).</li>
 %% <li>`interarrival(Name, Ms)': one pass every Ms milliseconds.</li>
 %% <li>`parallelism(Name, N)': at most N holders at once. A process holds its slot from `wait/1'
 %%     until `release/1', the end of its iteration (the user loop calls {@link release_all/0}) or

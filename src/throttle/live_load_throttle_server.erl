@@ -5,8 +5,8 @@
 %% moves the slot on by P. A caller arriving at an empty queue after its slot (an idle spell)
 %% restarts the slots from now, so idle time is never saved up. While callers queue, a pass the
 %% VM gave late (the node was descheduled) is caught up, but never faster than one pass per P/2
-%% and never more than ceil(Rate) + 1 passes in any window of one interval (the last passes are
-%% kept to check it): the rate is kept under load and no window sees more than the rate plus
+%% and never more than the rate + 1 passes in any window of one interval, or of 1 s when the
+%% interval is longer (the last passes are kept to check it): the rate is kept under load and no window sees more than the rate plus
 %% the pass at its edge. An interarrival throttle is a rate of one per Ms.
 -module(live_load_throttle_server).
 -behaviour(gen_server).
@@ -59,13 +59,14 @@ period(#st{kind = rate, interval = I}, R) -> I * 1000 / R;
 period(#st{kind = interarrival}, Ms) -> Ms * 1000;
 period(#st{kind = parallelism}, _) -> infinity.
 
-%% Passes allowed in one window (the interval for a rate, the interarrival itself otherwise):
-%% the rate plus the one pass a window's edge can hold. Counting the edge pass keeps a late
-%% timer from pushing every later window back (the lateness would add up over the run).
-window(#st{kind = rate}, R) -> max(1, ceil(R)) + 1;
+%% Passes allowed in one window (for a rate, one interval but at most 1 s, so a per-minute rate
+%% is kept per second too; the interarrival itself otherwise): the rate over the window plus
+%% the one pass a window's edge can hold. Counting the edge pass keeps a late timer from
+%% pushing every later window back (the lateness would add up over the run).
+window(#st{kind = rate, interval = I}, R) -> max(1, ceil(R * min(I, 1000) / I)) + 1;
 window(#st{}, _) -> 2.
 
-window_us(#st{kind = rate, interval = I}) -> I * 1000;
+window_us(#st{kind = rate, interval = I}) -> min(I, 1000) * 1000;
 window_us(#st{kind = interarrival, value = Ms}) -> Ms * 1000;
 window_us(#st{}) -> 0.
 
