@@ -24,7 +24,7 @@
                       duration_ms => non_neg_integer(),
                       mode => atom() | binary(),
                       users => #{target => non_neg_integer(), started => non_neg_integer(),
-                                 failed => non_neg_integer()},
+                                 failed => non_neg_integer(), stopped => non_neg_integer()},
                       iterations => #{ok => non_neg_integer(), failed => non_neg_integer(),
                                       halted => non_neg_integer()},
                       engine => local | amoc,

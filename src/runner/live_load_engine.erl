@@ -135,7 +135,7 @@ receive_event(#{running := Running} = L, Wait) ->
 
 %% Stops every running user (each closes its context) and waits for them.
 interrupt(#{running := Running, sup := Sup}) ->
-    [supervisor:terminate_child(Sup, P) || P <- maps:values(Running)],
+    _ = [supervisor:terminate_child(Sup, P) || P <- maps:values(Running)],
     await_downs(Running, 6000),
     true.
 

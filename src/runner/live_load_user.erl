@@ -143,6 +143,7 @@ pause(U) ->
     end.
 
 %% Stopped from outside: close what the user holds, count it, and exit as asked.
+-spec stop(term(), map()) -> no_return().
 stop(Reason, U) ->
     stop_worker(U),
     count(<<"users.done">>, #{<<"status">> => <<"stopped">>}),

@@ -156,7 +156,7 @@ hold(Amoc, Name) ->
 release(Name) ->
     {Mine, Others} = lists:partition(fun({N, _, _}) -> N =:= Name end, holds()),
     put(?HOLDS, Others),
-    [Pid ! {Ref, release} || {_, Ref, Pid} <- Mine],
+    _ = [Pid ! {Ref, release} || {_, Ref, Pid} <- Mine],
     ok.
 
 %% @doc Gives back every slot this process holds.
@@ -164,7 +164,7 @@ release(Name) ->
 release_all() ->
     case erase(?HOLDS) of
         undefined -> ok;
-        Holds -> [Pid ! {Ref, release} || {_, Ref, Pid} <- Holds], ok
+        Holds -> _ = [Pid ! {Ref, release} || {_, Ref, Pid} <- Holds], ok
     end.
 
 holds() ->
