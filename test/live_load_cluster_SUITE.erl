@@ -10,7 +10,7 @@
 -export([all/0, groups/0, suite/0, init_per_suite/1, end_per_suite/1,
          init_per_group/2, end_per_group/2, init_per_testcase/2, end_per_testcase/2]).
 -export([bad_options/1, sizing_plans/1, formation_and_teardown/1, dead_node_named/1,
-         boot_timeout_named/1, push_to_bare_node/1, sized_from_node_facts/1,
+         boot_timeout_named/1, push_to_bare_node/1, sized_from_node_facts/1, measured_cost/1,
          ssh_provider/1, pulls_keep_lost_node/1, runs_do_not_mix/1,
          amoc_join/1, amoc_join_pushed/1]).
 
@@ -21,7 +21,7 @@ suite() ->
 
 all() ->
     [bad_options, sizing_plans, formation_and_teardown, dead_node_named, boot_timeout_named,
-     push_to_bare_node, sized_from_node_facts, pulls_keep_lost_node, runs_do_not_mix,
+     push_to_bare_node, sized_from_node_facts, measured_cost, pulls_keep_lost_node, runs_do_not_mix,
      {group, ssh}, {group, amoc}].
 
 groups() ->
@@ -238,6 +238,36 @@ sized_from_node_facts(_Config) ->
     after
         ok = live_load_cluster:stop(C)
     end.
+
+measured_cost(_Config) ->
+    ct:comment("calibration counts the CPU and PSS of the processes below this node (a real "
+               "headless Chromium); the measured cost is accepted as the cluster's cost"),
+    Idle = fun() -> timer:sleep(2000), {iterations, 10} end,
+    Chromium = case os:find_executable("chromium") of
+                   false -> ct:fail("chromium not installed (scripts/setup.sh installs it)");
+                   Exe -> Exe
+               end,
+    Browser = fun() ->
+                      _ = os:cmd("timeout 6 " ++ Chromium ++ " --headless=new --no-sandbox --disable-gpu "
+                                 "--user-data-dir=$(mktemp -d) --remote-debugging-port=0 about:blank "
+                                 ">/dev/null 2>&1"),
+                      {iterations, 10}
+              end,
+    {ok, I} = live_load_cluster_cost:measure(Idle, 2, #{sample_ms => 200}),
+    {ok, B} = live_load_cluster_cost:measure(Browser, 2, #{sample_ms => 200}),
+    ct:log("idle ~p~nbrowser ~p", [I, B]),
+    %% the browser's own processes: far more CPU and memory than this node idling
+    ?assert(maps:get(cpu_ms, B) > maps:get(cpu_ms, I) + 100),
+    ?assert(maps:get(peak_pss_mb, B) > maps:get(peak_pss_mb, I) + 30),
+    ?assert(maps:get(peak_pss_mb, I) > 10),
+    ?assertEqual(10, maps:get(iterations, B)),
+    ?assertEqual(maps:get(cpu_ms, B) / 10, maps:get(cpu_ms_per_iteration, B)),
+    ?assertEqual(ok, live_load_cluster:validate(#{cost => B})),
+    {ok, #{why := Why}} = live_load_cluster:size(#{cost => B}, 4,
+                                                 [#{node => 'a@m', cores => 2, memory_mb => 4000}]),
+    ?assertMatch(<<"sized from the cost of one user", _/binary>>, Why),
+    ?assertEqual({error, {no_iterations, {iterations, 0}}},
+                 live_load_cluster_cost:measure(fun() -> {iterations, 0} end, 1)).
 
 ssh_provider(Config) ->
     ct:comment("ssh provider: 2 nodes started over a real sshd on 127.0.0.1, code pushed, torn down"),
