@@ -12,7 +12,7 @@
 -export([bad_options/1, sizing_plans/1, formation_and_teardown/1, dead_node_named/1,
          boot_timeout_named/1, push_to_bare_node/1, sized_from_node_facts/1, measured_cost/1,
          ssh_provider/1, pulls_keep_lost_node/1, runs_do_not_mix/1,
-         amoc_join/1, amoc_join_pushed/1]).
+         amoc_join/1, amoc_join_pushed/1, amoc_join_timeout_named/1]).
 
 -define(METRIC, <<"liveview.event">>).
 
@@ -26,7 +26,7 @@ all() ->
 
 groups() ->
     [{ssh, [], [ssh_provider]},
-     {amoc, [], [amoc_join, amoc_join_pushed]}].
+     {amoc, [], [amoc_join, amoc_join_pushed, amoc_join_timeout_named]}].
 
 init_per_suite(Config) ->
     ok = distributed(20),
@@ -429,6 +429,33 @@ amoc_join_pushed(Config) ->
          ?assertEqual(pong, net_adm:ping(N)),
          ?assertNot(lists:keymember(amoc, 1, erpc:call(N, application, which_applications, [])))
      end || N <- [N1, N2]],
+    [{peers, [P1, P2]} | Config].
+
+amoc_join_timeout_named(Config) ->
+    ct:comment("with amoc: a worker whose amoc_cluster does not answer fails the formation "
+               "within join_timeout, naming that worker; the other worker is left as it was"),
+    Path = lists:append([["-pa", D] || D <- code:get_path(), not lists:prefix(code:lib_dir(), D)]),
+    Start = fun(Name) ->
+                    {ok, P, N} = peer:start(#{name => peer:random_name(Name), wait_boot => 60000,
+                                              args => ["-setcookie", atom_to_list(erlang:get_cookie()) | Path]}),
+                    {P, N}
+            end,
+    {P1, Good} = Start("good"),
+    {P2, Stuck} = Start("stuck"),
+    {ok, _} = erpc:call(Stuck, application, ensure_all_started, [amoc]),
+    ok = erpc:call(Stuck, sys, suspend, [amoc_cluster]),
+    T0 = erlang:monotonic_time(millisecond),
+    Result = live_load_cluster:start(#{provider => nodes, nodes => [Good, Stuck], code => path,
+                                       join_timeout => 5000}, #{users => 2}),
+    Took = erlang:monotonic_time(millisecond) - T0,
+    ct:log("~p after ~b ms", [Result, Took]),
+    ?assertMatch({error, {cluster_failed, Stuck, {amoc_join_timeout, 5000, #{worker := _}}}}, Result),
+    %% given nodes stay up; amoc stopped where this formation started it
+    ?assertEqual(pong, net_adm:ping(Good)),
+    ?assertEqual(pong, net_adm:ping(Stuck)),
+    ?assertNot(lists:keymember(amoc, 1, erpc:call(Good, application, which_applications, []))),
+    ?assertNot(lists:keymember(amoc, 1, application:which_applications())),
+    ok = erpc:call(Stuck, sys, resume, [amoc_cluster]),
     [{peers, [P1, P2]} | Config].
 
 %%% Helpers

@@ -102,8 +102,8 @@ connect([W | Rest], Master, Timeout, On) ->
     end.
 
 wait_joined(W, Master, Deadline) ->
-    MasterStatus = status(Master),
-    WorkerStatus = status(W),
+    MasterStatus = status(Master, Deadline),
+    WorkerStatus = status(W, Deadline),
     Joined = lists:member(W, maps:get(connected, MasterStatus, []))
         andalso lists:member(Master, maps:get(connected, WorkerStatus, []))
         andalso maps:get(to_ack, WorkerStatus, []) =:= [],
@@ -116,11 +116,19 @@ wait_joined(W, Master, Deadline) ->
             end
     end.
 
-status(Node) ->
-    erpc:call(Node, amoc_cluster, get_status, [], ?CALL_TIMEOUT).
+%% A node's amoc_cluster status, #{} when it does not answer before the deadline (a busy or
+%% stuck amoc_cluster is a worker that has not joined yet, not a crash of the formation).
+status(Node, Deadline) ->
+    Left = max(1, Deadline - erlang:monotonic_time(millisecond)),
+    try erpc:call(Node, amoc_cluster, get_status, [], min(Left, ?CALL_TIMEOUT)) of
+        #{} = Status -> Status;
+        _ -> #{}
+    catch
+        _:_ -> #{unreachable => true}
+    end.
 
 summary(Status) ->
-    maps:with([connected, to_ack, failed_to_connect, connection_lost], Status).
+    maps:with([connected, to_ack, failed_to_connect, connection_lost, unreachable], Status).
 
 %% @doc Stop the amoc application on `Nodes' (those {@link join/2} started it on).
 -spec stop([node()]) -> ok.
