@@ -178,7 +178,7 @@ boot_timeout_named(Config) ->
                                   amoc => false}, #{users => 2}),
     ct:log("~p: ~p", [Node, Reason]),
     ?assertMatch("live_load_w" ++ _, atom_to_list(Node)),
-    ?assertMatch({peer_start, _}, Reason),
+    ?assertEqual({boot_timeout, 3000}, Reason),
     ?assertEqual(Before, nodes()),
     ok.
 

@@ -71,6 +71,7 @@ start_node(#{node := Node, host := Host} = Spec, Opts) ->
                 {ok, Pid, Other} -> _ = catch peer:stop(Pid), {error, {unexpected_node, Other}};
                 {error, Reason} -> {error, {ssh_peer_start, Host, Reason}}
             catch
+                exit:timeout -> {error, {boot_timeout, maps:get(boot_timeout, Opts, 60000)}};
                 Class:Reason -> {error, {ssh_peer_start, Host, {Class, Reason}}}
             end
     end.
