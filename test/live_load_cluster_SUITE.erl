@@ -11,7 +11,7 @@
          init_per_group/2, end_per_group/2, init_per_testcase/2, end_per_testcase/2]).
 -export([bad_options/1, sizing_plans/1, formation_and_teardown/1, dead_node_named/1,
          boot_timeout_named/1, push_to_bare_node/1, sized_from_node_facts/1, measured_cost/1,
-         ssh_provider/1, pulls_keep_lost_node/1, runs_do_not_mix/1,
+         ssh_provider/1, ssh_refused_named/1, pulls_keep_lost_node/1, runs_do_not_mix/1,
          amoc_join/1, amoc_join_pushed/1, amoc_join_timeout_named/1]).
 
 -define(METRIC, <<"liveview.event">>).
@@ -25,7 +25,7 @@ all() ->
      {group, ssh}, {group, amoc}].
 
 groups() ->
-    [{ssh, [], [ssh_provider]},
+    [{ssh, [], [ssh_provider, ssh_refused_named]},
      {amoc, [], [amoc_join, amoc_join_pushed, amoc_join_timeout_named]}].
 
 init_per_suite(Config) ->
@@ -296,6 +296,22 @@ ssh_provider(Config) ->
     end,
     [?assertNot(lists:member(N, nodes())) || N <- Nodes],
     ?assertEqual([], [N || N <- Nodes, lists:member(short(N), epmd_names())]).
+
+ssh_refused_named(Config) ->
+    ct:comment("ssh refusing the key, or no erl on the host: told at once with ssh's words, "
+               "naming the node and the host"),
+    Sshd = ?config(sshd, Config),
+    Other = filename:join(?config(priv_dir, Config), "unauthorized_key"),
+    [] = os:cmd("ssh-keygen -q -t ed25519 -N '' -f " ++ Other),
+    Opts = #{provider => ssh, hosts => ["127.0.0.1"], nodes => 1, amoc => false, boot_timeout => 30000},
+    {error, {cluster_failed, N1, {ssh_failed, "127.0.0.1", 255, Said}}} =
+        live_load_cluster:start(Opts#{ssh => (ssh_opts(Sshd))#{identity => Other}}, #{users => 1}),
+    ct:log("~p: ~ts", [N1, Said]),
+    ?assertMatch({_, _}, binary:match(Said, <<"Permission denied">>)),
+    ?assertMatch("live_load_w1_" ++ _, atom_to_list(N1)),
+    ?assertMatch({error, {cluster_failed, _, {ssh_failed, "127.0.0.1", 1, _}}},
+                 live_load_cluster:start(Opts#{ssh => ssh_opts(Sshd), erl => "/no/such/erl"}, #{users => 1})),
+    ?assertEqual([], nodes()).
 
 pulls_keep_lost_node(_Config) ->
     ct:comment("periodic pulls; a node killed mid-run keeps its data up to its last pull, is "
