@@ -57,8 +57,7 @@ init_per_testcase(_Case, Config) ->
     ok = live_load_metrics:reset(),
     Config.
 
-end_per_testcase(_Case, Config) ->
-    [catch peer:stop(P) || P <- proplists:get_value(peers, Config, [])],
+end_per_testcase(_Case, _Config) ->
     ok.
 
 %%% Cases
@@ -158,13 +157,16 @@ formation_and_teardown(_Config) ->
 dead_node_named(Config) ->
     ct:comment("the nodes provider given a dead node fails naming it; the live given node stays up"),
     {Peer, Live} = bare_peer(),
-    Dead = list_to_atom("live_load_no_such_node@" ++ live_load_cluster_code:host()),
-    ?assertEqual({error, {cluster_failed, Dead, not_reachable}},
-                 live_load_cluster:start(#{provider => nodes, nodes => [Live, Dead], amoc => false},
-                                         #{users => 2})),
-    ?assertEqual(pong, net_adm:ping(Live)),
-    ?assertEqual(non_existing, erpc:call(Live, code, which, [live_load_cluster])),
-    [{peers, [Peer]} | Config].
+    try
+        Dead = list_to_atom("live_load_no_such_node@" ++ live_load_cluster_code:host()),
+        ?assertEqual({error, {cluster_failed, Dead, not_reachable}},
+                     live_load_cluster:start(#{provider => nodes, nodes => [Live, Dead], amoc => false},
+                                             #{users => 2})),
+        ?assertEqual(pong, net_adm:ping(Live)),
+        ?assertEqual(non_existing, erpc:call(Live, code, which, [live_load_cluster]))
+    after
+        stop_peers([Peer], Config)
+    end.
 
 boot_timeout_named(Config) ->
     ct:comment("a node that does not boot within boot_timeout fails the formation naming it; "
@@ -186,6 +188,11 @@ push_to_bare_node(Config) ->
     ct:comment("a node started without live_load's code path gets the code and priv/ pushed; "
                "the NIF and the port program are found there; stop removes them, the node stays"),
     {Peer, Bare} = bare_peer(),
+    try push_to(Bare)
+    after stop_peers([Peer], Config)
+    end.
+
+push_to(Bare) ->
     ?assertEqual(non_existing, erpc:call(Bare, code, which, [live_load_metrics])),
     {ok, C} = live_load_cluster:start(#{provider => nodes, nodes => [Bare], amoc => false}, #{users => 1}),
     Priv = erpc:call(Bare, code, priv_dir, [live_load]),
@@ -218,8 +225,7 @@ push_to_bare_node(Config) ->
         ok = live_load_cluster:stop(C)
     end,
     ?assertEqual(pong, net_adm:ping(Bare)),
-    ?assertEqual({error, enoent}, erpc:call(Bare, file, read_file_info, [Priv])),
-    [{peers, [Peer]} | Config].
+    ?assertEqual({error, enoent}, erpc:call(Bare, file, read_file_info, [Priv])).
 
 sized_from_node_facts(_Config) ->
     ct:comment("sizing from a given cost reads cores and memory on the node itself"),
@@ -311,7 +317,7 @@ ssh_refused_named(Config) ->
     ?assertMatch("live_load_w1_" ++ _, atom_to_list(N1)),
     ?assertMatch({error, {cluster_failed, _, {ssh_failed, "127.0.0.1", 1, _}}},
                  live_load_cluster:start(Opts#{ssh => ssh_opts(Sshd), erl => "/no/such/erl"}, #{users => 1})),
-    ?assertEqual([], nodes()).
+    ?assertEqual([], [N || N <- nodes(), lists:prefix("live_load_w", atom_to_list(N))]).
 
 pulls_keep_lost_node(_Config) ->
     ct:comment("periodic pulls; a node killed mid-run keeps its data up to its last pull, is "
@@ -431,6 +437,11 @@ amoc_join_pushed(Config) ->
                "stop leaves them up with amoc stopped"),
     {P1, N1} = bare_peer(),
     {P2, N2} = bare_peer(),
+    try join_pushed(N1, N2)
+    after stop_peers([P1, P2], Config)
+    end.
+
+join_pushed(N1, N2) ->
     {ok, C} = live_load_cluster:start(#{provider => nodes, nodes => [N1, N2]}, #{users => 2}),
     try
         [begin
@@ -445,7 +456,7 @@ amoc_join_pushed(Config) ->
          ?assertEqual(pong, net_adm:ping(N)),
          ?assertNot(lists:keymember(amoc, 1, erpc:call(N, application, which_applications, [])))
      end || N <- [N1, N2]],
-    [{peers, [P1, P2]} | Config].
+    ok.
 
 amoc_join_timeout_named(Config) ->
     ct:comment("with amoc: a worker whose amoc_cluster does not answer fails the formation "
@@ -458,6 +469,11 @@ amoc_join_timeout_named(Config) ->
             end,
     {P1, Good} = Start("good"),
     {P2, Stuck} = Start("stuck"),
+    try join_stuck(Good, Stuck)
+    after stop_peers([P1, P2], Config)
+    end.
+
+join_stuck(Good, Stuck) ->
     {ok, _} = erpc:call(Stuck, application, ensure_all_started, [amoc]),
     ok = erpc:call(Stuck, sys, suspend, [amoc_cluster]),
     T0 = erlang:monotonic_time(millisecond),
@@ -471,8 +487,7 @@ amoc_join_timeout_named(Config) ->
     ?assertEqual(pong, net_adm:ping(Stuck)),
     ?assertNot(lists:keymember(amoc, 1, erpc:call(Good, application, which_applications, []))),
     ?assertNot(lists:keymember(amoc, 1, application:which_applications())),
-    ok = erpc:call(Stuck, sys, resume, [amoc_cluster]),
-    [{peers, [P1, P2]} | Config].
+    ok = erpc:call(Stuck, sys, resume, [amoc_cluster]).
 
 %%% Helpers
 
@@ -484,6 +499,10 @@ distributed(Tries) ->
         {error, _} when Tries > 1 -> timer:sleep(500), distributed(Tries - 1);
         {error, Reason} -> {error, Reason}
     end.
+
+stop_peers(Peers, _Config) ->
+    [catch peer:stop(P) || P <- Peers],
+    ok.
 
 %% A running node with nothing of live_load (or amoc) on its code path.
 bare_peer() ->
