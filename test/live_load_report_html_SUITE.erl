@@ -17,7 +17,8 @@
          empty_run_renders/0, empty_run_renders/1,
          odd_values_do_not_break_the_page/0, odd_values_do_not_break_the_page/1,
          large_run_stays_under_1mb/0, large_run_stays_under_1mb/1,
-         render_file_reports_errors/0, render_file_reports_errors/1]).
+         render_file_reports_errors/0, render_file_reports_errors/1,
+         lost_node_shown_with_its_data/0, lost_node_shown_with_its_data/1]).
 
 -define(F, live_load_report_html_fixture).
 -define(SECTIONS, [<<"overview">>, <<"metrics">>, <<"timeseries">>, <<"breakdowns">>, <<"nodes">>,
@@ -26,7 +27,8 @@
 all() ->
     [result_made_by_the_tool, single_run_report, comparison_report, bad_result_beside_a_good_one,
      unlabelled_results_and_result_lists, malformed_results_show_a_message,
-     empty_run_renders, odd_values_do_not_break_the_page, large_run_stays_under_1mb, render_file_reports_errors].
+     empty_run_renders, odd_values_do_not_break_the_page, large_run_stays_under_1mb, render_file_reports_errors,
+     lost_node_shown_with_its_data].
 
 init_per_suite(Config) ->
     Root = project_root(filename:dirname(code:which(?MODULE))),
@@ -82,6 +84,38 @@ result_made_by_the_tool(Config) ->
         non_blank(maps:get(<<"screenshot">>, Page))
     after
         [peer:stop(P) || {P, _} <- Peers],
+        Dist =:= started andalso net_kernel:stop()
+    end.
+
+lost_node_shown_with_its_data() ->
+    [{doc, "A node lost mid-run (periodic pulls, live_load_collector:start_pulling/2): the page "
+      "shows it down with the time it was lost, and its figures up to the last pull beside the others'."}].
+lost_node_shown_with_its_data(Config) ->
+    Dist = distributed(),
+    Peers = [start_peer(I) || I <- [1, 2]],
+    try
+        [N1, N2] = Nodes = [N || {_, N} <- Peers],
+        [ok = erpc:call(N, ?MODULE, record_on_node, [I]) || {I, N} <- lists:zip([1, 2], Nodes)],
+        {ok, Puller} = live_load_collector:start_pulling(Nodes, #{interval_ms => 100}),
+        timer:sleep(500),
+        erpc:cast(N2, erlang, halt, []),
+        timer:sleep(500),
+        {ok, Collected} = live_load_collector:stop_pulling(Puller),
+        R = live_load_result:build(Collected, #{scenario => lost_node, duration_ms => 1000}),
+        #{<<"down_at">> := DownAt} = Lost = hd([E || #{<<"node">> := Nm} = E <- maps:get(<<"nodes">>, R),
+                                                     Nm =:= atom_to_binary(N2)]),
+        ?assertEqual(<<"down">>, maps:get(<<"status">>, Lost)),
+        Checks = maps:get(<<"checks">>, open(Config, "lost", R, false)),
+        check_nodes(Checks, 0, R),
+        At = get_check(Checks, key([<<"node-down-at">>, 0, atom_to_binary(N2)])),
+        ?assertEqual(DownAt, maps:get(<<"text">>, At)),
+        ?assertEqual(<<"bad">>, maps:get(<<"class">>, At)),
+        ?assertEqual(<<"ok">>, check_text(Checks, key([<<"node-status">>, 0, atom_to_binary(N1)]))),
+        %% the lost node's figures are compared with the others'
+        number_matches(Checks, key([<<"node">>, 0, atom_to_binary(N2), <<"liveview.event">>, <<"p95">>]),
+                       maps:get(<<"p95">>, maps:get(<<"liveview.event">>, maps:get(<<"metrics">>, Lost))))
+    after
+        [catch peer:stop(P) || {P, _} <- Peers],
         Dist =:= started andalso net_kernel:stop()
     end.
 

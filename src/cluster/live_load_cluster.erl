@@ -131,11 +131,19 @@ steps(#{provider := Mod, opts := Opts} = C0, Users) ->
                       {ok, _} = Ok -> Ok;
                       {error, R} -> throw({cluster_failed, C0, node(), R})
                   end,
-    C1 = start_nodes(C0, Specs),
-    C2 = load_code(C1),
-    {Plan, C3} = size_and_trim(C2, Users),
-    C4 = join_amoc(C3#{plan := Plan}),
+    C1 = guard(fun start_nodes/2, [C0, Specs], C0),
+    C2 = guard(fun load_code/1, [C1], C1),
+    {Plan, C3} = guard(fun size_and_trim/2, [C2, Users], C2),
+    C4 = guard(fun join_amoc/1, [C3#{plan := Plan}], C3),
     {ok, C4}.
+
+%% A step that crashes still tears down what the steps before it started.
+guard(Fun, Args, C) ->
+    try apply(Fun, Args)
+    catch
+        throw:{cluster_failed, _, _, _} = Failed -> throw(Failed);
+        Class:Reason -> throw({cluster_failed, C, node(), {crashed, Class, Reason}})
+    end.
 
 count(#{users_per_node := K}, Users) -> (Users + K - 1) div K;
 count(#{nodes := N}, _) when is_integer(N) -> N;
@@ -249,16 +257,22 @@ start_distribution(Name, Tries) ->
 %% Timeout gets {error, timeout}. Results in input order.
 pmap(Fun, List, Timeout) ->
     Deadline = erlang:monotonic_time(millisecond) + Timeout,
-    Refs = [spawn_monitor(fun() -> exit({done, Fun(X)}) end) || X <- List],
+    Self = self(),
+    Refs = [spawn_monitor(fun() -> Self ! {pmap, self(), Fun(X)} end) || X <- List],
     [await(P, R, Deadline) || {P, R} <- Refs].
 
 await(Pid, Ref, Deadline) ->
     Left = max(0, Deadline - erlang:monotonic_time(millisecond)),
     receive
-        {'DOWN', Ref, process, Pid, {done, Result}} -> Result;
-        {'DOWN', Ref, process, Pid, Crash} -> {error, {crashed, Crash}}
+        {pmap, Pid, Result} ->
+            erlang:demonitor(Ref, [flush]),
+            Result;
+        {'DOWN', Ref, process, Pid, Crash} ->
+            {error, {crashed, Crash}}
     after Left ->
             exit(Pid, kill),
             receive {'DOWN', Ref, process, Pid, _} -> ok end,
+            %% it may have answered just before the kill
+            receive {pmap, Pid, _} -> ok after 0 -> ok end,
             {error, timeout}
     end.

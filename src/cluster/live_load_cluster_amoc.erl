@@ -7,10 +7,12 @@
 %% <ol>
 %% <li>amoc started on the master, and on every worker in parallel with `AMOC_NODES' set to
 %%     `[]' in the worker's environment (its amoc pings no one);</li>
-%% <li>then for each worker in turn: `amoc_cluster:connect_nodes([Master])' on the worker (the
-%%     worker pings the master; the master then tells it about the earlier workers, which it
-%%     pings; no earlier worker ever calls it), and wait until the master lists the worker as
-%%     connected, the worker lists the master, and the worker has no ping left to do.</li>
+%% <li>then for each worker in turn: on the worker, `amoc_cluster:ping(Master)' (the master
+%%     lists the worker and tells it about the earlier workers) and
+%%     `amoc_cluster:connect_nodes([Master])' (the worker lists the master); the worker pings
+%%     the master and the earlier workers, none of which ever calls it; wait until the master
+%%     lists the worker as connected, the worker lists the master, and the worker has no ping
+%%     left to do.</li>
 %% </ol>
 %% A worker that does not get there within `join_timeout' fails the formation with
 %% `{amoc_join_timeout, Ms, Status}' naming it. All amoc calls go through `erpc', so this
@@ -82,18 +84,26 @@ connect([], _Master, _Timeout, On) ->
 connect([W | Rest], Master, Timeout, On) ->
     Deadline = erlang:monotonic_time(millisecond) + Timeout,
     try
+        %% The ping makes the master list W now (instead of after W's 1 s retry timer) and
+        %% tell W about the earlier workers; connect_nodes makes W list the master. W then
+        %% pings the master and the earlier workers in one round, 1 s later.
+        case erpc:call(W, amoc_cluster, ping, [Master], Timeout) of
+            pong -> ok;
+            pang -> throw({amoc_join, {master_not_answering, Master}})
+        end,
         ok = erpc:call(W, amoc_cluster, connect_nodes, [[Master]], Timeout),
         case wait_joined(W, Master, Deadline) of
             ok -> connect(Rest, Master, Timeout, On);
             {timeout, Status} -> {error, On, W, {amoc_join_timeout, Timeout, Status}}
         end
     catch
-        error:{erpc, R} -> {error, On, W, {amoc_join, R}}
+        error:{erpc, R} -> {error, On, W, {amoc_join, R}};
+        throw:Reason -> {error, On, W, Reason}
     end.
 
 wait_joined(W, Master, Deadline) ->
-    MasterStatus = status(Master),
-    WorkerStatus = status(W),
+    MasterStatus = status(Master, Deadline),
+    WorkerStatus = status(W, Deadline),
     Joined = lists:member(W, maps:get(connected, MasterStatus, []))
         andalso lists:member(Master, maps:get(connected, WorkerStatus, []))
         andalso maps:get(to_ack, WorkerStatus, []) =:= [],
@@ -106,11 +116,19 @@ wait_joined(W, Master, Deadline) ->
             end
     end.
 
-status(Node) ->
-    erpc:call(Node, amoc_cluster, get_status, [], ?CALL_TIMEOUT).
+%% A node's amoc_cluster status, #{} when it does not answer before the deadline (a busy or
+%% stuck amoc_cluster is a worker that has not joined yet, not a crash of the formation).
+status(Node, Deadline) ->
+    Left = max(1, Deadline - erlang:monotonic_time(millisecond)),
+    try erpc:call(Node, amoc_cluster, get_status, [], min(Left, ?CALL_TIMEOUT)) of
+        #{} = Status -> Status;
+        _ -> #{}
+    catch
+        _:_ -> #{unreachable => true}
+    end.
 
 summary(Status) ->
-    maps:with([connected, to_ack, failed_to_connect, connection_lost], Status).
+    maps:with([connected, to_ack, failed_to_connect, connection_lost, unreachable], Status).
 
 %% @doc Stop the amoc application on `Nodes' (those {@link join/2} started it on).
 -spec stop([node()]) -> ok.

@@ -100,7 +100,7 @@ load(Node, Src, Ebin, Rel) ->
 %% @doc Delete a directory made by {@link push/2} (nothing when the node is gone).
 -spec remove(node(), file:filename()) -> ok.
 remove(Node, Dir) ->
-    case catch erpc:call(Node, code, get_path, [], ?CALL_TIMEOUT) of
+    _ = case catch erpc:call(Node, code, get_path, [], ?CALL_TIMEOUT) of
         Path when is_list(Path) ->
             _ = [catch erpc:call(Node, code, del_path, [D], ?CALL_TIMEOUT)
                  || D <- Path, lists:prefix(Dir, D)];

@@ -6,7 +6,7 @@
 %% | `nodes' | from sizing | worker count (`peer', `ssh'), or the node names (`nodes') |
 %% | `hosts' | — | ssh hosts (`ssh'); with `provider => nodes' and no `nodes' list, the node names |
 %% | `users_per_node' | — | users each worker carries (the node count follows from it) |
-%% | `cost' | measured default | `#{cpu_ms_per_iteration, iteration_ms, pss_mb_per_user}' of one user |
+%% | `cost' | measured default | `#{cpu_ms_per_iteration, iteration_ms, pss_mb_per_user}' of one user (figures you give, or what {@link live_load_cluster_cost:measure/2} returns) |
 %% | `headroom' | `0.8' | share of a machine's cores and memory the sizing may plan for |
 %% | `code' | provider's | `path' (same machine: master's code path) or `push' (copy from master) |
 %% | `amoc' | `auto' | join the workers to amoc: `auto' (when amoc is on the master), `true', `false' |
@@ -78,9 +78,11 @@ check(hosts, L, #{provider := nodes}) when is_list(L), L =/= [], length(L) =< ?M
     node_names(L);
 check(hosts, L, _) when is_list(L), L =/= [], length(L) =< ?MAX_NODES -> hosts(L);
 check(users_per_node, N, _) when is_integer(N), N > 0 -> ok;
-check(cost, #{cpu_ms_per_iteration := C, iteration_ms := I, pss_mb_per_user := M} = Cost, _)
-  when map_size(Cost) =:= 3 ->
-    case lists:all(fun(X) -> is_number(X) andalso X > 0 end, [C, I, M]) of
+check(cost, #{cpu_ms_per_iteration := C, iteration_ms := I, pss_mb_per_user := M} = Cost, _) ->
+    %% the figures, possibly with the rest of a measurement (live_load_cluster_cost:measure/2)
+    Extra = maps:keys(Cost) -- [cpu_ms_per_iteration, iteration_ms, pss_mb_per_user, iterations,
+                                cpu_ms, wall_ms, peak_pss_mb],
+    case Extra =:= [] andalso lists:all(fun(X) -> is_number(X) andalso X > 0 end, [C, I, M]) of
         true -> ok;
         false -> error
     end;

@@ -46,6 +46,7 @@ start_node(#{node := Node} = Spec, Opts) ->
         {ok, Pid, Other} -> _ = catch peer:stop(Pid), {error, {unexpected_node, Other}};
         {error, Reason} -> {error, {peer_start, Reason}}
     catch
+        exit:timeout -> {error, {boot_timeout, maps:get(boot_timeout, Opts, 60000)}};
         Class:Reason -> {error, {peer_start, {Class, Reason}}}
     end.
 

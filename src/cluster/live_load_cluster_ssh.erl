@@ -49,31 +49,67 @@ node_host(Host0) ->
 %% @doc Start the node: `peer:start/1' with `ssh ... Host erl' as the command.
 -spec start_node(live_load_cluster_provider:spec(), live_load_cluster:options()) ->
           {ok, live_load_cluster_provider:handle()} | {error, term()}.
-start_node(#{node := Node, host := Host} = Spec, Opts) ->
+start_node(#{host := Host} = Spec, Opts) ->
     Ssh = maps:get(ssh, Opts, #{}),
     case maps:get(executable, Ssh, os:find_executable("ssh")) of
         false ->
             {error, ssh_not_found};
         Exec ->
-            [Name, NodeHost] = string:split(atom_to_list(Node), "@"),
             SshArgs = ["-o", "BatchMode=yes", "-o", "ConnectTimeout=10"]
                 ++ opt("-p", maps:get(port, Ssh, undefined))
                 ++ opt("-l", maps:get(user, Ssh, undefined))
                 ++ opt("-i", maps:get(identity, Ssh, undefined))
                 ++ maps:get(options, Ssh, [])
-                ++ [Host, maps:get(erl, Opts, "erl")],
-            %% ssh joins its arguments into one remote shell line: quote what we pass on.
-            Args = ["-setcookie", quote(atom_to_list(erlang:get_cookie()))]
-                ++ [quote(A) || A <- maps:get(args, Opts, [])],
-            try peer:start(#{name => Name, host => NodeHost, exec => {Exec, SshArgs}, args => Args,
-                             wait_boot => maps:get(boot_timeout, Opts, 60000)}) of
-                {ok, Pid, Node} -> {ok, #{node => Node, owned => true, peer => Pid, spec => Spec}};
-                {ok, Pid, Other} -> _ = catch peer:stop(Pid), {error, {unexpected_node, Other}};
-                {error, Reason} -> {error, {ssh_peer_start, Host, Reason}}
-            catch
-                Class:Reason -> {error, {ssh_peer_start, Host, {Class, Reason}}}
+                ++ [Host],
+            case probe(Exec, SshArgs, maps:get(erl, Opts, "erl"), maps:get(boot_timeout, Opts, 60000)) of
+                ok -> start_peer(Spec, Exec, SshArgs, Opts);
+                {error, _} = E -> E
             end
     end.
+
+start_peer(#{node := Node, host := Host} = Spec, Exec, SshArgs, Opts) ->
+    [Name, NodeHost] = string:split(atom_to_list(Node), "@"),
+    %% ssh joins its arguments into one remote shell line: quote what we pass on.
+    Args = ["-setcookie", quote(atom_to_list(erlang:get_cookie()))]
+        ++ [quote(A) || A <- maps:get(args, Opts, [])],
+    Command = SshArgs ++ [maps:get(erl, Opts, "erl")],
+    try peer:start(#{name => Name, host => NodeHost, exec => {Exec, Command}, args => Args,
+                     wait_boot => maps:get(boot_timeout, Opts, 60000)}) of
+        {ok, Pid, Node} -> {ok, #{node => Node, owned => true, peer => Pid, spec => Spec}};
+        {ok, Pid, Other} -> _ = catch peer:stop(Pid), {error, {unexpected_node, Other}};
+        {error, Reason} -> {error, {ssh_peer_start, Host, Reason}}
+    catch
+        exit:timeout -> {error, {boot_timeout, maps:get(boot_timeout, Opts, 60000)}};
+        Class:Reason -> {error, {ssh_peer_start, Host, {Class, Reason}}}
+    end.
+
+%% One `ssh Host command -v erl' first: a refused key, an unknown host or a missing erl is
+%% told at once, with ssh's own words, instead of as a boot timeout.
+probe(Exec, SshArgs, Erl, Timeout) ->
+    Host = lists:last(SshArgs),
+    Port = open_port({spawn_executable, Exec},
+                     [{args, SshArgs ++ ["command -v " ++ quote(Erl)]}, exit_status,
+                      stderr_to_stdout, binary, {line, 512}]),
+    probe_wait(Port, Host, [], erlang:monotonic_time(millisecond) + Timeout).
+
+probe_wait(Port, Host, Out, Deadline) ->
+    Left = max(0, Deadline - erlang:monotonic_time(millisecond)),
+    receive
+        {Port, {data, {_, Line}}} when length(Out) < 20 ->
+            probe_wait(Port, Host, [Line | Out], Deadline);
+        {Port, {data, _}} ->
+            probe_wait(Port, Host, Out, Deadline);
+        {Port, {exit_status, 0}} ->
+            ok;
+        {Port, {exit_status, S}} ->
+            {error, {ssh_failed, Host, S, text(Out)}}
+    after Left ->
+            catch port_close(Port),
+            {error, {ssh_failed, Host, timeout, text(Out)}}
+    end.
+
+text(Lines) ->
+    iolist_to_binary(lists:join(<<"; ">>, lists:reverse(Lines))).
 
 opt(_Flag, undefined) -> [];
 opt(Flag, V) when is_integer(V) -> [Flag, integer_to_list(V)];
