@@ -16,8 +16,12 @@
 %%     browser of the pool), `users_per_browser' (default 8), `mode' (`faithful' | `fast').</li>
 %% <li>`quiet' (no progress line), `progress_interval' (ms).</li>
 %% <li>`distributed' (`true' gives `{error, distributed_requires_amoc}' until the amoc engine
-%%     lands); `flame_backend' and `cluster_opts' are reserved.</li>
-%% <li>Every other option goes to the scenario's `config/1'.</li>
+%%     lands); `flame_backend' and `cluster_opts' are reserved:
+%%     `{error, {unsupported_option, Name}}'.</li>
+%% <li>`base_url' is checked (absolute http(s) URL) and goes to `config/1'.</li>
+%% <li>Every other option goes to the scenario's `config/1', unless its name is within edit
+%%     distance 2 of a live_load option or a declared config key:
+%%     `{error, {unknown_option, Name, #{did_you_mean => [Close]}}}'.</li>
 %% </ul>
 %% Scenarios run one after another, each with its own browsers and users; one scenario's error
 %% does not stop the others. Bad options give `{error, Reason}' before anything starts, e.g.

@@ -7,7 +7,7 @@
 %% `DecompressionStream'. Nothing is fetched when the page opens.
 %%
 %% A result is the map of `live_load_result' or its JSON text (a binary, e.g. a result file read
-%% from disk). Several results render into one comparison report: the first is the baseline,
+%% from disk; a `live_load.results/1' file of several results gives one entry per result). Several results render into one comparison report: the first is the baseline,
 %% the others are shown beside it with their change in percent. A malformed or empty result still
 %% renders: the page then says what is wrong with it. See `guides/report.md'.
 -module(live_load_report_html).
@@ -49,7 +49,14 @@ template() ->
         {error, Reason} -> error({report_template_unreadable, Path, Reason})
     end.
 
-labelled(Input) when is_map(Input); is_binary(Input) -> [{<<"run">>, Input}];
+labelled(Input) when is_binary(Input) ->
+    %% a results file (`live_load.results/1' envelope) of several results: one entry each
+    case live_load_result:read_results(Input) of
+        {ok, [_, _ | _] = Results} -> labelled(Results);
+        {ok, [One]} -> [{<<"run">>, One}];
+        _ -> [{<<"run">>, Input}]   %% the page says what is wrong with it
+    end;
+labelled(Input) when is_map(Input) -> [{<<"run">>, Input}];
 labelled(List) when is_list(List) ->
     Labelled = [label(Item) || Item <- List],
     Given = [L || {L, _} <- Labelled],

@@ -130,7 +130,7 @@ run_users(Scenario, Config, Browsers, Opts) ->
                                                  failed => maps:get(iterations_failed, S),
                                                  halted => maps:get(iterations_halted, S)},
                                  statuses => Statuses,
-                                 options => maps:get(given, Opts)}).
+                                 options => live_load_options:recorded(maps:get(given, Opts))}).
 
 %% Milliseconds between two user starts.
 start_gap(#{user_rate := undefined, users := Users, scenario_duration := Duration}) ->
