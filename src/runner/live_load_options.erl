@@ -154,8 +154,11 @@ scenarios(#{scenario := M}) ->
         ok -> {ok, [M]};
         {error, _} = E -> E
     end;
-scenarios(#{scenarios := Ms}) when is_list(Ms), Ms =/= [] ->
-    check_scenarios(Ms);
+scenarios(#{scenarios := [_ | _] = Ms}) ->
+    case lists:all(fun is_atom/1, Ms) of
+        true -> check_scenarios(Ms);
+        false -> invalid(scenarios, Ms)
+    end;
 scenarios(#{scenarios := Ms}) ->
     invalid(scenarios, Ms);
 scenarios(#{otp_app := App}) ->
