@@ -121,7 +121,7 @@ hang(Sock) ->
 route(Sock, #{method := <<"GET">>, path := <<"/live/websocket">>} = Req) -> upgrade(Sock, Req);
 route(Sock, #{path := <<"/live/longpoll">>} = Req) ->
     {Status, Json} = live_load_demo_longpoll:handle(Req),
-    respond(Sock, Req, Status, <<"application/json">>, live_load_demo_json:encode(Json));
+    respond(Sock, Req, Status, <<"application/json">>, live_load_json:encode(Json));
 route(Sock, #{method := <<"GET">>, path := <<"/assets/", _/binary>> = Path} = Req) ->
     case maps:find(Path, live_load_demo_target:config(assets)) of
         {ok, Js} -> respond(Sock, Req, 200, <<"text/javascript">>, Js);
