@@ -50,11 +50,16 @@ template() ->
     end.
 
 labelled(Input) when is_binary(Input) ->
-    %% a results file (`live_load.results/1' envelope) of several results: one entry each
-    case live_load_result:read_results(Input) of
-        {ok, [_, _ | _] = Results} -> labelled(Results);
-        {ok, [One]} -> [{<<"run">>, One}];
-        _ -> [{<<"run">>, Input}]   %% the page says what is wrong with it
+    %% a results file (`live_load.results/1' envelope): one entry per result; anything else
+    %% (a result, a legacy array, bad bytes) goes to the page as it is, which says what is wrong
+    case live_load_json:decode(Input) of
+        {ok, #{<<"format">> := <<"live_load.results/1">>}} ->
+            case live_load_result:read_results(Input) of
+                {ok, [One]} -> [{<<"run">>, One}];
+                {ok, Results} when Results =/= [] -> labelled(Results);
+                _ -> [{<<"run">>, Input}]
+            end;
+        _ -> [{<<"run">>, Input}]
     end;
 labelled(Input) when is_map(Input) -> [{<<"run">>, Input}];
 labelled(List) when is_list(List) ->
