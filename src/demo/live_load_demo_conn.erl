@@ -112,6 +112,7 @@ dispatch(Sock, Req) ->
     end.
 
 %% fault `hang': the request was read; nothing is answered until the client gives up (bounded)
+-spec hang(gen_tcp:socket()) -> no_return().
 hang(Sock) ->
     _ = inet:setopts(Sock, [{active, false}, {packet, raw}]),
     _ = gen_tcp:recv(Sock, 0, 600000),
