@@ -28,7 +28,7 @@ reliability: build ## every fault/bad-input/soak/fuzz row (SOAK_MIN=30, FUZZ_MIN
 	  t0=$$SECONDS; \
 	  if $(MAKE) -s -C c_src fuzz-$$f FUZZ_SECONDS=$$secs > _build/reliability/fuzz-$$f.log 2>&1; then v=pass; else v=FAIL; status=1; fi; \
 	  crashes=$$(bash mk/reliability_corpus.sh $$f); \
-	  runs=$$(grep -ho 'stat::number_of_executed_units: *[0-9]*' _build/reliability/fuzz-$$f.log | awk '{s+=$$2} END{print s+0}'); \
+	  runs=$$(grep -ho 'Done [0-9]* runs' _build/reliability/fuzz-$$f.log | awk '{s+=$$2} END{print s+0}'); \
 	  printf 'fuzzing: C %s (libFuzzer, ASan+UBSan)\t%s\t%s inputs in %d s, %s\n' "$$f" "$$v" "$$runs" "$$((SECONDS-t0))" "$$crashes" >> $(RELIABILITY_OUT); \
 	done; \
 	bash mk/reliability_table.sh $(RELIABILITY_OUT) || status=1; \
