@@ -14,7 +14,6 @@
 -compile([export_all, nowarn_export_all]).
 
 -define(S, live_load_reliability_scenario).
--define(HOSTILE_STEP_MS, 10000).
 
 all() ->
     [fuzz_result_json, fuzz_cli_args, fuzz_corpus_replays, bad_input_options, bad_input_cli,
@@ -47,6 +46,10 @@ init_per_testcase(Case, Config) ->
 
 end_per_testcase(_Case, _Config) ->
     ok.
+
+%% a step's bound on a hostile page (the smoke keeps make test short)
+hostile_step_ms() ->
+    case live_load_reliability_rows:full() of true -> 10000; false -> 5000 end.
 
 soak_minutes() ->
     case live_load_reliability_rows:full() of
@@ -571,7 +574,7 @@ hostile_pages(_Config) ->
     ok = live_load_reliability_target:stop(T),
     ct:pal("hostile pages: ~p", [Seen]),
     Completed = [N || {N, _, _, _, completed} <- Seen],
-    Bounded = [N || {N, Took, _, _, _} <- Seen, Took =< ?HOSTILE_STEP_MS + 5000],
+    Bounded = [N || {N, Took, _, _, _} <- Seen, Took =< hostile_step_ms() + 5000],
     Vague = [N || {N, _, E, _, _} <- Seen, E =/= undefined, not precise_reason(E)],
     Recovered = [N || {N, _, _, undefined, _} <- Seen],
     Pass = length(Completed) =:= length(Pages) andalso length(Bounded) =:= length(Pages) andalso Vague =:= [],
@@ -584,7 +587,7 @@ hostile_pages(_Config) ->
 hostile_run(Url, Name, F) ->
     Self = self(),
     Script = fun(Ctx0, _) ->
-                     Ctx = live_load_context:set_timeout(Ctx0, ?HOSTILE_STEP_MS),
+                     Ctx = live_load_context:set_timeout(Ctx0, hostile_step_ms()),
                      T0 = erlang:monotonic_time(millisecond),
                      C1 = F(Ctx),
                      Took = erlang:monotonic_time(millisecond) - T0,
@@ -595,7 +598,7 @@ hostile_run(Url, Name, F) ->
                      live_load_context:halt(C2)
              end,
     Res = live_load:run(#{scenario => ?S, script => Script, users => 1, scenario_duration => 60000,
-                          iteration_timeout => 4 * ?HOSTILE_STEP_MS, base_url => Url, quiet => true}),
+                          iteration_timeout => 4 * hostile_step_ms(), base_url => Url, quiet => true}),
     Completed = case Res of #{?S := #{<<"run">> := _}} -> completed; _ -> {not_completed, Res} end,
     receive {hostile, Name, Took, E1, E2} -> {Name, Took, E1, E2, Completed}
     after 0 -> {Name, -1, no_iteration, no_iteration, Completed}
