@@ -29,7 +29,7 @@ asan-sketch-nif: build ## DDSketch EUnit/PropEr tests against an ASan+UBSan buil
 	  -fsanitize=address,undefined -fno-sanitize-recover=all \
 	  -I$$(erl -noshell -eval 'io:format("~s/erts-~s/include", [code:root_dir(), erlang:system_info(version)]), halt().') \
 	  c_src/sketch/ddsketch.c c_src/sketch/ddsketch_codec.c c_src/sketch/live_load_sketch_nif.c \
-	  -o $(SKETCH_ASAN_LIB)/priv/live_load_sketch_nif.so -lm
+	  -o $(SKETCH_ASAN_LIB)/priv/live_load_sketch_nif.so -lm -lz
 	LD_PRELOAD="$$(gcc -print-file-name=libasan.so) $$(gcc -print-file-name=libubsan.so)" \
 	ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 \
 	erl -noshell -pa $(CURDIR)/$(SKETCH_ASAN_LIB)/ebin -pa _build/test/lib/live_load/test -eval "$$SKETCH_ASAN_EVAL"

@@ -22,7 +22,11 @@
 %%     `distributed' (`true': a cluster formed from `cluster' (alias `cluster_opts'), the users
 %%     run by `amoc_dist:do/3' on its workers); both need amoc on the code path, else
 %%     `{error, {amoc_not_available, _}}'. See `guides/distributed.md'.</li>
-%% <li>Every other option goes to the scenario's `config/1'.</li>
+%% <li>`flame_backend' is reserved: `{error, {unsupported_option, flame_backend}}'.</li>
+%% <li>`base_url' is checked (absolute http(s) URL) and goes to `config/1'.</li>
+%% <li>Every other option goes to the scenario's `config/1', unless its name is within edit
+%%     distance 2 of a live_load option or a declared config key:
+%%     `{error, {unknown_option, Name, #{did_you_mean => [Close]}}}'.</li>
 %% </ul>
 %% Scenarios run one after another, each with its own browsers and users; one scenario's error
 %% does not stop the others; an interrupted run ({@link stop/0}) runs no further scenario.

@@ -14,8 +14,9 @@
 %% LOWEST bins collapse into one: latency tails are what users read, and every quantile above
 %% the collapsed range keeps the bound. With `a = 0.01', 2048 bins cover values over a ratio of
 %% about 4e17 (e.g. 1 ns to 10 years, in ms) before anything collapses.</li>
-%% <li>`to_binary/1' writes format version 1 (documented in
-%% `c_src/sketch/ddsketch_codec.c'): header, varint/delta-coded non-empty bins. `from_binary/1'
+%% <li>`to_binary/1' writes format version 2 (documented in
+%% `c_src/sketch/ddsketch_codec.c'): header, varint/delta-coded non-empty bins, CRC32 trailer (a
+%% flipped bit is `bad_checksum', never merged). `from_binary/1'
 %% treats its input as hostile: truncated, corrupted, oversized or inconsistent bytes return
 %% `{error, Reason}' and never allocate more than 2 x max_bins x 8 bytes.</li>
 %% </ul>
@@ -68,7 +69,7 @@
 -type options() :: #{relative_accuracy => float(), max_bins => pos_integer()}.
 -type decode_error() :: truncated | bad_magic | unsupported_version | bad_header | bad_varint
                       | too_many_bins | bad_key | bad_count | count_mismatch | bad_stats
-                      | trailing_bytes | nomem.
+                      | trailing_bytes | bad_checksum | nomem.
 
 -spec init() -> ok | {error, term()}.
 init() ->
@@ -158,7 +159,7 @@ max(_S) ->
 reset(_S) ->
     erlang:nif_error(nif_not_loaded).
 
-%% @doc The sketch as a compact, versioned binary (format 1, see the module doc).
+%% @doc The sketch as a compact, versioned binary (format 2, with a CRC32 trailer; see the module doc).
 -spec to_binary(sketch()) -> binary().
 to_binary(_S) ->
     erlang:nif_error(nif_not_loaded).

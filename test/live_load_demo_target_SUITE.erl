@@ -19,11 +19,11 @@ groups() ->
      {protocol, [], [pages_http, heartbeat, join_and_event_diff, list_diff_is_keyed, live_patch_reply,
                      leave_and_unmatched_topic, bad_json_closes, bad_frame_shape_closes,
                      unknown_topic_closes, oversized_message_closes, unmasked_frame_closes,
-                     binary_frame_closes, http_limits, longpoll_protocol]},
+                     binary_frame_closes, http_limits, longpoll_protocol, form_invalid_utf8_crashes_view]},
      {knobs, [], [invalid_options, start_stop_port_zero, refuse_websocket_403, fail_percent_crashes,
                   latency_ms_delays_events, set_option_at_runtime]},
      {properties, [], [prop_json_roundtrip, prop_ws_parse_any_split, prop_diff_merges_to_new,
-                       prop_decoders_total]}].
+                       prop_decoders_total, prop_json_utf8_like_jason]}].
 
 init_per_suite(Config) ->
     {ok, _} = application:ensure_all_started(crypto),
@@ -100,7 +100,7 @@ browser(C, Check, Args) ->
     ct:pal("~s: exit ~p~n~s", [Check, Status, [[L, $\n] || L <- Lines]]),
     ?assertEqual(0, Status),
     [Json] = [J || <<"RESULT ", J/binary>> <- Lines],
-    {ok, Result} = live_load_demo_json:decode(Json),
+    {ok, Result} = live_load_json:decode(Json),
     Result.
 
 collect(Port, Acc, Timeout) ->
@@ -137,6 +137,19 @@ heartbeat(C) ->
     ws_send(Ws, [null, <<"7">>, <<"phoenix">>, <<"heartbeat">>, #{}]),
     ?assertEqual([null, <<"7">>, <<"phoenix">>, <<"phx_reply">>, #{<<"status">> => <<"ok">>, <<"response">> => #{}}],
                  ws_recv_json(Ws)).
+
+form_invalid_utf8_crashes_view() -> [{doc, "A form value with %FF decodes to the byte 255 (as Plug.Conn.Query does); encoding the diff raises (as Jason does), so the view crashes: phx_error, and a rejoin works."}].
+form_invalid_utf8_crashes_view(C) ->
+    Ws = ws_connect(C),
+    _ = join(C, Ws, <<"lv:phx-u">>, "/form"),
+    ws_send(Ws, [<<"1">>, <<"2">>, <<"lv:phx-u">>, <<"event">>,
+                 #{<<"type">> => <<"form">>, <<"event">> => <<"validate">>, <<"value">> => <<"q=%FF&kind=all">>}]),
+    ?assertMatch([<<"1">>, _, <<"lv:phx-u">>, <<"phx_error">>, _], ws_recv_json(Ws)),
+    #{<<"rendered">> := _} = join(C, Ws, <<"lv:phx-u">>, "/form"),
+    %% valid UTF-8 from the same form is fine
+    ws_send(Ws, [<<"1">>, <<"3">>, <<"lv:phx-u">>, <<"event">>,
+                 #{<<"type">> => <<"form">>, <<"event">> => <<"validate">>, <<"value">> => <<"q=%C3%A9&kind=all">>}]),
+    ?assertMatch([_, <<"3">>, _, <<"phx_reply">>, #{<<"status">> := <<"ok">>}], ws_recv_json(Ws)).
 
 join_and_event_diff() -> [{doc, "phx_join replies the rendered tree (s, numbered dynamics, r, t, liveview_version); a click replies only the changed dynamic; keyup and form values arrive."}].
 join_and_event_diff(C) ->
@@ -261,18 +274,18 @@ http_limits(C) ->
 longpoll_protocol() -> [{doc, "Long-poll: GET opens a session (410 + token), POST ndjson batches, GET returns the replies; unknown tokens get 410; a bad frame ends the session."}].
 longpoll_protocol(C) ->
     {200, #{<<"status">> := 410, <<"token">> := T}} = lp(C, get, "", <<>>),
-    Join = live_load_demo_json:encode([<<"1">>, <<"1">>, <<"lv:phx-lp">>, <<"phx_join">>, join_payload(C, "/counter")]),
-    Beat = live_load_demo_json:encode([null, <<"2">>, <<"phoenix">>, <<"heartbeat">>, #{}]),
+    Join = live_load_json:encode([<<"1">>, <<"1">>, <<"lv:phx-lp">>, <<"phx_join">>, join_payload(C, "/counter")]),
+    Beat = live_load_json:encode([null, <<"2">>, <<"phoenix">>, <<"heartbeat">>, #{}]),
     {200, #{<<"status">> := 200}} = lp(C, post, T, iolist_to_binary([Join, "\n", Beat])),
     Msgs = lp_messages(C, T, 2, []),
-    Decoded = [begin {ok, M} = live_load_demo_json:decode(X), M end || X <- Msgs],
+    Decoded = [begin {ok, M} = live_load_json:decode(X), M end || X <- Msgs],
     ?assertMatch([[<<"1">>, <<"1">>, <<"lv:phx-lp">>, <<"phx_reply">>, #{<<"status">> := <<"ok">>}]],
                  [M || [_, <<"1">> | _] = M <- Decoded]),
     ?assertMatch([[null, <<"2">>, <<"phoenix">>, <<"phx_reply">>, _]], [M || [_, <<"2">> | _] = M <- Decoded]),
-    Click = live_load_demo_json:encode([<<"1">>, <<"3">>, <<"lv:phx-lp">>, <<"event">>, #{<<"type">> => <<"click">>, <<"event">> => <<"inc">>, <<"value">> => #{}}]),
+    Click = live_load_json:encode([<<"1">>, <<"3">>, <<"lv:phx-lp">>, <<"event">>, #{<<"type">> => <<"click">>, <<"event">> => <<"inc">>, <<"value">> => #{}}]),
     {200, #{<<"status">> := 200}} = lp(C, post, T, iolist_to_binary(Click)),
     [Reply] = lp_messages(C, T, 1, []),
-    ?assertMatch({ok, [_, <<"3">>, _, _, #{<<"response">> := #{<<"diff">> := #{<<"0">> := <<"1">>}}}]}, live_load_demo_json:decode(Reply)),
+    ?assertMatch({ok, [_, <<"3">>, _, _, #{<<"response">> := #{<<"diff">> := #{<<"0">> := <<"1">>}}}]}, live_load_json:decode(Reply)),
     {200, #{<<"status">> := 410}} = lp(C, get, "nosuchtoken", <<>>),
     {200, #{<<"status">> := 410}} = lp(C, post, "nosuchtoken", <<"[]">>),
     {200, #{<<"status">> := 410}} = lp(C, post, T, <<"not json">>),
@@ -288,7 +301,7 @@ lp_messages(C, T, N, Acc) ->
 lp(C, Method, Token, Body) ->
     Path = "/live/longpoll?vsn=2.0.0" ++ case Token of "" -> ""; _ -> "&token=" ++ to_list(Token) end,
     {Status, RespBody} = http(C, Method, Path, Body),
-    {ok, Json} = live_load_demo_json:decode(RespBody),
+    {ok, Json} = live_load_json:decode(RespBody),
     {Status, Json}.
 
 to_list(B) when is_binary(B) -> binary_to_list(B);
@@ -401,12 +414,30 @@ set_option_at_runtime(C0) ->
 
 %% Properties -------------------------------------------------------------------------------
 
-prop_json_roundtrip() -> [{doc, "PropEr: decode(encode(T)) =:= T for JSON terms, including escapes and unicode."}].
+prop_json_roundtrip() -> [{doc, "PropEr: decode(encode(T)) =:= T for JSON terms (valid UTF-8 strings; invalid UTF-8 is prop_json_utf8_like_jason), including escapes and unicode."}].
 prop_json_roundtrip(_C) ->
     true = proper:quickcheck(
              proper:forall(json(3), fun(T) ->
-                                            {ok, T} =:= live_load_demo_json:decode(iolist_to_binary(live_load_demo_json:encode(T)))
+                                            {ok, T} =:= live_load_json:decode(iolist_to_binary(live_load_json:encode(T)))
                                     end), [{numtests, 300}, {to_file, user}]).
+
+prop_json_utf8_like_jason() -> [{doc, "PropEr: like Jason, the one codec (live_load_json) rejects invalid UTF-8 when decoding (an error with its offset) and raises when encoding; valid UTF-8 round-trips."}].
+prop_json_utf8_like_jason(_C) ->
+    true = proper:quickcheck(
+             proper:forall(proper_types:binary(), fun(B) ->
+                                                          Valid = unicode:characters_to_binary(B, utf8, utf8) =:= B,
+                                                          Dec = live_load_json:decode(<<$", (escape_quotes(B))/binary, $">>),
+                                                          Enc = try {ok, iolist_to_binary(live_load_json:encode(B))}
+                                                                catch error:{not_json, _} -> raised
+                                                                end,
+                                                          case Valid of
+                                                              true -> Enc =/= raised andalso element(1, live_load_json:decode(element(2, Enc))) =:= ok;
+                                                              false -> Enc =:= raised andalso element(1, Dec) =:= error
+                                                          end
+                                                  end), [{numtests, 1000}, {to_file, user}]).
+
+%% quotes, backslashes and control bytes out of the way, so only the UTF-8 question remains
+escape_quotes(B) -> << <<(case C of $" -> $'; $\\ -> $/; _ when C < 32 -> $\s; _ -> C end)>> || <<C>> <= B >>.
 
 prop_ws_parse_any_split() -> [{doc, "PropEr: masked frames split at any points parse to the same messages."}].
 prop_ws_parse_any_split(_C) ->
@@ -450,7 +481,7 @@ prop_decoders_total(_C) ->
                                                   fun iolist_to_binary/1, false)]),
     true = proper:quickcheck(
              proper:forall(Bytes, fun(B) ->
-                                          J = live_load_demo_json:decode(B),
+                                          J = live_load_json:decode(B),
                                           W = live_load_demo_ws:parse(B, live_load_demo_ws:new_parser(4096)),
                                           %% handle_text would start views for valid joins; only
                                           %% check frames that are not joins
@@ -458,7 +489,7 @@ prop_decoders_total(_C) ->
                                                   nomatch -> live_load_demo_socket:handle_text(B, live_load_demo_socket:new());
                                                   _ -> {error, skipped}
                                               end,
-                                          (element(1, J) =:= ok orelse J =:= {error, invalid_json})
+                                          (element(1, J) =:= ok orelse element(1, element(2, J)) =:= invalid_json)
                                               andalso (element(1, W) =:= ok orelse element(1, W) =:= error)
                                               andalso (element(1, S) =:= ok orelse element(1, S) =:= error)
                                   end), [{numtests, 2000}, {to_file, user}]).
@@ -487,7 +518,7 @@ do_merge(Target, Source) ->
 strip(M) when is_map(M) -> maps:map(fun(_, V) -> strip(V) end, M);
 strip(V) -> V.
 
-json(0) -> proper_types:oneof([proper_types:binary(), proper_types:integer(), proper_types:float(),
+json(0) -> proper_types:oneof([proper_types:integer(), proper_types:float(),
                                proper_types:oneof([true, false, null]), utf8_bin()]);
 json(D) ->
     proper_types:oneof([json(0),
@@ -556,7 +587,7 @@ mask(Payload, Mask) ->
 %% The server may close while a large frame is still being sent: no assertion on send.
 ws_send_raw(S, Op, Payload) -> _ = gen_tcp:send(S, frame(1, Op, Payload)), ok.
 
-ws_send(S, Term) -> ws_send_raw(S, 1, iolist_to_binary(live_load_demo_json:encode(Term))).
+ws_send(S, Term) -> ws_send_raw(S, 1, iolist_to_binary(live_load_json:encode(Term))).
 
 ws_recv(S) ->
     Buf = get({buf, S}),
@@ -572,7 +603,7 @@ ws_recv(S) ->
 
 ws_recv_json(S) ->
     {1, P} = ws_recv(S),
-    {ok, J} = live_load_demo_json:decode(P),
+    {ok, J} = live_load_json:decode(P),
     J.
 
 ws_recv_close(S) ->

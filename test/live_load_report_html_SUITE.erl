@@ -277,6 +277,13 @@ unlabelled_results_and_result_lists(Config) ->
     number_matches(Checks, <<"metric|1|liveview.event|p95">>, expected(B, <<"liveview.event">>, <<"p95">>)),
     ?assertEqual(error, maps:find(<<"metric-delta|1|liveview.event|p95">>, Checks)),
     ?assertEqual(error, maps:find(<<"overview-delta|1|iterations_ok">>, Checks)),
+    %% The CLI's results file (live_load.results/1) shows each result, named by its scenario.
+    File = iolist_to_binary(live_load_result:results_to_json([A, B])),
+    Env = open(Config, "envelope", File, false),
+    clean_page(Env),
+    ?assertEqual(<<"2 scenarios side by side (different scenarios: no deltas): "
+                   "live_load_demo_counter, live_load_demo_form"/utf8>>, maps:get(<<"subtitle">>, Env)),
+    check_overview(maps:get(<<"checks">>, Env), 1, B),
     %% The same scenario twice is a comparison: deltas against the first run.
     Same = open(Config, "same_scenario", [A, with_scenario(B, <<"live_load_demo_counter">>)], false),
     D = get_check(maps:get(<<"checks">>, Same), <<"metric-delta|1|liveview.event|p95">>),

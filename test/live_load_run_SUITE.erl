@@ -7,7 +7,7 @@
 -compile([export_all, nowarn_export_all]).
 
 all() ->
-    [option_errors, otp_app_discovery, config_gets_unconsumed_options, duration_bounds_the_run,
+    [option_errors, otp_app_discovery, config_gets_unconsumed_options, declared_config_keys, duration_bounds_the_run,
      iteration_timeout_kills_and_fails_user, halt_ends_user_cleanly, fail_records_and_continues,
      crash_fails_only_that_user, one_scenario_error_does_not_stop_others, throttle_limits_iterations, parallelism_slot_released_per_iteration,
      user_rate_ramps_users, on_failure_stop_user, stop_interrupts_run].
@@ -36,6 +36,7 @@ option_errors() ->
     [{doc, "Every consumed option is validated with a precise error before anything starts."}].
 option_errors(_Config) ->
     S = live_load_runner_sleep_scenario,
+    H = live_load_runner_halt_scenario,   %% declares no config keys
     Cases = [{#{scenario => S, users => -3}, {invalid_option, users, -3}},
              {#{scenario => S, users => 0}, {invalid_option, users, 0}},
              {#{scenario => S, users => "8"}, {invalid_option, users, "8"}},
@@ -54,7 +55,24 @@ option_errors(_Config) ->
              {#{scenarios => [S, no_such_scenario_mod]}, {unknown_scenario, no_such_scenario_mod}},
              {#{scenarios => []}, {invalid_option, scenarios, []}},
              {#{otp_app => no_such_app_xyz}, {unknown_application, no_such_app_xyz}},
-             {#{users => 1}, {missing_option, scenario}}],
+             {#{users => 1}, {missing_option, scenario}},
+             %% checked before the run although it goes on to config/1
+             {#{scenario => S, base_url => <<"notaurl">>}, {invalid_option, base_url, <<"notaurl">>}},
+             {#{scenario => S, base_url => "ftp://h/"}, {invalid_option, base_url, "ftp://h/"}},
+             {#{scenario => S, base_url => <<"http://">>}, {invalid_option, base_url, <<"http://">>}},
+             {#{scenario => S, base_url => 42}, {invalid_option, base_url, 42}},
+             %% reserved names are refused, not silently ignored
+             {#{scenario => S, flame_backend => x}, {unsupported_option, flame_backend}},
+             {#{scenario => S, cluster_opts => #{}}, {unsupported_option, cluster_opts}},
+             %% misspelt live_load options (as atoms, or as binaries from the CLI's --set)
+             {#{scenario => H, usres => 3}, {unknown_option, usres, #{did_you_mean => [users]}}},
+             {#{scenario => S, scenario_duraton => 3}, {unknown_option, scenario_duraton,
+                                                        #{did_you_mean => [scenario_duration]}}},
+             {#{scenario => S, <<"quite">> => true}, {unknown_option, <<"quite">>, #{did_you_mean => [quiet]}}},
+             {#{scenario => S, base_ulr => <<"http://x">>}, {unknown_option, base_ulr, #{did_you_mean => [base_url]}}},
+             %% the default browser's options are checked before any browser starts
+             {#{scenario => S, browser => true, browser_connection_opts => #{max_users => 0}},
+              {invalid_option, browser_connection_opts, #{max_users => 0}}}],
     lists:foreach(fun({Opts, Want}) ->
                           ?assertEqual({Opts, {error, Want}}, {Opts, run(Opts)})
                   end, Cases),
@@ -100,7 +118,27 @@ config_gets_unconsumed_options(_Config) ->
     receive {iteration, 1, 1, Cfg, _} ->
             ?assertEqual(#{report => self(), base_url => <<"http://x">>, sleep_ms => 100}, Cfg)
     after 1000 -> ct:fail(no_iteration)
-    end.
+    end,
+    %% far from every known name: scenario config, whatever it is called
+    #{live_load_runner_sleep_scenario := R} =
+        run(#{scenario => live_load_runner_sleep_scenario, report => self(), password => <<"s3cret">>,
+              scenario_duration => 200, users => 1}),
+    %% the result records live_load's own options and only the names of the others
+    #{<<"run">> := #{<<"options">> := Recorded}} = R,
+    ?assertEqual(#{<<"scenario">> => <<"live_load_runner_sleep_scenario">>, <<"users">> => 1,
+                   <<"scenario_duration">> => 200, <<"browser">> => false, <<"quiet">> => true,
+                   <<"config_keys">> => [<<"password">>, <<"report">>]}, Recorded),
+    ?assertEqual(nomatch, binary:match(iolist_to_binary(live_load_result:to_json(R)), <<"s3cret">>)).
+
+declared_config_keys() ->
+    [{doc, "A scenario's config_keys/0 extends the did-you-mean check to its own keys; a declared key is never refused."}].
+declared_config_keys(_Config) ->
+    S = live_load_runner_sleep_scenario,
+    ?assertEqual({error, {unknown_option, sleep_msx, #{did_you_mean => [sleep_ms]}}},
+                 run(#{scenario => S, sleep_msx => 3})),
+    ?assertEqual({error, {unknown_option, reprot, #{did_you_mean => [report]}}},
+                 run(#{scenario => S, reprot => 3})),
+    ?assertMatch(#{S := #{}}, run(#{scenario => S, user => 1, scenario_duration => 100})).
 
 duration_bounds_the_run() ->
     [{doc, "Users loop until scenario_duration (1 s), finish the iteration in progress and stop; assigns persist across iterations."}].

@@ -43,3 +43,47 @@ errors_test() ->
     ?assertEqual({error, {invalid_option, "--set", "novalue"}}, live_load_cli:parse(["run", "x", "--set", "novalue"])),
     ?assertEqual({error, {unknown_option, "--colour"}}, live_load_cli:parse(["run", "x", "--colour", "red"])),
     ?assertEqual({error, {missing_value, "--users"}}, live_load_cli:parse(["run", "x", "--users"])).
+
+base_url_checked_at_parse_test() ->
+    ?assertEqual({error, {invalid_option, "--base-url", "notaurl"}},
+                 live_load_cli:parse(["run", "x", "--base-url", "notaurl"])),
+    ?assertEqual({error, {invalid_option, "--base-url", "ftp://h/"}},
+                 live_load_cli:parse(["run", "x", "--base-url", "ftp://h/"])),
+    ?assertMatch({ok, #{base_url := <<"https://h:8443/app">>}},
+                 live_load_cli:parse(["run", "x", "--base-url", "https://h:8443/app"])).
+
+verbose_flag_test() ->
+    ?assertMatch({ok, #{verbose := true, targets := ["x"]}}, live_load_cli:parse(["run", "x", "--verbose"])).
+
+%% every reason the CLI can print reads as a sentence, never as the raw term
+messages_test() ->
+    M = fun(R) -> lists:flatten(io_lib:format("~ts", [live_load_cli_errors:format(R)])) end,
+    ?assertEqual("--users must be a positive integer (got \"-1\")", M({invalid_option, "--users", "-1"})),
+    ?assertEqual("--duration must be a duration such as 500ms, 60s, 2m or 1h (got \"5d\")",
+                 M({invalid_option, "--duration", "5d"})),
+    ?assertEqual("--base-url must be an absolute http(s) URL such as http://127.0.0.1:4000 (got \"notaurl\")",
+                 M({invalid_option, "--base-url", "notaurl"})),
+    ?assertEqual("--base-url (base_url) must be an absolute http(s) URL such as http://127.0.0.1:4000 (got \"x\")",
+                 M({invalid_option, base_url, <<"x">>})),
+    ?assertEqual("--mode must be faithful or fast (got \"turbo\")", M({invalid_option, "--mode", "turbo"})),
+    ?assertEqual("--set must be KEY=VALUE (got \"novalue\")", M({invalid_option, "--set", "novalue"})),
+    ?assertEqual("unknown option --colour", M({unknown_option, "--colour"})),
+    ?assertEqual("unknown option usres; did you mean --users?", M({unknown_option, usres, #{did_you_mean => [users]}})),
+    ?assertEqual("unknown option mdoe; did you mean --mode?", M({unknown_option, <<"mdoe">>, #{did_you_mean => [mode]}})),
+    ?assertEqual("--users needs a value", M({missing_value, "--users"})),
+    ?assertEqual("no scenario given: live_load run SCENARIO...", M(missing_scenario)),
+    ?assertEqual("unknown scenario \"nope\": not a module on the code path nor an .erl file",
+                 M({unknown_scenario, "nope"})),
+    ?assertEqual("lists is not a scenario: it needs -behaviour(live_load_scenario) and run/3",
+                 M({not_a_scenario, lists})),
+    ?assertEqual("cluster_opts is reserved but not supported by this build; remove it",
+                 M({unsupported_option, cluster_opts})),
+    ?assertMatch("cannot start Chromium: " ++ _, M({browser_failed, {error, {port_program, "/x", enoent}}})),
+    ?assertMatch("the scenario's config/1 raised error:badarg", M({config_failed, {error, badarg, []}})),
+    Compile = M({compile_failed, "s.erl", [{"s.erl", [{{3, 5}, erl_parse, ["syntax error before: ", "'->'"]}]}]}),
+    ?assertEqual("cannot compile s.erl:\n  s.erl:3:5: syntax error before: '->'", Compile),
+    %% a reason nobody formats still prints (as the term)
+    ?assertEqual("{something,new}", M({something, new})),
+    %% --verbose keeps the term
+    V = lists:flatten(io_lib:format("~ts", [live_load_cli_errors:format({invalid_option, "--users", "-1"}, true)])),
+    ?assertEqual("--users must be a positive integer (got \"-1\")\n  ({invalid_option,\"--users\",\"-1\"})", V).

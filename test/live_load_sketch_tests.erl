@@ -117,7 +117,14 @@ from_binary_errors() ->
     ?assertEqual({error, bad_magic}, ?S:from_binary(<<"XX", 1, 0, 0:64>>)),
     <<Magic:2/binary, _V, Rest/binary>> = Bin,
     ?assertEqual({error, unsupported_version}, ?S:from_binary(<<Magic/binary, 9, Rest/binary>>)),
-    ?assertEqual({error, trailing_bytes}, ?S:from_binary(<<Bin/binary, 0>>)),
+    %% version 1 (no checksum) is refused by name
+    ?assertEqual({error, unsupported_version}, ?S:from_binary(<<Magic/binary, 1, Rest/binary>>)),
+    %% a byte more moves the checksum: refused before the body is read
+    ?assertEqual({error, bad_checksum}, ?S:from_binary(<<Bin/binary, 0>>)),
+    %% every single flipped bit, anywhere, is rejected, never merged
+    [?assertMatch({error, _}, ?S:from_binary(flip(Bin, I)))
+     || I <- lists:seq(0, bit_size(Bin) - 1)],
+    ?assertEqual({error, bad_checksum}, ?S:from_binary(flip(Bin, 8 * 20 + 3))),
     %% every prefix is refused
     [?assertMatch({error, _}, ?S:from_binary(binary:part(Bin, 0, N)))
      || N <- lists:seq(0, byte_size(Bin) - 1)],
@@ -224,3 +231,7 @@ concurrent_mixed_operations_test_() ->
              ?assertEqual(2 * 20000 + 500 * 10, ?S:count(S)),
              ?assertEqual(10, ?S:count(Other))
      end}.
+
+flip(Bin, I) ->
+    <<A:I/bitstring, B:1, C/bitstring>> = Bin,
+    <<A/bitstring, (1 - B):1, C/bitstring>>.

@@ -7,7 +7,7 @@ out=_build/bench/sketch
 mkdir -p "$out"
 CC=${CC:-cc}
 $CC -std=gnu11 -Wall -Wextra -Werror -O2 -Ic_src/sketch bench/sketch/bench_core.c \
-    c_src/sketch/ddsketch.c c_src/sketch/ddsketch_codec.c -o "$out/bench_core" -lm -lpthread
+    c_src/sketch/ddsketch.c c_src/sketch/ddsketch_codec.c -o "$out/bench_core" -lm -lz -lpthread
 
 "$out/bench_core" | tee "$out/figures.txt"
 ERL_LIBS=_build/default/lib ERL_FLAGS="+S 1:1 +SDcpu 1:1 +sbwt none +sbwtdcpu none +sbwtdio none" \

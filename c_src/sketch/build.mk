@@ -11,14 +11,14 @@ C_TESTS += $(BUILD)/test_sketch
 FUZZ_TARGETS += $(FUZZ_SKETCH)
 
 $(SKETCH_NIF): $(SKETCH_CORE) $(SKETCH_HDR) sketch/live_load_sketch_nif.c | $(PRIV)
-	$(CC) $(CFLAGS) -I$(ERTS_INCLUDE) -shared $(SKETCH_CORE) sketch/live_load_sketch_nif.c -o $@ $(LDFLAGS) -lm
+	$(CC) $(CFLAGS) -I$(ERTS_INCLUDE) -shared $(SKETCH_CORE) sketch/live_load_sketch_nif.c -o $@ $(LDFLAGS) -lm -lz
 
 $(BUILD)/test_sketch: tests/test_sketch.c $(SKETCH_CORE) $(SKETCH_HDR) | $(BUILD)
-	$(CC) $(CFLAGS) -Isketch tests/test_sketch.c $(SKETCH_CORE) -o $@ $(LDFLAGS) -lm
+	$(CC) $(CFLAGS) -Isketch tests/test_sketch.c $(SKETCH_CORE) -o $@ $(LDFLAGS) -lm -lz
 
 $(FUZZ_SKETCH): fuzz/fuzz_sketch_decode.c $(SKETCH_CORE) $(SKETCH_HDR) | $(FUZZ_BUILD)
 	$(FUZZ_CC) $(CFLAGS_COMMON) -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined \
-	  -fno-sanitize-recover=all -Isketch fuzz/fuzz_sketch_decode.c $(SKETCH_CORE) -o $@ -lm
+	  -fno-sanitize-recover=all -Isketch fuzz/fuzz_sketch_decode.c $(SKETCH_CORE) -o $@ -lm -lz
 
 # Seeds come from the unit-test binary (valid encodings of varied sketches); the run is
 # bounded by FUZZ_SECONDS and fails on any crash, leak, sanitizer report or round-trip mismatch.
@@ -36,7 +36,7 @@ FUZZ_TARGETS += $(FUZZ_SKETCH_OPS)
 
 $(FUZZ_SKETCH_OPS): fuzz/fuzz_sketch_ops.c $(SKETCH_CORE) $(SKETCH_HDR) | $(FUZZ_BUILD)
 	$(FUZZ_CC) $(CFLAGS_COMMON) -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined \
-	  -fno-sanitize-recover=all -Isketch fuzz/fuzz_sketch_ops.c $(SKETCH_CORE) -o $@ -lm
+	  -fno-sanitize-recover=all -Isketch fuzz/fuzz_sketch_ops.c $(SKETCH_CORE) -o $@ -lm -lz
 
 .PHONY: fuzz-sketch-ops
 fuzz-sketch-ops: $(FUZZ_SKETCH_OPS)

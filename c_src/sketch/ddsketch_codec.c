@@ -1,10 +1,10 @@
 /* DDSketch serialisation: a compact, versioned, canonical byte format.
  *
- * Format version 1 (all doubles IEEE-754 binary64 little-endian; varint = LEB128 unsigned,
+ * Format version 2 (all doubles IEEE-754 binary64 little-endian; varint = LEB128 unsigned,
  * minimal length, at most 10 bytes; zigzag = signed key mapped to unsigned):
  *
  *   "DK"            2 bytes magic
- *   version         1 byte  (1)
+ *   version         1 byte  (2; version 1 had no checksum and is refused: unsupported_version)
  *   flags           1 byte  bit 0: positive store collapsed, bit 1: negative store collapsed
  *   alpha           8 bytes relative accuracy
  *   max_bins        varint  bins per store, 1..65536
@@ -15,7 +15,11 @@
  *     nbins         varint  non-empty bins, <= max_bins
  *     first key     zigzag varint, then its count (varint >= 1)
  *     nbins - 1 x   key delta (varint >= 1), count (varint >= 1)
+ *   crc32           4 bytes little-endian, zlib's CRC-32 of every byte before it
  *
+ * Sketches cross nodes: a flipped bit must be rejected (bad_checksum), not merged. The magic
+ * and version are checked first (so an old or foreign encoding says so), then the checksum,
+ * then the body.
  * The decoder treats its input as hostile: every read is bounds-checked, varints must be
  * minimal, keys must ascend inside the mapping's key range and span at most max_bins keys,
  * counts must add up to the header count, stats must be finite and consistent, and no byte may
@@ -27,12 +31,31 @@
 
 #include <math.h>
 #include <string.h>
+#include <zlib.h>
 
 #define MAGIC0 'D'
 #define MAGIC1 'K'
 #define FLAG_POS_COLLAPSED 1u
 #define FLAG_NEG_COLLAPSED 2u
 #define VARINT_MAX 10
+#define CRC_BYTES 4
+
+static uint32_t crc_of(const uint8_t *buf, size_t len)
+{
+    return (uint32_t)crc32_z(crc32_z(0L, Z_NULL, 0), buf, len);
+}
+
+static void put_crc(uint8_t *at, uint32_t crc)
+{
+    for (int i = 0; i < CRC_BYTES; i++)
+        at[i] = (uint8_t)(crc >> (8 * i));
+}
+
+void dds_reseal(uint8_t *buf, size_t len)
+{
+    if (len >= CRC_BYTES)
+        put_crc(buf + len - CRC_BYTES, crc_of(buf, len - CRC_BYTES));
+}
 
 /* ---- encoding --------------------------------------------------------------------------- */
 
@@ -108,7 +131,7 @@ size_t dds_encoded_size_max(const dds_sketch *s)
         bins += (size_t)(s->pos.max_key - s->pos.min_key + 1);
     if (s->neg.count)
         bins += (size_t)(s->neg.max_key - s->neg.min_key + 1);
-    return 12 + 3 * VARINT_MAX + 24 + 2 * VARINT_MAX + bins * 2 * VARINT_MAX;
+    return 12 + 3 * VARINT_MAX + 24 + 2 * VARINT_MAX + bins * 2 * VARINT_MAX + CRC_BYTES;
 }
 
 size_t dds_encode(const dds_sketch *s, uint8_t *buf, size_t cap)
@@ -130,7 +153,13 @@ size_t dds_encode(const dds_sketch *s, uint8_t *buf, size_t cap)
     put_varint(&w, s->zero_count);
     put_store(&w, &s->pos);
     put_store(&w, &s->neg);
-    return w.overflow ? 0 : (size_t)(w.p - buf);
+    for (int i = 0; i < CRC_BYTES; i++)
+        put_byte(&w, 0); /* room for the checksum */
+    if (w.overflow)
+        return 0;
+    size_t n = (size_t)(w.p - buf);
+    dds_reseal(buf, n);
+    return n;
 }
 
 /* ---- decoding --------------------------------------------------------------------------- */
@@ -253,6 +282,16 @@ static dds_decode_status decode(reader *r, dds_sketch *s)
     TRY(get_byte(r, &version));
     if (version != DDS_FORMAT_VERSION)
         return DDS_DEC_BAD_VERSION;
+    /* the checksum covers everything before it; the body is read only once it matched */
+    if (r->end - r->p < CRC_BYTES)
+        return DDS_DEC_TRUNCATED;
+    const uint8_t *trailer = r->end - CRC_BYTES;
+    uint32_t want = 0;
+    for (int i = 0; i < CRC_BYTES; i++)
+        want |= (uint32_t)trailer[i] << (8 * i);
+    if (crc_of(r->p - 3, (size_t)(trailer - (r->p - 3))) != want)
+        return DDS_DEC_BAD_CHECKSUM;
+    r->end = trailer;
     TRY(get_byte(r, &flags));
     if (flags & ~(FLAG_POS_COLLAPSED | FLAG_NEG_COLLAPSED))
         return DDS_DEC_BAD_HEADER;
@@ -324,6 +363,7 @@ const char *dds_decode_status_name(dds_decode_status st)
     case DDS_DEC_COUNT_MISMATCH: return "count_mismatch";
     case DDS_DEC_BAD_STATS: return "bad_stats";
     case DDS_DEC_TRAILING_BYTES: return "trailing_bytes";
+    case DDS_DEC_BAD_CHECKSUM: return "bad_checksum";
     case DDS_DEC_NOMEM: return "nomem";
     }
     return "unknown";

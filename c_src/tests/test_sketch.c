@@ -316,7 +316,9 @@ static size_t encode_alloc(const dds_sketch *s, uint8_t **out)
     *out = malloc(cap);
     size_t n = dds_encode(s, *out, cap);
     CHECK(n > 0 && n <= cap);
-    CHECK(dds_encode(s, *out, n - 1) == 0); /* too small a buffer is refused */
+    uint8_t *small = malloc(n);
+    CHECK(dds_encode(s, small, n - 1) == 0); /* too small a buffer is refused */
+    free(small);
     return n;
 }
 
@@ -375,34 +377,52 @@ static void test_serialisation(void)
     CHECK(n <= 4096);
     check_roundtrip(&s);
 
-    /* corruptions */
+    /* corruptions (after a body change, dds_reseal makes the checksum match again so that the
+     * body checks are reached) */
     dds_sketch d;
     uint8_t *bad = malloc(n + 1);
     memcpy(bad, buf, n);
     bad[n] = 0;
+    CHECK(dds_decode(bad, n + 1, &d) == DDS_DEC_BAD_CHECKSUM);
+    dds_reseal(bad, n + 1);
     CHECK(dds_decode(bad, n + 1, &d) == DDS_DEC_TRAILING_BYTES);
     memcpy(bad, buf, n);
     bad[0] = 'X';
     CHECK(dds_decode(bad, n, &d) == DDS_DEC_BAD_MAGIC);
     memcpy(bad, buf, n);
-    bad[2] = 2;
+    bad[2] = 1; /* version 1 had no checksum */
+    CHECK(dds_decode(bad, n, &d) == DDS_DEC_BAD_VERSION);
+    bad[2] = 9;
     CHECK(dds_decode(bad, n, &d) == DDS_DEC_BAD_VERSION);
     memcpy(bad, buf, n);
     bad[3] = 4;
+    CHECK(dds_decode(bad, n, &d) == DDS_DEC_BAD_CHECKSUM);
+    dds_reseal(bad, n);
     CHECK(dds_decode(bad, n, &d) == DDS_DEC_BAD_HEADER);
     memcpy(bad, buf, n);
     bad[3] = 1; /* claims a collapse that never happened: still a valid sketch */
+    dds_reseal(bad, n);
     CHECK(dds_decode(bad, n, &d) == DDS_DEC_OK);
     dds_free(&d);
     memcpy(bad, buf, n);
     memset(bad + 4, 0, 8); /* alpha 0 */
+    dds_reseal(bad, n);
     CHECK(dds_decode(bad, n, &d) == DDS_DEC_BAD_HEADER);
-    /* every single-byte change is either rejected or decodes to a sketch that re-encodes to
-     * exactly those bytes */
+    /* every single flipped bit, anywhere (checksum included), is rejected */
     for (size_t i = 0; i < n; i++) {
+        for (int bit = 0; bit < 8; bit++) {
+            memcpy(bad, buf, n);
+            bad[i] ^= (uint8_t)(1u << bit);
+            CHECK(dds_decode(bad, n, &d) != DDS_DEC_OK);
+        }
+    }
+    /* every resealed single-byte change is either rejected or decodes to a sketch that
+     * re-encodes to exactly those bytes */
+    for (size_t i = 0; i + 4 < n; i++) {
         for (int delta = 1; delta < 256; delta += 37) {
             memcpy(bad, buf, n);
             bad[i] = (uint8_t)(bad[i] + delta);
+            dds_reseal(bad, n);
             if (dds_decode(bad, n, &d) == DDS_DEC_OK) {
                 uint8_t *again;
                 size_t m = encode_alloc(&d, &again);
@@ -412,13 +432,19 @@ static void test_serialisation(void)
             }
         }
     }
-    /* hand-made hostile inputs */
-    const uint8_t huge_bins[] = {'D', 'K', 1, 0, 0x7b, 0x14, 0xae, 0x47, 0xe1, 0x7a, 0x84, 0x3f,
+    /* hand-made hostile inputs (4 trailing bytes for the checksum, set by dds_reseal) */
+    uint8_t huge_bins[] = {'D', 'K', 2, 0, 0x7b, 0x14, 0xae, 0x47, 0xe1, 0x7a, 0x84, 0x3f,
                                  0x80, 0x10, 1, 0, 0, 0, 0, 0, 0, 0xf0, 0x3f, 0, 0, 0, 0, 0, 0, 0xf0, 0x3f,
-                                 0, 0, 0, 0, 0, 0, 0xf0, 0x3f, 0, 0xff, 0xff, 0xff, 0xff, 0x0f};
+                                 0, 0, 0, 0, 0, 0, 0xf0, 0x3f, 0, 0xff, 0xff, 0xff, 0xff, 0x0f, 0, 0, 0, 0};
+    dds_reseal(huge_bins, sizeof huge_bins);
     CHECK(dds_decode(huge_bins, sizeof huge_bins, &d) == DDS_DEC_TOO_MANY_BINS);
-    const uint8_t overlong[] = {'D', 'K', 1, 0, 0x7b, 0x14, 0xae, 0x47, 0xe1, 0x7a, 0x84, 0x3f, 0x80, 0x00};
+    uint8_t overlong[] = {'D', 'K', 2, 0, 0x7b, 0x14, 0xae, 0x47, 0xe1, 0x7a, 0x84, 0x3f, 0x80, 0x00, 0, 0, 0, 0};
+    dds_reseal(overlong, sizeof overlong);
     CHECK(dds_decode(overlong, sizeof overlong, &d) == DDS_DEC_BAD_VARINT);
+    /* a checksum of the right bytes in the wrong place is still wrong; short inputs are truncated */
+    const uint8_t tiny[] = {'D', 'K', 2, 0, 0};
+    CHECK(dds_decode(tiny, 3, &d) == DDS_DEC_TRUNCATED);
+    CHECK(dds_decode(tiny, sizeof tiny, &d) == DDS_DEC_TRUNCATED || dds_decode(tiny, sizeof tiny, &d) == DDS_DEC_BAD_CHECKSUM);
     free(bad);
     free(buf);
     dds_free(&s);

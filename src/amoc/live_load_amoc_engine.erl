@@ -105,7 +105,7 @@ local(Scenario, #{users := Users} = Run) ->
         ok ->
             Progress = progress(Scenario, Run, [node()], T0),
             Result = live_load_amoc:await(Scenario, #{nodes => [node()], target => Users, started => T0,
-                                                      options => maps:get(given, Run),
+                                                      options => live_load_options:recorded(maps:get(given, Run)),
                                                       stop => fun() -> Amoc:stop() end}),
             stop_progress(Progress),
             _ = Amoc:stop(),
@@ -145,7 +145,7 @@ distributed(Scenario, #{users := Users} = Run, Cluster) ->
         {ok, _} ->
             Progress = progress(Scenario, Run, Nodes, T0),
             Result = live_load_amoc:await(Scenario, #{nodes => Nodes, target => Users, started => T0,
-                                                      options => maps:get(given, Run),
+                                                      options => live_load_options:recorded(maps:get(given, Run)),
                                                       stop => fun() -> Dist:stop() end}),
             stop_progress(Progress),
             _ = (catch Dist:stop()),

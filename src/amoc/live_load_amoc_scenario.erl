@@ -31,7 +31,7 @@ init(Scenario) ->
                                                                run_id => RunId}) of
                         {ok, State} ->
                             persistent_term:put({?MODULE, Scenario},
-                                                #{mode => maps:get(mode, Opts), options => maps:get(given, Opts),
+                                                #{mode => maps:get(mode, Opts), options => live_load_options:recorded(maps:get(given, Opts)),
                                                   run_id => RunId}),
                             {ok, State};
                         {error, _} = E -> E

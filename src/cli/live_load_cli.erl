@@ -30,7 +30,7 @@ command(Args) ->
             io:put_chars(usage()),
             0;
         {error, Reason} ->
-            err("live_load: ~ts~nTry 'live_load --help'.~n", [format_error(Reason)]),
+            err("live_load: ~ts~nTry 'live_load --help'.~n", [format_error(Reason, lists:member("--verbose", Args))]),
             2;
         {ok, Cmd} ->
             run(Cmd)
@@ -54,7 +54,8 @@ parse_run([], #{targets := []}) ->
     {error, missing_scenario};
 parse_run([], Cmd = #{targets := T, set := S}) ->
     {ok, Cmd#{targets := lists:reverse(T), set := lists:reverse(S)}};
-parse_run(["--" ++ Flag, Value | Rest], Cmd) when Flag =/= "quiet", Flag =/= "distributed" ->
+parse_run(["--" ++ Flag, Value | Rest], Cmd) when Flag =/= "quiet", Flag =/= "verbose",
+                                                 Flag =/= "distributed" ->
     case flag(Flag, Value, Cmd) of
         {ok, Cmd1} -> parse_run(Rest, Cmd1);
         {error, _} = E -> E
@@ -63,6 +64,8 @@ parse_run(["--quiet" | Rest], #{opts := O} = Cmd) ->
     parse_run(Rest, Cmd#{opts := O#{quiet => true}});
 parse_run(["--distributed" | Rest], #{opts := O} = Cmd) ->
     parse_run(Rest, Cmd#{opts := O#{distributed => true}});
+parse_run(["--verbose" | Rest], Cmd) ->
+    parse_run(Rest, Cmd#{verbose => true});
 parse_run(["--" ++ Flag], _Cmd) ->
     {error, {missing_value, "--" ++ Flag}};
 parse_run([Target | Rest], #{targets := T} = Cmd) ->
@@ -78,7 +81,11 @@ flag("mode", "faithful", Cmd) -> opt(mode, "--mode", {ok, faithful}, Cmd);
 flag("mode", V, _Cmd) -> {error, {invalid_option, "--mode", V}};
 flag("chromium", V, #{opts := O} = Cmd) ->
     {ok, Cmd#{opts := O#{browser_connection_opts => #{executable => V}}}};
-flag("base-url", V, Cmd) -> {ok, Cmd#{base_url => unicode:characters_to_binary(V)}};
+flag("base-url", V, Cmd) ->
+    case live_load_option_names:absolute_http_url(V) of
+        true -> {ok, Cmd#{base_url => unicode:characters_to_binary(V)}};
+        false -> {error, {invalid_option, "--base-url", V}}
+    end;
 flag("json", V, Cmd) -> {ok, Cmd#{json => V}};
 flag("md", V, Cmd) -> {ok, Cmd#{md => V}};
 flag("html", V, Cmd) -> {ok, Cmd#{html => V}};
@@ -135,7 +142,7 @@ run(#{targets := Targets} = Cmd) ->
             ok = live_load_cli_signals:install(),
             case live_load:run(Opts) of
                 {error, Reason} ->
-                    err("live_load: ~ts~n", [format_error(Reason)]),
+                    err("live_load: ~ts~n", [format_error(Reason, verbose(Cmd))]),
                     2;
                 Results when is_map(Results) ->
                     Ordered = [{M, maps:get(M, Results)} || M <- Modules],
@@ -143,9 +150,11 @@ run(#{targets := Targets} = Cmd) ->
                     exit_status(Ordered)
             end;
         {error, Reason} ->
-            err("live_load: ~ts~n", [format_error(Reason)]),
+            err("live_load: ~ts~n", [format_error(Reason, verbose(Cmd))]),
             2
     end.
+
+verbose(Cmd) -> maps:get(verbose, Cmd, false).
 
 run_opts(Modules, #{opts := O, set := Set} = Cmd) ->
     %% the option names of live_load:run/1 exist as atoms once this module is loaded
@@ -232,12 +241,8 @@ iterations_ok(#{run := #{iterations := #{ok := Ok, halted := H}}}) ->
     Ok + H > 0;
 iterations_ok(_) -> true.
 
-format_error({compile_failed, File, Errors}) ->
-    [io_lib:format("cannot compile ~ts:~n", [File]) |
-     [io_lib:format("  ~ts:~p: ~ts~n", [F, Loc, Mod:format_error(D)])
-      || {F, Es} <- Errors, {Loc, Mod, D} <- Es]];
-format_error(Reason) ->
-    io_lib:format("~0tp", [Reason]).
+format_error(Reason, Verbose) ->
+    live_load_cli_errors:format(Reason, Verbose).
 
 err(Fmt, Args) ->
     io:format(standard_error, Fmt, Args).
@@ -268,7 +273,8 @@ Options:
   --chromium PATH         the Chromium executable (default /usr/bin/chromium)
   --set KEY=VALUE         any other option for the scenarios' config/1 (repeatable); numbers,
                           true and false are converted, everything else is a string
-  --json FILE             write the JSON result (all scenarios) to FILE
+  --json FILE             write the results (all scenarios) to FILE, always
+                          {\"format\": \"live_load.results/1\", \"results\": [...]}
   --md FILE               write the Markdown report to FILE
   --html FILE             write the HTML report (one self-contained file) to FILE
   --quiet                 no progress line on stderr
@@ -277,6 +283,7 @@ Options:
   --provider P            how the workers start: peer (this machine, default), ssh, nodes
   --hosts H1,H2           ssh hosts (--provider ssh), or the running nodes' names
                           name@host (--provider nodes)
+  --verbose               errors also show the Erlang term behind the message
   -h, --help              this text
 
 The progress line on stderr is refreshed every second on a terminal, every 10 s otherwise.

@@ -104,22 +104,37 @@ split_target(Target) ->
     end.
 
 -spec dispatch(gen_tcp:socket(), req()) -> no_return().
-dispatch(Sock, #{method := <<"GET">>, path := <<"/live/websocket">>} = Req) -> upgrade(Sock, Req);
-dispatch(Sock, #{path := <<"/live/longpoll">>} = Req) ->
+dispatch(Sock, Req) ->
+    case live_load_demo_target:config(fault) of
+        http_500 -> respond(Sock, Req, 500, <<"text/plain">>, <<"internal server error (fault http_500)\n">>);
+        hang -> hang(Sock);
+        _ -> route(Sock, Req)
+    end.
+
+%% fault `hang': the request was read; nothing is answered until the client gives up (bounded)
+-spec hang(gen_tcp:socket()) -> no_return().
+hang(Sock) ->
+    _ = inet:setopts(Sock, [{active, false}, {packet, raw}]),
+    _ = gen_tcp:recv(Sock, 0, 600000),
+    _ = gen_tcp:close(Sock),
+    exit(normal).
+
+route(Sock, #{method := <<"GET">>, path := <<"/live/websocket">>} = Req) -> upgrade(Sock, Req);
+route(Sock, #{path := <<"/live/longpoll">>} = Req) ->
     {Status, Json} = live_load_demo_longpoll:handle(Req),
-    respond(Sock, Req, Status, <<"application/json">>, live_load_demo_json:encode(Json));
-dispatch(Sock, #{method := <<"GET">>, path := <<"/assets/", _/binary>> = Path} = Req) ->
+    respond(Sock, Req, Status, <<"application/json">>, live_load_json:encode(Json));
+route(Sock, #{method := <<"GET">>, path := <<"/assets/", _/binary>> = Path} = Req) ->
     case maps:find(Path, live_load_demo_target:config(assets)) of
         {ok, Js} -> respond(Sock, Req, 200, <<"text/javascript">>, Js);
         error -> respond(Sock, Req, 404, <<"text/plain">>, <<"not found\n">>)
     end;
-dispatch(Sock, #{method := <<"GET">>, path := Path, query := Query} = Req) ->
+route(Sock, #{method := <<"GET">>, path := Path, query := Query} = Req) ->
     case live_load_demo_page:route(Path) of
         not_found -> respond(Sock, Req, 404, <<"text/plain">>, <<"not found\n">>);
         Route -> respond(Sock, Req, 200, <<"text/html; charset=utf-8">>,
                          live_load_demo_page:render_dead(Route, Query))
     end;
-dispatch(Sock, Req) -> respond(Sock, Req, 405, <<"text/plain">>, <<"method not allowed\n">>).
+route(Sock, Req) -> respond(Sock, Req, 405, <<"text/plain">>, <<"method not allowed\n">>).
 
 respond(Sock, #{version := Vsn, headers := Hs}, Status, Type, Body) ->
     Keep = keep_alive(Vsn, Hs),
@@ -141,7 +156,8 @@ status(403) -> <<"403 Forbidden">>;
 status(404) -> <<"404 Not Found">>;
 status(405) -> <<"405 Method Not Allowed">>;
 status(413) -> <<"413 Content Too Large">>;
-status(431) -> <<"431 Request Header Fields Too Large">>.
+status(431) -> <<"431 Request Header Fields Too Large">>;
+status(500) -> <<"500 Internal Server Error">>.
 
 -spec error_close(gen_tcp:socket(), 400..599) -> no_return().
 error_close(Sock, Status) ->

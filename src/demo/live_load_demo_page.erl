@@ -27,7 +27,7 @@
 -callback render(Assigns :: map()) -> live_load_demo_rendered:tree().
 -callback title(Assigns :: map()) -> binary().
 
--type route() :: {live, module()} | dead_index | not_found.
+-type route() :: {live, module()} | {hostile, binary()} | dead_index | not_found.
 -export_type([route/0]).
 
 %% @doc The page behind a path (no query string).
@@ -37,6 +37,12 @@ route(<<"/counter">>) -> {live, live_load_demo_counter};
 route(<<"/form">>) -> {live, live_load_demo_form};
 route(<<"/list">>) -> {live, live_load_demo_list};
 route(<<"/nav">>) -> {live, live_load_demo_nav};
+route(<<"/hostile/big-frame">>) -> {live, live_load_demo_hostile};
+route(<<"/hostile/", Name/binary>>) ->
+    case lists:member(Name, live_load_demo_hostile:dead_pages()) of
+        true -> {hostile, Name};
+        false -> not_found
+    end;
 route(_) -> not_found.
 
 %% @doc The opaque `data-phx-session' token of a live page (names its path).
@@ -66,6 +72,9 @@ render_dead(dead_index, _Query) ->
            [[<<"<li><a id=\"link-", N/binary, "\" href=\"/", N/binary, "\">", N/binary, "</a></li>">>]
             || N <- [<<"counter">>, <<"form">>, <<"list">>, <<"nav">>]],
            <<"</ul></main>">>]);
+render_dead({hostile, Name}, Query) ->
+    {Title, Body} = live_load_demo_hostile:dead(Name, Query),
+    shell(Title, Body);
 render_dead({live, Mod}, Query) ->
     Assigns = Mod:handle_params(Query, Mod:mount(Query)),
     Id = view_id(),
@@ -79,7 +88,8 @@ render_dead({live, Mod}, Query) ->
 path_of(live_load_demo_counter) -> <<"/counter">>;
 path_of(live_load_demo_form) -> <<"/form">>;
 path_of(live_load_demo_list) -> <<"/list">>;
-path_of(live_load_demo_nav) -> <<"/nav">>.
+path_of(live_load_demo_nav) -> <<"/nav">>;
+path_of(live_load_demo_hostile) -> <<"/hostile/big-frame">>.
 
 view_id() ->
     <<"phx-", (random_token(9))/binary>>.

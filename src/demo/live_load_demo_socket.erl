@@ -29,13 +29,13 @@ new() -> #{topics => #{}, mons => #{}}.
 %% @doc Handles one text frame from the client; returns the frames to send back now.
 -spec handle_text(binary(), state()) -> {ok, [iodata()], state()} | {error, error()}.
 handle_text(Bin, S) ->
-    case live_load_demo_json:decode(Bin) of
+    case live_load_json:decode(Bin) of
         {ok, [JoinRef, Ref, Topic, Event, Payload]}
           when (is_binary(JoinRef) orelse JoinRef =:= null), (is_binary(Ref) orelse Ref =:= null),
                is_binary(Topic), byte_size(Topic) =< ?MAX_TOPIC, is_binary(Event), is_map(Payload) ->
             message(JoinRef, Ref, Topic, Event, Payload, S);
         {ok, _} -> {error, bad_frame};
-        {error, invalid_json} -> {error, invalid_json}
+        {error, {invalid_json, _, _}} -> {error, invalid_json}
     end.
 
 message(JoinRef, Ref, <<"phoenix">>, <<"heartbeat">>, _, S) ->
@@ -101,8 +101,8 @@ drop(Topic, #{topics := Ts, mons := Ms} = S) ->
     end.
 
 control(JoinRef, Topic, Event) ->
-    live_load_demo_json:encode([JoinRef, JoinRef, Topic, Event, #{}]).
+    live_load_json:encode([JoinRef, JoinRef, Topic, Event, #{}]).
 
 reply(JoinRef, Ref, Topic, Status, Response) ->
-    live_load_demo_json:encode([JoinRef, Ref, Topic, <<"phx_reply">>,
+    live_load_json:encode([JoinRef, Ref, Topic, <<"phx_reply">>,
                                 #{<<"status">> => atom_to_binary(Status), <<"response">> => Response}]).

@@ -22,7 +22,10 @@
 %% `latency_ms' (extra sleep before every event, default 0), `refuse_websocket' (answer 403 to
 %% upgrades so the client falls back to long-poll, default false), `fail_percent' (crash the
 %% view on that share of events, 0..100, default 0), `max_frame' (largest WebSocket message,
-%% default 1 MiB), `assets_dir' (a `node_modules' directory holding `phoenix' and
+%% default 1 MiB), `fault' (an injected failure of the whole target: `none' (default), `http_500'
+%% (every HTTP request answers 500), `hang' (requests are read and never answered),
+%% `close_websocket' (upgrades succeed, then the socket is closed with 1011 at once)),
+%% `assets_dir' (a `node_modules' directory holding `phoenix' and
 %% `phoenix_live_view'; default: found from `LIVE_LOAD_ROOT' or above this module's ebin).
 %% Bad values give `{error, {invalid_option, Name, Value}}'.
 -module(live_load_demo_target).
@@ -33,15 +36,17 @@
 -export([set_option/2]).
 -export([options_from_env/0]).
 -export([main/0]).
+-export([exit_on_stdin_eof/0]).
 
 -type options() :: #{port => inet:port_number(), bind => inet:ip_address() | string() | binary(),
                      slow_ms => non_neg_integer(), latency_ms => non_neg_integer(),
                      refuse_websocket => boolean(), fail_percent => number(),
-                     max_frame => pos_integer(), assets_dir => file:filename()}.
--export_type([options/0]).
+                     max_frame => pos_integer(), fault => fault(), assets_dir => file:filename()}.
+-type fault() :: none | http_500 | hang | close_websocket.
+-export_type([options/0, fault/0]).
 
 -define(DEFAULTS, #{port => 4000, bind => {127, 0, 0, 1}, slow_ms => 50, latency_ms => 0,
-                    refuse_websocket => false, fail_percent => 0, max_frame => 1048576}).
+                    refuse_websocket => false, fail_percent => 0, max_frame => 1048576, fault => none}).
 -define(ASSETS, [{<<"/assets/phoenix.js">>, "phoenix/priv/static/phoenix.js"},
                  {<<"/assets/phoenix_live_view.js">>, "phoenix_live_view/priv/static/phoenix_live_view.js"}]).
 
@@ -87,12 +92,12 @@ stop() ->
     end.
 
 %% @doc Changes a behaviour knob of the running target (`slow_ms', `latency_ms',
-%% `refuse_websocket', `fail_percent'); new events and connections see it at once, so a test
+%% `refuse_websocket', `fail_percent', `fault'); new events and connections see it at once, so a test
 %% can, for example, add latency in the middle of a run. `port', `bind' and `max_frame' are
 %% fixed at start.
 -spec set_option(atom(), term()) -> ok | {error, not_started | {invalid_option, atom(), term()}}.
 set_option(Key, Value) when Key =:= slow_ms; Key =:= latency_ms; Key =:= refuse_websocket;
-                            Key =:= fail_percent ->
+                            Key =:= fail_percent; Key =:= fault ->
     case {whereis(live_load_demo_sup), check(Key, Value)} of
         {undefined, _} -> {error, not_started};
         {_, {ok, V}} -> persistent_term:put({?MODULE, Key}, V);
@@ -121,6 +126,7 @@ check(bind, V) when is_list(V) ->
 check(K, V) when (K =:= slow_ms orelse K =:= latency_ms), is_integer(V), V >= 0, V =< 600000 -> {ok, V};
 check(refuse_websocket, V) when is_boolean(V) -> {ok, V};
 check(fail_percent, V) when is_number(V), V >= 0, V =< 100 -> {ok, V};
+check(fault, V) when V =:= none; V =:= http_500; V =:= hang; V =:= close_websocket -> {ok, V};
 check(max_frame, V) when is_integer(V), V >= 1024, V =< 67108864 -> {ok, V};
 check(assets_dir, V) when is_list(V); is_binary(V) ->
     case has_assets(V) of true -> {ok, V}; false -> error end;
@@ -128,12 +134,13 @@ check(_, _) -> error.
 
 %% @doc Options from the environment, for `make demo-target': `PORT', `BIND',
 %% `DEMO_SLOW_MS', `DEMO_LATENCY_MS', `DEMO_REFUSE_WEBSOCKET' (true/false),
-%% `DEMO_FAIL_PERCENT'. Unset variables are left out.
+%% `DEMO_FAIL_PERCENT', `DEMO_FAULT' (none, http_500, hang, close_websocket). Unset variables
+%% are left out.
 -spec options_from_env() -> {ok, options()} | {error, {invalid_option, atom(), string()}}.
 options_from_env() ->
     Vars = [{port, "PORT", int}, {bind, "BIND", string}, {slow_ms, "DEMO_SLOW_MS", int},
             {latency_ms, "DEMO_LATENCY_MS", int}, {refuse_websocket, "DEMO_REFUSE_WEBSOCKET", bool},
-            {fail_percent, "DEMO_FAIL_PERCENT", number}],
+            {fail_percent, "DEMO_FAIL_PERCENT", number}, {fault, "DEMO_FAULT", fault}],
     lists:foldl(fun(_, {error, _} = E) -> E;
                    ({K, Var, Type}, {ok, Acc}) ->
                         case os:getenv(Var) of
@@ -154,10 +161,20 @@ parse_env(number, S) ->
 parse_env(bool, "true") -> {ok, true};
 parse_env(bool, "false") -> {ok, false};
 parse_env(bool, _) -> error;
-parse_env(string, S) -> {ok, S}.
+parse_env(string, S) -> {ok, S};
+parse_env(fault, S) ->
+    case [F || F <- [none, http_500, hang, close_websocket], atom_to_list(F) =:= S] of
+        [F] -> {ok, F};
+        [] -> error
+    end.
 
 %% @doc Runs the target in the foreground (`make demo-target'): prints the URL, then blocks
-%% until the VM is stopped (Ctrl-C).
+%% until the VM is stopped (Ctrl-C). With `DEMO_EXIT_ON_EOF=true' (what tests set when they
+%% start the target in its own OS process) the VM also halts when its standard input closes,
+%% so a target whose test died is not left behind: start it with `erl -noinput' and keep a pipe
+%% to its stdin (an Erlang port does that). Each stdin line `KEY VALUE' (e.g. `fault hang',
+%% `latency_ms 2000') then calls {@link set_option/2}; the answer is a stdout line
+%% `ok KEY' or `error KEY'.
 -spec main() -> no_return().
 main() ->
     Result = case options_from_env() of
@@ -167,6 +184,7 @@ main() ->
     case Result of
         {ok, #{url := Url}} ->
             io:format("live_load demo target ready at ~s (Ctrl-C to stop)~n", [Url]),
+            _ = os:getenv("DEMO_EXIT_ON_EOF") =:= "true" andalso exit_on_stdin_eof(),
             MRef = erlang:monitor(process, live_load_demo_sup),
             receive {'DOWN', MRef, _, _, Reason} ->
                     io:format(standard_error, "demo target stopped: ~p~n", [Reason]),
@@ -176,6 +194,45 @@ main() ->
             io:format(standard_error, "demo target failed to start: ~p~n", [Reason]),
             erlang:halt(2)
     end.
+
+%% @doc Halts the VM when standard input reaches end of file (the parent closed the pipe or
+%% died). Needs `erl -noinput' (then nothing else reads fd 0).
+-spec exit_on_stdin_eof() -> pid().
+exit_on_stdin_eof() ->
+    spawn(fun() ->
+                  Port = open_port({fd, 0, 1}, [in, binary, eof, {line, 256}]),
+                  stdin_loop(Port)
+          end).
+
+stdin_loop(Port) ->
+    receive
+        {Port, {data, {eol, Line}}} ->
+            io:format("~ts~n", [stdin_command(string:split(string:trim(Line), " "))]),
+            stdin_loop(Port);
+        {Port, {data, {noeol, _}}} -> stdin_loop(Port);
+        {Port, eof} ->
+            io:format(standard_error, "demo target: stdin closed, stopping~n", []),
+            erlang:halt(0)
+    end.
+
+%% `KEY VALUE' from stdin: a knob of set_option/2, the value parsed as in the environment
+stdin_command([K, V]) ->
+    Types = [{slow_ms, int}, {latency_ms, int}, {refuse_websocket, bool}, {fail_percent, number},
+             {fault, fault}],
+    case [{Key, T} || {Key, T} <- Types, atom_to_binary(Key) =:= K] of
+        [{Key, Type}] ->
+            case parse_env(Type, binary_to_list(V)) of
+                {ok, Value} ->
+                    case set_option(Key, Value) of
+                        ok -> ["ok ", K];
+                        {error, _} -> ["error ", K]
+                    end;
+                error -> ["error ", K]
+            end;
+        [] -> ["error ", K]
+    end;
+stdin_command(_) ->
+    "error usage: KEY VALUE".
 
 has_assets(Dir) ->
     lists:all(fun({_, F}) -> filelib:is_regular(filename:join(Dir, F)) end, ?ASSETS).

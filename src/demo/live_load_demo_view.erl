@@ -7,6 +7,8 @@
 %% `{shutdown, view_crashed}', which the transport turns into `phx_error', so the client shows
 %% the error classes and rejoins (a new process); the shutdown tuple keeps logs quiet.
 -module(live_load_demo_view).
+
+-define(HEX(C), ((C >= $0 andalso C =< $9) orelse (C >= $a andalso C =< $f) orelse (C >= $A andalso C =< $F))).
 -behaviour(gen_server).
 
 -export([start/5]).
@@ -136,12 +138,12 @@ rerender(A1, #{mod := Mod, tree := Old, title := OldTitle} = S) ->
            end,
     {Resp, S#{assigns := A1, tree := New, title := Title}}.
 
-%% Forms arrive urlencoded; clicks and keys as maps.
+%% Forms arrive urlencoded; clicks and keys as maps. Decoded as Plug.Conn.Query does: `+' is a
+%% space, `%XX' a byte, and the bytes are NOT checked for UTF-8 (`q=%FF' gives `<<255>>'). Such a
+%% value then reaches the rendered diff, whose JSON encoding raises (as Jason does in Phoenix),
+%% so the view crashes and the client gets `phx_error' and rejoins: what a Phoenix app does.
 value(<<"form">>, V) when is_binary(V) ->
-    case uri_string:dissect_query(V) of
-        L when is_list(L) -> maps:from_list([{K, X} || {K, X} <- L, is_binary(K), is_binary(X)]);
-        _ -> #{}
-    end;
+    maps:from_list([form_pair(P) || P <- binary:split(V, <<"&">>, [global]), P =/= <<>>]);
 value(_, V) when is_map(V) -> V;
 value(_, _) -> #{}.
 
@@ -174,6 +176,20 @@ injected_failure() ->
 
 reply(#{transport := T, topic := Topic, join_ref := JoinRef}, Ref, Status, Response) ->
     T ! {live_load_demo_out,
-         live_load_demo_json:encode([JoinRef, Ref, Topic, <<"phx_reply">>,
+         live_load_json:encode([JoinRef, Ref, Topic, <<"phx_reply">>,
                                      #{<<"status">> => atom_to_binary(Status), <<"response">> => Response}])},
     ok.
+
+form_pair(P) ->
+    case binary:split(P, <<"=">>) of
+        [K, X] -> {form_bytes(K), form_bytes(X)};
+        [K] -> {form_bytes(K), <<>>}
+    end.
+
+form_bytes(B) -> form_bytes(B, <<>>).
+
+form_bytes(<<$%, H, L, T/binary>>, Acc) when ?HEX(H), ?HEX(L) ->
+    form_bytes(T, <<Acc/binary, (binary_to_integer(<<H, L>>, 16))>>);
+form_bytes(<<$+, T/binary>>, Acc) -> form_bytes(T, <<Acc/binary, $\s>>);
+form_bytes(<<C, T/binary>>, Acc) -> form_bytes(T, <<Acc/binary, C>>);
+form_bytes(<<>>, Acc) -> Acc.

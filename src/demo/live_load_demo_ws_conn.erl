@@ -19,6 +19,10 @@ run(Sock, Key) ->
                                "connection: Upgrade\r\nsec-websocket-accept: ">>,
                              live_load_demo_ws:accept_key(Key), <<"\r\n\r\n">>]),
     ok = inet:setopts(Sock, [{packet, raw}, {active, once}]),
+    case live_load_demo_target:config(fault) of
+        close_websocket -> close(Sock, 1011, <<"fault close_websocket">>);
+        _ -> ok
+    end,
     loop(#{sock => Sock, buf => <<>>,
            parser => live_load_demo_ws:new_parser(live_load_demo_target:config(max_frame)),
            socket => live_load_demo_socket:new()}).

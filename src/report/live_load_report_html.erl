@@ -7,7 +7,7 @@
 %% `DecompressionStream'. Nothing is fetched when the page opens.
 %%
 %% A result is the map of `live_load_result' or its JSON text (a binary, e.g. a result file read
-%% from disk). Several results render into one comparison report: the first is the baseline,
+%% from disk; a `live_load.results/1' file of several results gives one entry per result). Several results render into one comparison report: the first is the baseline,
 %% the others are shown beside it with their change in percent. A malformed or empty result still
 %% renders: the page then says what is wrong with it. See `guides/report.md'.
 -module(live_load_report_html).
@@ -49,7 +49,19 @@ template() ->
         {error, Reason} -> error({report_template_unreadable, Path, Reason})
     end.
 
-labelled(Input) when is_map(Input); is_binary(Input) -> [{<<"run">>, Input}];
+labelled(Input) when is_binary(Input) ->
+    %% a results file (`live_load.results/1' envelope): one entry per result; anything else
+    %% (a result, a legacy array, bad bytes) goes to the page as it is, which says what is wrong
+    case live_load_json:decode(Input) of
+        {ok, #{<<"format">> := <<"live_load.results/1">>}} ->
+            case live_load_result:read_results(Input) of
+                {ok, [One]} -> [{<<"run">>, One}];
+                {ok, Results} when Results =/= [] -> labelled(Results);
+                _ -> [{<<"run">>, Input}]
+            end;
+        _ -> [{<<"run">>, Input}]
+    end;
+labelled(Input) when is_map(Input) -> [{<<"run">>, Input}];
 labelled(List) when is_list(List) ->
     Labelled = [label(Item) || Item <- List],
     Given = [L || {L, _} <- Labelled],

@@ -1,4 +1,10 @@
-%% @doc A small, strict JSON codec (RFC 8259) for live_load's results.
+%% @doc live_load's one JSON codec (RFC 8259, strict): results and reports, and the demo
+%% target's Phoenix wire format (OTP 25 has no `json' module; the build has no hex deps).
+%%
+%% Invalid UTF-8 is decided the way Phoenix's Jason does: decoding rejects it
+%% (`{error, {invalid_json, Offset, invalid_string}}'), encoding raises
+%% `error({not_json, Binary})' (the demo target's view process then crashes, as a Phoenix
+%% channel does when Jason cannot encode its reply).
 %%
 %% Mapping between JSON and Erlang terms:
 %% <ul>

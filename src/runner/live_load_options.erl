@@ -4,11 +4,16 @@
 %% `{error, {invalid_option, Name, Value}}'. Options live_load does not know are passed, as a map,
 %% to the scenario's `config/1'. The scenario list comes from `scenario', else `scenarios', else
 %% `otp_app' (every module of that application implementing `live_load_scenario').
+%% `base_url' is checked here (an absolute http(s) URL) and still passed on. An option live_load
+%% reserves but cannot act on gives `{error, {unsupported_option, Name}}'; an unknown name close to
+%% a live_load option (or to a key the scenario declares in `config_keys/0') gives
+%% `{error, {unknown_option, Name, #{did_you_mean => Close}}}' (`live_load_option_names').
 -module(live_load_options).
 
 -export([validate/1]).
 -export([defaults/0]).
 -export([check_option/2]).
+-export([recorded/1]).
 
 -export_type([run_opts/0]).
 
@@ -35,7 +40,11 @@
 -define(CONSUMED, [scenario, scenarios, otp_app, users, scenario_duration, iteration_timeout,
                    user_rate, users_per_browser, browser, browser_connection_adapter,
                    browser_connection_opts, mode, quiet, progress_interval, distributed,
-                   flame_backend, cluster_opts, cluster, on_failure, engine, run_id]).
+                   cluster_opts, cluster, on_failure, engine, run_id]).
+%% checked by live_load, then passed on to config/1
+-define(CHECKED_CONFIG, [base_url]).
+%% names live_load reserves but cannot act on in this build: an error, never silence
+-define(RESERVED, [flame_backend]).
 
 %% @doc The defaults of the consumed options.
 -spec defaults() -> map().
@@ -72,9 +81,12 @@ validate_map(Given) ->
     Checks = [users, scenario_duration, iteration_timeout, user_rate, users_per_browser, browser,
               browser_connection_adapter, browser_connection_opts, mode, quiet, progress_interval,
               on_failure, engine, distributed, cluster],
-    case check_all(Checks, Opts#{cluster => cluster(Given)}) of
-        ok ->
-            case scenarios(Given) of
+    case {check_all(Checks ++ ?CHECKED_CONFIG ++ [browser_opts], Opts#{cluster => cluster(Given)}),
+          [N || N <- ?RESERVED, is_map_key(N, Given)]} of
+        {ok, [Reserved | _]} ->
+            {error, {unsupported_option, Reserved}};
+        {ok, []} ->
+            case then_names(scenarios(Given), Given) of
                 {ok, Scenarios} ->
                     Run = maps:with(Checks -- [cluster], Opts),
                     {ok, Run#{scenarios => Scenarios,
@@ -83,7 +95,7 @@ validate_map(Given) ->
                               given => Given}};
                 {error, _} = E -> E
             end;
-        {error, _} = E -> E
+        {{error, _} = E, _} -> E
     end.
 
 %% @doc Checks one consumed option's value (`{error, {invalid_option, Name, Value}}').
@@ -91,14 +103,41 @@ validate_map(Given) ->
 check_option(Name, Value) ->
     check(Name, Value).
 
+%% @doc What a result records of the options: live_load's own options with their values, and
+%% only the names of the others (they may hold secrets), under `config_keys'.
+-spec recorded(map()) -> map().
+recorded(Given) ->
+    Own = ?CONSUMED ++ ?CHECKED_CONFIG,
+    (maps:with(Own, Given))#{config_keys => lists:sort(maps:keys(maps:without(Own, Given)))}.
+
+%% unknown names close to a known one are a misspelling, not scenario config
+then_names({ok, Scenarios}, Given) ->
+    Known = ?CONSUMED ++ ?CHECKED_CONFIG ++ live_load_option_names:declared(Scenarios),
+    case live_load_option_names:misspelt(maps:keys(Given), Known) of
+        [] -> {ok, Scenarios};
+        [{Name, Close} | _] -> {error, {unknown_option, Name, #{did_you_mean => Close}}}
+    end;
+then_names({error, _} = E, _Given) -> E.
+
 check_all([], _Opts) -> ok;
+check_all([browser_opts | Rest], #{browser_connection_adapter := undefined, browser := true,
+                                   browser_connection_opts := B} = Opts) ->
+    %% the default browser's options are known: checked now, not when the first browser starts
+    case live_load_browser_opts:browser(B) of
+        {ok, _} -> check_all(Rest, Opts);
+        {error, {invalid_option, K, V}} -> invalid(browser_connection_opts, #{K => V})
+    end;
 check_all([Name | Rest], Opts) ->
-    Value = maps:get(Name, Opts),
+    Value = maps:get(Name, Opts, undefined),
     case check(Name, Value) of
         ok -> check_all(Rest, Opts);
         {error, _} = E -> E
     end.
 
+check(browser_opts, _) -> ok;
+check(base_url, undefined) -> ok;
+check(base_url, V) ->
+    case live_load_option_names:absolute_http_url(V) of true -> ok; false -> invalid(base_url, V) end;
 check(distributed, false) -> ok;
 check(distributed, true) -> amoc_available(distributed);
 check(engine, local) -> ok;
@@ -151,8 +190,11 @@ scenarios(#{scenario := M}) ->
         ok -> {ok, [M]};
         {error, _} = E -> E
     end;
-scenarios(#{scenarios := Ms}) when is_list(Ms), Ms =/= [] ->
-    check_scenarios(Ms);
+scenarios(#{scenarios := [_ | _] = Ms}) ->
+    case lists:all(fun is_atom/1, Ms) of
+        true -> check_scenarios(Ms);
+        false -> invalid(scenarios, Ms)
+    end;
 scenarios(#{scenarios := Ms}) ->
     invalid(scenarios, Ms);
 scenarios(#{otp_app := App}) ->

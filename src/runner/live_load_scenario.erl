@@ -8,6 +8,8 @@
 %%     users share; default none.</li>
 %% <li>`run(Ctx, UserId, Config) -> Ctx': one iteration of one user, a pipeline of
 %%     `live_load_context' steps.</li>
+%% <li>`config_keys() -> [atom()]' (optional): the config keys the scenario reads; a run option
+%%     that is none of them nor a live_load option but close to one is refused as misspelt.</li>
 %% </ul>
 %% See `guides/scenarios.md'.
 -module(live_load_scenario).
@@ -20,7 +22,8 @@
 -callback config(Opts :: map()) -> Config :: term().
 -callback throttles(Config :: term()) -> [live_load_throttle:spec()].
 -callback run(Ctx :: term(), UserId :: pos_integer(), Config :: term()) -> Ctx :: term().
--optional_callbacks([config/1, throttles/1]).
+-callback config_keys() -> [atom()].
+-optional_callbacks([config/1, throttles/1, config_keys/0]).
 
 %% @doc `ok' when `Module' can be loaded and implements this behaviour.
 -spec check(term()) -> ok | {error, {unknown_scenario, term()} | {not_a_scenario, module()}}.
