@@ -20,6 +20,8 @@
 -export([resolve/1]).
 -export([kinds/0]).
 -export([unsupported/2]).
+-export([user_kind/2]).
+-export([kind_index/3]).
 
 -type user() :: term().
 -type kind() :: browser | protocol.
@@ -74,6 +76,7 @@
 %% implementing this behaviour.
 -spec resolve(term()) -> {ok, module(), kind()} | {error, {invalid_option, connection, term()}}.
 resolve(browser) ->
+    {module, _} = code:ensure_loaded(live_load_browser_actions),
     {ok, live_load_browser_actions, browser};
 resolve(protocol) ->
     case implements(?PROTOCOL_MODULE) of
@@ -101,6 +104,25 @@ kind_of(Mod) ->
 %% @doc The connection kinds a run can use.
 -spec kinds() -> [kind()].
 kinds() -> [browser, protocol].
+
+%% @doc The connection kind of user `Id' (1-based) in a run with these counts per kind: the
+%% browser users are spread evenly over the ids (user Id is a browser user when
+%% `Id * B div N' steps up at Id), so both kinds start throughout the ramp and exactly `B' of the
+%% ids `1..N' are browser users.
+-spec user_kind(pos_integer(), #{browser := non_neg_integer(), protocol := non_neg_integer()}) -> kind().
+user_kind(Id, #{browser := B, protocol := P}) ->
+    N = max(1, B + P),
+    case (Id * B) div N > ((Id - 1) * B) div N of
+        true -> browser;
+        false -> protocol
+    end.
+
+%% @doc How many users of `Kind' the ids `1..Id' hold (user `Id''s 1-based index among its kind
+%% when it is of that kind): a browser user's browser is chosen round robin with it.
+-spec kind_index(pos_integer(), kind(), #{browser := non_neg_integer(), protocol := non_neg_integer()}) ->
+          non_neg_integer().
+kind_index(Id, browser, #{browser := B, protocol := P}) -> (Id * B) div max(1, B + P);
+kind_index(Id, protocol, Kinds) -> Id - kind_index(Id, browser, Kinds).
 
 %% @doc The error of an action a backend of `Kind' cannot do (`Function' is the context function).
 -spec unsupported(kind(), atom()) -> {error, {unsupported_by_connection, kind(), atom()}}.

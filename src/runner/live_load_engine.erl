@@ -61,9 +61,19 @@ with_browsers(Scenario, Config, Opts) ->
 
 start_browsers(#{browser := false}) ->
     {ok, []};
-start_browsers(#{users := Users, users_per_browser := Per, browser_connection_opts := BOpts} = Opts) ->
+start_browsers(#{user_kinds := #{browser := Users, protocol := Proto}, users_per_browser := Per,
+                 browser_connection_opts := BOpts} = Opts) ->
+    %% #13: browsers only for the browser users (protocol users never start Chromium), plus one
+    %% protocol backend process for all protocol users of the node
     N = (Users + Per - 1) div Per,
-    start_browsers(N, adapter(Opts), BOpts, []).
+    case start_browsers(N, adapter(Opts), BOpts, []) of
+        {ok, Browsers} when Proto > 0 ->
+            case start_browsers(1, live_load_protocol, maps:get(protocol_opts, Opts), []) of
+                {ok, [P]} -> {ok, Browsers ++ [{protocol, P}]};
+                {error, _} = E -> stop_browsers(Browsers), E
+            end;
+        Other -> Other
+    end.
 
 start_browsers(0, _Adapter, _BOpts, Acc) ->
     {ok, lists:reverse(Acc)};
@@ -73,11 +83,12 @@ start_browsers(N, Adapter, BOpts, Acc) ->
         Error -> stop_browsers(Acc), {error, Error}
     end.
 
-adapter(#{browser_connection_adapter := undefined}) -> live_load_browser;
+adapter(#{browser_connection_adapter := undefined}) -> live_load_browser_actions;
 adapter(#{browser_connection_adapter := Adapter}) -> Adapter.
 
 stop_browsers(Browsers) ->
-    lists:foreach(fun(B) ->
+    lists:foreach(fun({protocol, B}) -> stop_browsers([B]);
+                     (B) ->
                           unlink(B),
                           Mon = monitor(process, B),
                           exit(B, shutdown),
@@ -103,11 +114,7 @@ run_users(Scenario, Config, Browsers, Opts) ->
              iteration_timeout => Timeout, stats => Stats},
     Gap = start_gap(Opts),
     Spawn = fun(Id) ->
-                    Browser = case Browsers of
-                                  [] -> undefined;
-                                  _ -> lists:nth((Id - 1) rem length(Browsers) + 1, Browsers)
-                              end,
-                    CtxOpts = #{browser => Browser, connection => adapter(Opts), mode => maps:get(mode, Opts)},
+                    CtxOpts = ctx_opts(Id, Browsers, Opts),
                     {ok, Pid} = live_load_runner:start_link(Base#{user_id => Id, ctx_opts => CtxOpts}),
                     Pid
             end,
@@ -131,6 +138,25 @@ run_users(Scenario, Config, Browsers, Opts) ->
                                                  halted => maps:get(iterations_halted, S)},
                                  statuses => Statuses,
                                  options => maps:get(given, Opts)}).
+
+%% #13, the one spot the engine decides a user's connection: user `Id' gets the kind
+%% `live_load_connection:user_kind/2' spreads evenly over the ids (exactly `browser' browser users),
+%% a browser user one of the browsers round robin, a protocol user the node's protocol process.
+ctx_opts(Id, Backends, #{user_kinds := Kinds} = Opts) ->
+    Mode = maps:get(mode, Opts),
+    case live_load_connection:user_kind(Id, Kinds) of
+        protocol ->
+            [P] = [B || {protocol, B} <- Backends],
+            #{server => P, connection => protocol, mode => Mode};
+        browser ->
+            Browser = case [B || B <- Backends, is_pid(B)] of
+                          [] -> undefined;
+                          Bs ->
+                              N = live_load_connection:kind_index(Id, browser, Kinds),
+                              lists:nth((N - 1) rem length(Bs) + 1, Bs)
+                      end,
+            #{browser => Browser, connection => adapter(Opts), mode => Mode}
+    end.
 
 %% Milliseconds between two user starts.
 start_gap(#{user_rate := undefined, users := Users, scenario_duration := Duration}) ->

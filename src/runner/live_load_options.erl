@@ -12,7 +12,10 @@
 -export_type([run_opts/0]).
 
 -type run_opts() :: #{scenarios := [module()],
-                      users := pos_integer(),
+                      users := pos_integer(),          %% all kinds together
+                      user_kinds := #{browser := non_neg_integer(), protocol := non_neg_integer()},
+                      connection := browser | protocol,
+                      protocol_opts := map(),
                       scenario_duration := pos_integer(),
                       iteration_timeout := pos_integer(),
                       user_rate := pos_integer() | undefined,
@@ -29,7 +32,7 @@
 -define(CONSUMED, [scenario, scenarios, otp_app, users, scenario_duration, iteration_timeout,
                    user_rate, users_per_browser, browser, browser_connection_adapter,
                    browser_connection_opts, mode, quiet, progress_interval, distributed,
-                   flame_backend, cluster_opts]).
+                   flame_backend, cluster_opts, connection, protocol_opts]).
 
 %% @doc The defaults of the consumed options.
 -spec defaults() -> map().
@@ -45,7 +48,9 @@ defaults() ->
       mode => faithful,
       quiet => false,
       progress_interval => undefined,
-      distributed => false}.
+      distributed => false,
+      connection => browser,
+      protocol_opts => #{}}.
 
 %% @doc Checks `Opts' (a map or a proplist of `{Key, Value}').
 -spec validate(term()) -> {ok, run_opts()} | {error, term()}.
@@ -63,12 +68,12 @@ validate_map(Given) ->
     Opts = maps:merge(defaults(), Given),
     Checks = [users, scenario_duration, iteration_timeout, user_rate, users_per_browser, browser,
               browser_connection_adapter, browser_connection_opts, mode, quiet, progress_interval,
-              distributed],
+              distributed, connection, protocol_opts],
     case check_all(Checks, Opts) of
         ok ->
             case scenarios(Given) of
                 {ok, Scenarios} ->
-                    Run = maps:with(Checks -- [distributed], Opts),
+                    Run = users(maps:with(Checks -- [distributed], Opts)),
                     {ok, Run#{scenarios => Scenarios,
                               config_opts => maps:without(?CONSUMED, Given),
                               given => Given}};
@@ -85,6 +90,23 @@ check_all([Name | Rest], Opts) ->
         {error, _} = E -> E
     end.
 
+%% `users' is a count of users of the `connection' kind, or `#{browser => N, protocol => M}' for a
+%% hybrid run (#13).
+check(users, #{} = Kinds) ->
+    case maps:keys(Kinds) -- [browser, protocol] of
+        [] when map_size(Kinds) > 0 ->
+            case [K || {K, V} <- maps:to_list(Kinds), not (is_integer(V) andalso V >= 0)] of
+                [] when map_size(Kinds) > 0 ->
+                    case lists:sum(maps:values(Kinds)) > 0 of
+                        true -> ok;
+                        false -> invalid(users, Kinds)
+                    end;
+                _ -> invalid(users, Kinds)
+            end;
+        _ -> invalid(users, Kinds)
+    end;
+check(connection, V) when V =:= browser; V =:= protocol -> ok;
+check(protocol_opts, V) when is_map(V) -> ok;
 check(distributed, false) -> ok;
 check(distributed, true) -> {error, distributed_requires_amoc};
 check(Name, V) when Name =:= users; Name =:= scenario_duration; Name =:= iteration_timeout;
@@ -105,6 +127,13 @@ check(browser_connection_adapter, M) when is_atom(M) ->
 check(browser_connection_opts, V) when is_map(V) -> ok;
 check(mode, V) when V =:= faithful; V =:= fast -> ok;
 check(Name, V) -> invalid(Name, V).
+
+%% `users' as the total and `user_kinds' as the count per connection kind.
+users(#{users := #{} = Kinds} = Run) ->
+    K = maps:merge(#{browser => 0, protocol => 0}, Kinds),
+    Run#{users => maps:get(browser, K) + maps:get(protocol, K), user_kinds => K};
+users(#{users := N, connection := Conn} = Run) ->
+    Run#{user_kinds => maps:merge(#{browser => 0, protocol => 0}, #{Conn => N})}.
 
 pos_int(_Name, V) when is_integer(V), V > 0 -> ok;
 pos_int(Name, V) -> invalid(Name, V).
