@@ -284,6 +284,8 @@ result({new_user, Owner}, ok, #{<<"user">> := UserId}, S = #state{users = Users,
     Mon = erlang:monitor(process, Owner),
     {S#state{users = Users#{UserId => {Owner, Mon}}, monitors = Mons#{Mon => UserId}},
      {ok, #user{conn = self(), epoch = E, id = UserId}}};
+result({new_user, _}, error, Reason, S) ->
+    {S, live_load_protocol_action:decode(new_user, {error, Reason})};
 result(close, _, _, S) ->
     {S, ok};
 result(_, ok, Result, S) ->
