@@ -142,15 +142,28 @@ static void reply_err(long long id, const char *reason, json_t *extra)
     json_decref(m);
 }
 
+static double wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+/* every event carries when it happened (wall-clock ms), so metrics are bucketed at that time */
 static void event(user *u, json_t *ev)
 {
     json_object_set_new(ev, "connection", json_string("protocol"));
+    if (json_object_get(ev, "events"))
+        json_object_set_new(ev, "time_origin", json_real(wall_ms()));
+    else
+        json_object_set_new(ev, "wall_ms", json_real(wall_ms()));
     send_term(0, NULL, ev, 1, u->id);
     json_decref(ev);
 }
 
 static void observer(user *u, json_t *e)
 {
+    json_object_set_new(e, "t", json_real(0));
     event(u, json_pack("{s:s,s:s,s:[o]}", "type", "observer", "path", u->route, "events", e));
 }
 

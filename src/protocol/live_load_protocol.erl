@@ -15,6 +15,9 @@
 
 -export([start_link/1]).
 -export([new_user/2]).
+-export([new_user/1]).
+-export([kind/0]).
+-export([shared/0]).
 -export([close_user/1]).
 -export([user_count/1]).
 -export([action/3]).
@@ -41,6 +44,32 @@ start_link(Opts) ->
 -spec new_user(pid(), map()) -> {ok, user()} | {error, term()}.
 new_user(Conn, UserOpts) ->
     live_load_protocol_port:new_user(Conn, UserOpts).
+
+%% @doc Creates a user on the node's shared port program (registered as `live_load_protocol',
+%% started unlinked on first use): one port per node serves every protocol user of the node.
+-spec new_user(map()) -> {ok, user()} | {error, term()}.
+new_user(UserOpts) ->
+    case shared() of
+        {ok, Conn} -> new_user(Conn, UserOpts);
+        {error, _} = E -> E
+    end.
+
+%% @doc The node's shared port owner, started on first use.
+-spec shared() -> {ok, pid()} | {error, term()}.
+shared() ->
+    case whereis(?MODULE) of
+        Pid when is_pid(Pid) -> {ok, Pid};
+        undefined ->
+            case live_load_protocol_port:start_shared(?MODULE, #{}) of
+                {ok, Pid} -> {ok, Pid};
+                {error, {already_started, Pid}} -> {ok, Pid};
+                {error, _} = E -> E
+            end
+    end.
+
+%% @doc This backend's connection kind (the `connection' dimension of its metrics).
+-spec kind() -> protocol.
+kind() -> protocol.
 
 %% @doc Closes the user's socket and forgets its page. Always `ok'.
 -spec close_user(user()) -> ok.

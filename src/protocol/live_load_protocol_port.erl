@@ -14,6 +14,7 @@
 -behaviour(gen_server).
 
 -export([start_link/1]).
+-export([start_shared/2]).
 -export([stop/1]).
 -export([new_user/2]).
 -export([call/3]).
@@ -50,6 +51,14 @@
 start_link(Opts) ->
     case validate(Opts) of
         {ok, Valid} -> gen_server:start_link(?MODULE, Valid, []);
+        {error, _} = E -> E
+    end.
+
+%% @doc Starts an owner registered under `Name', not linked to the caller (the node's shared port).
+-spec start_shared(atom(), map()) -> {ok, pid()} | {error, term()}.
+start_shared(Name, Opts) ->
+    case validate(Opts) of
+        {ok, Valid} -> gen_server:start({local, Name}, ?MODULE, Valid, []);
         {error, _} = E -> E
     end.
 
@@ -252,7 +261,8 @@ forget(Id, S = #state{users = Users, monitors = Mons}) ->
 
 send(S = #state{port = Port, next_id = Id, pending = P}, Cmd, From, Kind, Timeout) ->
     true = port_command(Port, term_to_binary(list_to_tuple([Id | tuple_to_list(Cmd)]))),
-    TRef = erlang:send_after(Timeout + 50, self(), {timeout, Id}),
+    %% the port answers at the deadline itself; this is the backstop for a stuck port
+    TRef = erlang:send_after(Timeout + 1000, self(), {timeout, Id}),
     S#state{next_id = Id + 1, pending = P#{Id => {From, TRef, Kind}}}.
 
 from_port({0, 0, Event}, S) ->
@@ -284,6 +294,8 @@ result({new_user, Owner}, ok, #{<<"user">> := UserId}, S = #state{users = Users,
     Mon = erlang:monitor(process, Owner),
     {S#state{users = Users#{UserId => {Owner, Mon}}, monitors = Mons#{Mon => UserId}},
      {ok, #user{conn = self(), epoch = E, id = UserId}}};
+result({new_user, _}, error, Reason, S) ->
+    {S, live_load_protocol_action:decode(new_user, {error, Reason})};
 result(close, _, _, S) ->
     {S, ok};
 result(_, ok, Result, S) ->
