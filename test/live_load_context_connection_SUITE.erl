@@ -78,8 +78,11 @@ hostile_observer_payloads_are_counted(Config) ->
                                "return 1; })()"]),
     {ok, _} = live_load_browser:call(user_of(C1), <<"Runtime.evaluate">>, #{<<"expression">> => Script}, 10000),
     %% the binding calls arrive as events; the next steps drain them
-    C2 = wait_counter(C1, <<"events.invalid">>, lists:sum([N || {_, N} <- Payloads])),
+    Want = lists:sum([N || {_, N} <- Payloads]),
+    C2 = wait_counter(C1, <<"events.invalid">>, Want),
     ok(C2),
+    reliability_row(<<"hostile __live_load binding payloads">>, true,
+                    io_lib:format("~b payloads, ~b invalid events counted, user alive", [length(Payloads), Want])),
     ?assertEqual(<<"+1">>, ?C:inner_text(?C:navigate(C2, url(Config, <<"/counter">>)), <<"#inc">>, #{})),
     ?assertEqual(1, counter(<<"liveview.errors">>)),
     ?assertMatch(#{count := 1}, live_load_metrics:quick_stats(<<"liveview.event">>)),
