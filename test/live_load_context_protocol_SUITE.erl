@@ -107,7 +107,9 @@ hybrid_run_gives_one_result_with_both_kinds(Config) ->
 %% ---------------------------------------------------------------------------------------------
 
 run_one(M, Conn, Users, Config) ->
-    #{M := R} = live_load:run(#{scenario => M, users => Users, scenario_duration => 6000, connection => Conn,
+    %% browser users need seconds for a context on a loaded box; protocol users milliseconds
+    Duration = case Conn of browser -> 15000; protocol -> 6000 end,
+    #{M := R} = live_load:run(#{scenario => M, users => Users, scenario_duration => Duration, connection => Conn,
                                 base_url => ?config(url, Config), quiet => true}),
     R.
 
