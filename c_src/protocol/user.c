@@ -38,14 +38,14 @@ typedef struct user {
     unsigned id;
     int alive;
     char *base;
-    char url[URL_MAX];
+    char *url; /* never NULL (strings allocated as used: per-user memory is what the page needs) */
     char route[256];
     json_t *jar;
     /* HTTP */
     struct lws *http;
     ll_str body;
     int status, redirects, nav_state;
-    char location[URL_MAX];
+    char *location;
     char nav_error[256];
     double t_get, t_ttfb, t_nav0;
     int nav_live; /* kind of the navigation being timed: 0 none, 1 patch, 2 redirect */
@@ -60,7 +60,7 @@ typedef struct user {
     ll_str ws_in;
     int ref, join_ref, joined, joining, mounts, v1, join_failures, rejoin_is_reconnect;
     char topic[160];
-    char redirect_url[URL_MAX]; /* live_redirect join */
+    char *redirect_url; /* live_redirect join */
     double t_ws;
     /* rendered page */
     ll_tree tree;
@@ -95,6 +95,15 @@ static struct {
 #define HB_SLOTS 30
 static lws_sorted_usec_list_t sul_hb_tick;
 static void heartbeat_tick(lws_sorted_usec_list_t *sul);
+
+static void set_str(char **d, const char *src)
+{
+    char *n = strdup(src);
+    if (n) {
+        free(*d);
+        *d = n;
+    }
+}
 
 static double now_ms(void)
 {
@@ -266,6 +275,9 @@ static void free_user(user *u)
     json_decref(u->jar);
     json_decref(u->fields);
     free(u->base);
+    free(u->url);
+    free(u->location);
+    free(u->redirect_url);
     U.users[u->id] = NULL;
     U.free_ids[U.nfree++] = u->id;
     U.live--;
@@ -557,7 +569,7 @@ static int set_url(user *u, const char *to)
     char abs[URL_MAX];
     if (ll_url_resolve(u->url, to, abs, sizeof abs))
         return -1;
-    snprintf(u->url, sizeof u->url, "%s", abs);
+    set_str(&u->url, abs);
     ll_url_route(u->url, u->route, sizeof u->route);
     return 0;
 }
@@ -569,7 +581,7 @@ static void live_redirect(user *u, const char *to, double t0)
     if (u->joined)
         ws_queue(u, json_pack("[o,o,s,s,{}]", ref_str(u->join_ref), ref_str(next_ref(u)), u->topic, "phx_leave"));
     u->joined = 0;
-    snprintf(u->redirect_url, sizeof u->redirect_url, "%s", u->url);
+    set_str(&u->redirect_url, u->url);
     u->mounts = 0;
     u->t_nav0 = t0;
     u->nav_live = 2;
@@ -657,7 +669,7 @@ static void on_join_reply(user *u, json_t *payload)
     if (u->nav_live == 2) {
         nav_event(u, "redirect", u->t_nav0);
         u->nav_live = 0;
-        u->redirect_url[0] = 0;
+        set_str(&u->redirect_url, "");
     } else if (u->rejoin_is_reconnect) {
         observer(u, json_pack("{s:s,s:f}", "kind", "reconnect", "ms", t - u->t_nav0));
     } else {
@@ -918,10 +930,10 @@ static void start_get(user *u, const char *url)
     u->nav_state = NAV_HTTP;
     u->status = 0;
     u->t_ttfb = 0;
-    u->location[0] = 0;
+    set_str(&u->location, "");
     ll_str_free(&u->body);
     ll_str_init(&u->body, U.cfg.max_message);
-    snprintf(u->url, sizeof u->url, "%s", url);
+    set_str(&u->url, url);
     ll_url_route(u->url, u->route, sizeof u->route);
     if (!u->redirects)
         u->t_get = now_ms();
@@ -1017,8 +1029,10 @@ int ll_user_cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *use
         u->status = (int)lws_http_client_http_response(wsi);
         u->t_ttfb = now_ms();
         store_cookies(u, wsi);
-        if (lws_hdr_copy(wsi, u->location, sizeof u->location, WSI_TOKEN_HTTP_LOCATION) < 0)
-            u->location[0] = 0;
+        {
+            char loc[URL_MAX];
+            set_str(&u->location, lws_hdr_copy(wsi, loc, sizeof loc, WSI_TOKEN_HTTP_LOCATION) > 0 ? loc : "");
+        }
         return 0;
     case LWS_CALLBACK_RECEIVE_CLIENT_HTTP_READ:
         ll_str_add(&u->body, in, len);
