@@ -29,3 +29,16 @@ bench-protocol: build
 	  bash bench/protocol/run.sh
 
 BENCH_STEPS += bench-protocol
+
+# The port program itself under AddressSanitizer + UBSan: the protocol CT suite drives it, every
+# sanitizer report goes to _build/asan-protocol/ (a report fails).
+ASAN_PROTOCOL := $(CURDIR)/_build/c/asan-clang/live_load_protocol
+.PHONY: asan-protocol
+asan-protocol: build
+	$(MAKE) -s -C c_src VARIANT=asan CC=clang $(ASAN_PROTOCOL)
+	rm -rf _build/asan-protocol && mkdir -p _build/asan-protocol
+	LIVE_LOAD_PROTOCOL_PROGRAM=$(ASAN_PROTOCOL) \
+	  ASAN_OPTIONS=log_path=$(CURDIR)/_build/asan-protocol/asan:detect_leaks=1 \
+	  UBSAN_OPTIONS=log_path=$(CURDIR)/_build/asan-protocol/ubsan:print_stacktrace=1 \
+	  $(REBAR) ct --suite=test/live_load_protocol_SUITE
+	@if ls _build/asan-protocol/* >/dev/null 2>&1; then cat _build/asan-protocol/*; exit 1; fi; echo "asan-protocol: no sanitizer reports"

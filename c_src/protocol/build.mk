@@ -1,7 +1,7 @@
 # Protocol port program: priv/live_load_protocol (libwebsockets + jansson + gumbo + ei), its C
 # tests and fuzz targets. Included by c_src/Makefile.
 
-PROTO_LIBS := $(shell pkg-config --libs libwebsockets jansson gumbo 2>/dev/null || echo -lwebsockets -ljansson -lgumbo)
+PROTO_LIBS := $(shell pkg-config --libs libwebsockets jansson gumbo 2>/dev/null || echo -lwebsockets -ljansson -lgumbo) -luv
 PROTO_CFLAGS := -Icommon -Iprotocol -I$(EI_DIR)/include
 PROTO_CORE_SRC := common/buf.c common/etf.c protocol/tree.c protocol/dom.c protocol/page.c protocol/url.c
 PROTO_CORE_OBJ := $(patsubst %.c,$(BUILD)/proto/%.o,$(PROTO_CORE_SRC))

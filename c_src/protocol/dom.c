@@ -85,12 +85,12 @@ struct compound {
 };
 
 typedef struct {
-    compound parts[MAX_PARTS];
+    compound *parts[MAX_PARTS]; /* allocated as parsed: a selector costs what it uses */
     int n;
 } complex_sel;
 
 struct ll_sel {
-    complex_sel alts[MAX_ALTS];
+    complex_sel *alts[MAX_ALTS];
     int n;
 };
 
@@ -110,9 +110,15 @@ void ll_sel_free(ll_sel *s)
 {
     if (!s)
         return;
-    for (int a = 0; a < s->n; a++)
-        for (int p = 0; p < s->alts[a].n; p++)
-            free_compound(&s->alts[a].parts[p]);
+    for (int a = 0; a < s->n; a++) {
+        if (!s->alts[a])
+            continue;
+        for (int p = 0; p < s->alts[a]->n; p++) {
+            free_compound(s->alts[a]->parts[p]);
+            free(s->alts[a]->parts[p]);
+        }
+        free(s->alts[a]);
+    }
     free(s);
 }
 
@@ -349,13 +355,17 @@ ll_sel *ll_sel_parse(const char *src, const char **err)
     for (;;) {
         if (s->n >= MAX_ALTS)
             goto too_complex;
-        complex_sel *cx = &s->alts[s->n++];
+        complex_sel *cx = s->alts[s->n++] = calloc(1, sizeof *cx);
+        if (!cx)
+            goto syntax;
         char comb = 0;
         for (;;) {
             skip_ws(&ps);
             if (cx->n >= MAX_PARTS)
                 goto too_complex;
-            compound *c = &cx->parts[cx->n++];
+            compound *c = cx->parts[cx->n++] = calloc(1, sizeof *c);
+            if (!c)
+                goto syntax;
             c->comb = comb;
             if (parse_compound(&ps, c, 0))
                 goto syntax;
@@ -523,12 +533,12 @@ static int match_compound(const compound *c, const GumboNode *n)
 
 static int match_from(const complex_sel *cx, int part, const GumboNode *n)
 {
-    if (!match_compound(&cx->parts[part], n))
+    if (!match_compound(cx->parts[part], n))
         return 0;
     if (part == 0)
         return 1;
     const GumboNode *p = n->parent;
-    if (cx->parts[part].comb == '>')
+    if (cx->parts[part]->comb == '>')
         return p && p->type == GUMBO_NODE_ELEMENT && match_from(cx, part - 1, p);
     for (; p && p->type == GUMBO_NODE_ELEMENT; p = p->parent)
         if (match_from(cx, part - 1, p))
@@ -539,7 +549,7 @@ static int match_from(const complex_sel *cx, int part, const GumboNode *n)
 int ll_sel_matches(const ll_sel *s, const GumboNode *n)
 {
     for (int a = 0; a < s->n; a++)
-        if (match_from(&s->alts[a], s->alts[a].n - 1, n))
+        if (match_from(s->alts[a], s->alts[a]->n - 1, n))
             return 1;
     return 0;
 }
@@ -575,6 +585,36 @@ int ll_dom_parse(ll_dom *d, const char *html, size_t len, unsigned max_depth)
         return -1;
     }
     return 0;
+}
+
+int ll_dom_parse_fragment(ll_dom *d, const char *html, size_t len, GumboTag context, unsigned max_depth)
+{
+    GumboOptions o = kGumboDefaultOptions;
+    o.max_errors = 0;
+    o.fragment_context = context;
+    d->out = gumbo_parse_with_options(&o, html, len);
+    if (!d->out)
+        return -1;
+    if (depth_of(d->out->root, 0, max_depth) > max_depth) {
+        ll_dom_free(d);
+        return -1;
+    }
+    return 0;
+}
+
+void ll_dom_splice(GumboNode *container, ll_dom *frag)
+{
+    GumboVector *a = &container->v.element.children, *b = &frag->out->root->v.element.children;
+    GumboVector t = *a;
+    *a = *b;
+    *b = t;
+    for (unsigned i = 0; i < a->length; i++) {
+        GumboNode *c = a->data[i];
+        c->parent = container;
+        c->index_within_parent = i;
+    }
+    for (unsigned i = 0; i < b->length; i++)
+        ((GumboNode *)b->data[i])->parent = frag->out->root;
 }
 
 void ll_dom_free(ll_dom *d)

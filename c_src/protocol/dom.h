@@ -29,6 +29,11 @@ typedef struct {
 /* 0 = ok; -1 when gumbo fails or the document nests deeper than max_depth. */
 int ll_dom_parse(ll_dom *d, const char *html, size_t len, unsigned max_depth);
 void ll_dom_free(ll_dom *d);
+/* Parses html as the content of an element of tag context (the LiveView container). */
+int ll_dom_parse_fragment(ll_dom *d, const char *html, size_t len, GumboTag context, unsigned max_depth);
+/* Swaps the container's children with the fragment's: the page DOM shows the fragment. Calling it
+ * again with the same pair swaps back (do that before freeing either). */
+void ll_dom_splice(GumboNode *container, ll_dom *frag);
 /* First element in document order matching s (NULL if none). */
 GumboNode *ll_dom_query(const ll_dom *d, const ll_sel *s);
 /* Calls f for every element matching s in document order until f returns non-zero. */

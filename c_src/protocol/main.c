@@ -37,6 +37,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <uv.h>
 #include <fcntl.h>
 #include <jansson.h>
 #include <libwebsockets.h>
@@ -53,6 +54,7 @@
 #include "user.h"
 
 static struct {
+    uv_loop_t loop; /* libuv (epoll): lws's own poll() loop costs O(sockets) per wakeup */
     struct lws_context *ctx;
     struct lws_vhost *vh;
     struct lws *w_in, *w_out;
@@ -60,6 +62,15 @@ static struct {
     size_t max_frame;
     int done, exit_code;
 } g;
+
+static void stop(int code)
+{
+    if (!g.done) {
+        g.done = 1;
+        g.exit_code = code;
+    }
+    uv_stop(&g.loop);
+}
 
 static void to_erlang(const char *etf, size_t len, int is_event)
 {
@@ -69,8 +80,7 @@ static void to_erlang(const char *etf, size_t len, int is_event)
             return;
         }
         lwsl_err("reply of %zu bytes does not fit the queue to Erlang; exiting\n", len);
-        g.done = 1;
-        g.exit_code = 4;
+        stop(4);
         return;
     }
     if (g.w_out)
@@ -110,12 +120,11 @@ static int on_erlang_readable(int fd)
     }
     if (k < 0 || r == -2) {
         lwsl_err("frame from Erlang above the cap (%zu bytes); exiting\n", g.max_frame);
-        g.done = 1;
-        g.exit_code = 2;
+        stop(2);
         return -1;
     }
     if (r <= 0) {
-        g.done = 1;
+        stop(0);
         return -1;
     }
     return 0;
@@ -151,7 +160,7 @@ static int cb_raw(struct lws *wsi, enum lws_callback_reasons reason, void *user,
         return 0;
     case LWS_CALLBACK_RAW_WRITEABLE_FILE:
         if (wsi == g.w_out && flush_fd(wsi, fd, &g.out)) {
-            g.done = 1;
+            stop(0);
             return -1;
         }
         return 0;
@@ -160,7 +169,7 @@ static int cb_raw(struct lws *wsi, enum lws_callback_reasons reason, void *user,
             g.w_in = NULL;
         else if (wsi == g.w_out)
             g.w_out = NULL;
-        g.done = 1;
+        stop(g.exit_code);
         return 0;
     default:
         return 0;
@@ -219,6 +228,13 @@ int main(int argc, char **argv)
     info.gid = (gid_t)-1;
     info.uid = (uid_t)-1;
     info.timeout_secs = 30;
+    if (uv_loop_init(&g.loop)) {
+        lwsl_err("uv_loop_init failed\n");
+        return 1;
+    }
+    void *loops[1] = {&g.loop};
+    info.foreign_loops = loops;
+    info.options |= LWS_SERVER_OPTION_LIBUV;
     info.connect_timeout_secs = 30;
     g.ctx = lws_create_context(&info);
     if (!g.ctx) {
@@ -239,8 +255,8 @@ int main(int argc, char **argv)
         lwsl_err("cannot adopt stdin/stdout\n");
         return 1;
     }
-    while (!g.done && lws_service(g.ctx, 0) >= 0)
-        ;
+    if (!g.done)
+        uv_run(&g.loop, UV_RUN_DEFAULT);
     if (g.w_out && ll_buf_unread(&g.out)) {
         fcntl(1, F_SETFL, fcntl(1, F_GETFL) & ~O_NONBLOCK);
         while (ll_buf_unread(&g.out)) {
@@ -252,7 +268,9 @@ int main(int argc, char **argv)
     }
     ll_users_shutdown();
     lws_context_destroy(g.ctx);
+    uv_run(&g.loop, UV_RUN_NOWAIT); /* let lws's handles finish closing */
     ll_users_free();
+    uv_loop_close(&g.loop);
     ll_buf_free(&g.in);
     ll_buf_free(&g.out);
     return g.exit_code;

@@ -38,14 +38,14 @@ typedef struct user {
     unsigned id;
     int alive;
     char *base;
-    char url[URL_MAX];
+    char *url; /* never NULL (strings allocated as used: per-user memory is what the page needs) */
     char route[256];
     json_t *jar;
     /* HTTP */
     struct lws *http;
     ll_str body;
     int status, redirects, nav_state;
-    char location[URL_MAX];
+    char *location;
     char nav_error[256];
     double t_get, t_ttfb, t_nav0;
     int nav_live; /* kind of the navigation being timed: 0 none, 1 patch, 2 redirect */
@@ -60,18 +60,22 @@ typedef struct user {
     ll_str ws_in;
     int ref, join_ref, joined, joining, mounts, v1, join_failures, rejoin_is_reconnect;
     char topic[160];
-    char redirect_url[URL_MAX]; /* live_redirect join */
+    char *redirect_url; /* live_redirect join */
     double t_ws;
     /* rendered page */
     ll_tree tree;
     char *cur_html;
     size_t cur_len;
     int dom_valid;
-    ll_dom dom;
+    ll_dom dom;           /* a page without a rendered tree (dead render), parsed whole */
+    ll_dom page_dom;      /* the dead render, parsed once per page */
+    ll_dom frag_dom;      /* the rendered tree, parsed after each diff and spliced into page_dom */
+    GumboNode *container; /* in page_dom */
+    int page_valid, frag_valid;
     json_t *fields;
     push_t pushes[MAX_PUSHES];
     unsigned npush_total;
-    lws_sorted_usec_list_t sul_hb, sul_deadline;
+    lws_sorted_usec_list_t sul_deadline;
     /* the one action in progress */
     long long act_id;
     json_t *act;
@@ -87,6 +91,19 @@ static struct {
     char *wbuf;
     size_t wcap;
 } U;
+
+#define HB_SLOTS 30
+static lws_sorted_usec_list_t sul_hb_tick;
+static void heartbeat_tick(lws_sorted_usec_list_t *sul);
+
+static void set_str(char **d, const char *src)
+{
+    char *n = strdup(src);
+    if (n) {
+        free(*d);
+        *d = n;
+    }
+}
 
 static double now_ms(void)
 {
@@ -182,6 +199,7 @@ int ll_users_init(const ll_users_cfg *cfg)
     for (unsigned i = 0; i < cfg->max_users; i++)
         U.free_ids[i] = cfg->max_users - i; /* pop gives 1 first */
     U.nfree = cfg->max_users;
+    lws_sul_schedule(U.cfg.ctx, 0, &sul_hb_tick, heartbeat_tick, HEARTBEAT_US / HB_SLOTS);
     return 0;
 }
 
@@ -193,11 +211,25 @@ static user *lookup(unsigned long id)
     return u && u->alive ? u : NULL;
 }
 
-static void drop_dom(user *u)
+static void drop_frag(user *u)
 {
+    if (u->frag_valid) {
+        ll_dom_splice(u->container, &u->frag_dom); /* swap back before freeing either */
+        ll_dom_free(&u->frag_dom);
+    }
+    u->frag_valid = 0;
     if (u->dom_valid)
         ll_dom_free(&u->dom);
     u->dom_valid = 0;
+}
+
+static void drop_dom(user *u)
+{
+    drop_frag(u);
+    if (u->page_valid)
+        ll_dom_free(&u->page_dom);
+    u->page_valid = 0;
+    u->container = NULL;
 }
 
 static void detach(struct lws **w)
@@ -215,7 +247,6 @@ static void close_ws(user *u)
     u->ws_open = u->joined = u->joining = 0;
     ll_buf_free(&u->ws_out);
     ll_str_free(&u->ws_in);
-    lws_sul_cancel(&u->sul_hb);
 }
 
 static void forget_page(user *u)
@@ -244,6 +275,9 @@ static void free_user(user *u)
     json_decref(u->jar);
     json_decref(u->fields);
     free(u->base);
+    free(u->url);
+    free(u->location);
+    free(u->redirect_url);
     U.users[u->id] = NULL;
     U.free_ids[U.nfree++] = u->id;
     U.live--;
@@ -252,13 +286,17 @@ static void free_user(user *u)
 
 void ll_users_shutdown(void)
 {
+    lws_sul_cancel(&sul_hb_tick);
     for (unsigned i = 1; U.users && i <= U.cfg.max_users; i++)
         if (U.users[i])
             free_user(U.users[i]);
 }
 
+static void free_selectors(void);
+
 void ll_users_free(void)
 {
+    free_selectors();
     free(U.users);
     free(U.free_ids);
     free(U.wbuf);
@@ -290,13 +328,21 @@ static json_t *ref_str(int r)
     return json_string(b);
 }
 
-static void heartbeat(lws_sorted_usec_list_t *sul)
+/* Heartbeats: one timer for the port ticks every second and beats for the users whose id falls in
+ * that second's slot, so each open socket beats every 30 s without a timer per user (lws keeps
+ * timers in a sorted list: one per user would cost O(users) per insert). */
+static unsigned hb_slot;
+
+static void heartbeat_tick(lws_sorted_usec_list_t *sul)
 {
-    user *u = lws_container_of(sul, user, sul_hb);
-    if (!u->ws_open)
-        return;
-    ws_queue(u, json_pack("[n,o,s,s,{}]", ref_str(next_ref(u)), "phoenix", "heartbeat"));
-    lws_sul_schedule(U.cfg.ctx, 0, &u->sul_hb, heartbeat, HEARTBEAT_US);
+    (void)sul;
+    hb_slot = (hb_slot + 1) % HB_SLOTS;
+    for (unsigned id = hb_slot + 1; id <= U.cfg.max_users; id += HB_SLOTS) {
+        user *u = U.users[id];
+        if (u && u->ws_open)
+            ws_queue(u, json_pack("[n,o,s,s,{}]", ref_str(next_ref(u)), "phoenix", "heartbeat"));
+    }
+    lws_sul_schedule(U.cfg.ctx, 0, &sul_hb_tick, heartbeat_tick, HEARTBEAT_US / HB_SLOTS);
 }
 
 static void send_join(user *u)
@@ -336,7 +382,7 @@ static int apply_diff(user *u, json_t *diff, const char **err)
         return -1;
     free(u->cur_html);
     u->cur_html = NULL;
-    drop_dom(u);
+    drop_frag(u);
     return 0;
 }
 
@@ -382,6 +428,35 @@ static const char *current_html(user *u, size_t *len, const char **err)
 
 static ll_dom *dom(user *u, const char **err)
 {
+    if (u->tree.rendered && u->html) {
+        if (!u->page_valid) {
+            if (ll_dom_parse(&u->page_dom, u->html, strlen(u->html), U.cfg.max_depth)) {
+                *err = "dom_too_deep";
+                return NULL;
+            }
+            u->page_valid = 1;
+            u->container = ll_by_id(&u->page_dom, u->shell.id);
+            if (!u->container) {
+                *err = "no_container";
+                return NULL;
+            }
+        }
+        if (!u->frag_valid) {
+            size_t rl;
+            char *r = ll_tree_render(&u->tree, &rl, err);
+            if (!r)
+                return NULL;
+            int bad = ll_dom_parse_fragment(&u->frag_dom, r, rl, u->container->v.element.tag, U.cfg.max_depth);
+            free(r);
+            if (bad) {
+                *err = "dom_too_deep";
+                return NULL;
+            }
+            ll_dom_splice(u->container, &u->frag_dom);
+            u->frag_valid = 1;
+        }
+        return &u->page_dom;
+    }
     if (u->dom_valid)
         return &u->dom;
     size_t len;
@@ -394,6 +469,47 @@ static ll_dom *dom(user *u, const char **err)
     }
     u->dom_valid = 1;
     return &u->dom;
+}
+
+/* Parsed selectors, shared by every user of the port (a scenario repeats the same few). */
+#define SEL_CACHE 256
+static struct {
+    char *key;
+    ll_sel *sel;
+} sel_cache[SEL_CACHE];
+
+static ll_sel *selector(const char *src, const char **err)
+{
+    unsigned h = 5381;
+    for (const char *p = src; *p; p++)
+        h = h * 33 + (unsigned char)*p;
+    h %= SEL_CACHE;
+    if (sel_cache[h].key && !strcmp(sel_cache[h].key, src))
+        return sel_cache[h].sel;
+    ll_sel *s = ll_sel_parse(src, err);
+    if (!s)
+        return NULL;
+    char *k = strdup(src);
+    if (!k) {
+        ll_sel_free(s);
+        *err = "memory";
+        return NULL;
+    }
+    free(sel_cache[h].key);
+    ll_sel_free(sel_cache[h].sel);
+    sel_cache[h].key = k;
+    sel_cache[h].sel = s;
+    return s;
+}
+
+static void free_selectors(void)
+{
+    for (int i = 0; i < SEL_CACHE; i++) {
+        free(sel_cache[i].key);
+        ll_sel_free(sel_cache[i].sel);
+        sel_cache[i].key = NULL;
+        sel_cache[i].sel = NULL;
+    }
 }
 
 /* ------------------------------------------------------------------ pushes */
@@ -453,7 +569,7 @@ static int set_url(user *u, const char *to)
     char abs[URL_MAX];
     if (ll_url_resolve(u->url, to, abs, sizeof abs))
         return -1;
-    snprintf(u->url, sizeof u->url, "%s", abs);
+    set_str(&u->url, abs);
     ll_url_route(u->url, u->route, sizeof u->route);
     return 0;
 }
@@ -465,7 +581,7 @@ static void live_redirect(user *u, const char *to, double t0)
     if (u->joined)
         ws_queue(u, json_pack("[o,o,s,s,{}]", ref_str(u->join_ref), ref_str(next_ref(u)), u->topic, "phx_leave"));
     u->joined = 0;
-    snprintf(u->redirect_url, sizeof u->redirect_url, "%s", u->url);
+    set_str(&u->redirect_url, u->url);
     u->mounts = 0;
     u->t_nav0 = t0;
     u->nav_live = 2;
@@ -553,7 +669,7 @@ static void on_join_reply(user *u, json_t *payload)
     if (u->nav_live == 2) {
         nav_event(u, "redirect", u->t_nav0);
         u->nav_live = 0;
-        u->redirect_url[0] = 0;
+        set_str(&u->redirect_url, "");
     } else if (u->rejoin_is_reconnect) {
         observer(u, json_pack("{s:s,s:f}", "kind", "reconnect", "ms", t - u->t_nav0));
     } else {
@@ -736,7 +852,6 @@ int ll_user_cb_ws(struct lws *wsi, enum lws_callback_reasons reason, void *user_
         event(u, json_pack("{s:s,s:s,s:f,s:i}", "type", "ws", "what", "handshake", "ms", now_ms() - u->t_ws, "status",
                            101));
         send_join(u);
-        lws_sul_schedule(U.cfg.ctx, 0, &u->sul_hb, heartbeat, HEARTBEAT_US);
         return 0;
     case LWS_CALLBACK_CLIENT_RECEIVE:
         ll_str_add(&u->ws_in, in, len);
@@ -784,7 +899,6 @@ int ll_user_cb_ws(struct lws *wsi, enum lws_callback_reasons reason, void *user_
     case LWS_CALLBACK_CLIENT_CLOSED:
         u->ws = NULL;
         u->ws_open = u->joined = u->joining = 0;
-        lws_sul_cancel(&u->sul_hb);
         event(u, json_pack("{s:s,s:s}", "type", "ws", "what", "close"));
         settle(u);
         return 0;
@@ -816,10 +930,10 @@ static void start_get(user *u, const char *url)
     u->nav_state = NAV_HTTP;
     u->status = 0;
     u->t_ttfb = 0;
-    u->location[0] = 0;
+    set_str(&u->location, "");
     ll_str_free(&u->body);
     ll_str_init(&u->body, U.cfg.max_message);
-    snprintf(u->url, sizeof u->url, "%s", url);
+    set_str(&u->url, url);
     ll_url_route(u->url, u->route, sizeof u->route);
     if (!u->redirects)
         u->t_get = now_ms();
@@ -915,8 +1029,10 @@ int ll_user_cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *use
         u->status = (int)lws_http_client_http_response(wsi);
         u->t_ttfb = now_ms();
         store_cookies(u, wsi);
-        if (lws_hdr_copy(wsi, u->location, sizeof u->location, WSI_TOKEN_HTTP_LOCATION) < 0)
-            u->location[0] = 0;
+        {
+            char loc[URL_MAX];
+            set_str(&u->location, lws_hdr_copy(wsi, loc, sizeof loc, WSI_TOKEN_HTTP_LOCATION) > 0 ? loc : "");
+        }
         return 0;
     case LWS_CALLBACK_RECEIVE_CLIENT_HTTP_READ:
         ll_str_add(&u->body, in, len);

@@ -173,7 +173,15 @@ open(Opts) ->
     catch error:Reason -> {error, {port_program, Exe, Reason}}
     end.
 
+%% LIVE_LOAD_PROTOCOL_PROGRAM overrides (the ASan build in `make asan-protocol')
 default_program() ->
+    case os:getenv("LIVE_LOAD_PROTOCOL_PROGRAM") of
+        false -> priv_program();
+        "" -> priv_program();
+        P -> P
+    end.
+
+priv_program() ->
     Priv = case code:priv_dir(live_load) of
                {error, bad_name} -> filename:join(filename:dirname(filename:dirname(code:which(?MODULE))), "priv");
                Dir -> Dir
