@@ -202,3 +202,42 @@ drain_test() ->
     Deadline = erlang:monotonic_time(millisecond) + 1000,
     ?assertEqual({ok, #{<<"n">> => 2}}, live_load_context_events:await(browser, User, fun(#{<<"n">> := N}) -> N =:= 2 end, Deadline)),
     ?assertEqual({error, timeout}, live_load_context_events:await(browser, User, fun(_) -> true end, erlang:monotonic_time(millisecond) + 10)).
+
+%% The emitter: every value carries the connection dimension; shapes it cannot use are counted in
+%% events.invalid (by type), never raised; a frame event counts one frame whatever its `count'.
+emitter_shapes_test_() ->
+    {setup,
+     fun() -> _ = live_load_metrics_store:start(), live_load_metrics:reset() end,
+     fun(_) -> ok end,
+     fun(_) ->
+             E = fun live_load_emit:event/2,
+             Oks = [E(protocol, #{<<"type">> => <<"liveview">>, <<"kind">> => <<"event">>, <<"ms">> => 3,
+                                  <<"event">> => <<"inc">>, <<"event_type">> => <<"click">>,
+                                  <<"url">> => <<"http://h/items/7">>}),
+                    E(protocol, #{<<"type">> => <<"ws">>, <<"what">> => <<"sent">>, <<"bytes">> => 10, <<"count">> => 50}),
+                    E(browser, #{<<"type">> => <<"ws">>, <<"what">> => <<"received">>, <<"count">> => 3}),
+                    E(protocol, #{<<"type">> => <<"http">>, <<"method">> => <<"GET">>, <<"status">> => 200,
+                                  <<"url">> => <<"http://h/a">>, <<"duration_ms">> => 1.5, <<"wall_ms">> => 1}),
+                    %% invalid: http without method, ws without what, a liveview event without ms,
+                    %% an observer batch whose events are not a list, something unknown
+                    E(browser, #{<<"type">> => <<"http">>, <<"status">> => 200}),
+                    E(browser, #{<<"type">> => <<"ws">>}),
+                    E(browser, #{<<"type">> => <<"liveview">>, <<"kind">> => <<"connect">>}),
+                    E(browser, #{<<"type">> => <<"observer">>, <<"events">> => #{}}),
+                    E(browser, [not_a_map]),
+                    E(browser, #{<<"type">> => 7})],
+             Down = E(protocol, #{<<"type">> => <<"connection_down">>}),
+             #{counters := Cs, sketches := Ss} = live_load_metrics:snapshot(),
+             Count = fun(Name, Dims) -> lists:sum([N || {C, D, N} <- Cs, C =:= Name, maps:with(maps:keys(Dims), D) =:= Dims]) end,
+             [?_assertEqual(lists:duplicate(10, ok), Oks),
+              ?_assertEqual(down, Down),
+              ?_assertEqual(1, Count(<<"ws.frames_sent">>, #{<<"connection">> => <<"protocol">>})),
+              ?_assertEqual(1, Count(<<"ws.frames_received">>, #{<<"connection">> => <<"browser">>})),
+              ?_assertEqual(6, Count(<<"events.invalid">>, #{})),
+              ?_assertEqual(1, Count(<<"events.invalid">>, #{<<"type">> => <<"http">>})),
+              ?_assertEqual(2, Count(<<"events.invalid">>, #{<<"type">> => <<"unknown">>})),
+              ?_assertEqual([#{<<"connection">> => <<"protocol">>, <<"event">> => <<"inc">>, <<"type">> => <<"click">>,
+                               <<"route">> => <<"/items/:id">>}],
+                            [D || {<<"liveview.event">>, D, _} <- Ss]),
+              ?_assert(lists:all(fun({_, D, _}) -> is_map_key(<<"connection">>, D) end, Ss))]
+     end}.

@@ -230,10 +230,7 @@ select(P, Sel, Values, Multiple) ->
                          end
                  end).
 
-%% @doc Waits for the element to be `Need', then runs a simple element function on it (or nothing).
--spec on(page(), binary(), attached | visible | editable | stable, atom()) -> result().
-on(P, Sel, Need, none) ->
-    with_element(P, Sel, Need, fun(_) -> ok end);
+%% Waits for the element to be `Need', then runs a simple element function on it.
 on(P, Sel, Need, Fun) ->
     with_element(P, Sel, Need, fun(Id) -> ok_of(?PAGE:on_element(P, Id, ?JS:element_fun(Fun), [])) end).
 

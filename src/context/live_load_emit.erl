@@ -62,7 +62,9 @@ step(Conn, Op, Ms) ->
 -spec event(kind(), term()) -> ok | down.
 event(Conn, #{<<"type">> := <<"observer">>} = Batch) ->
     observer_batch(Conn, Batch);
-event(Conn, #{<<"type">> := <<"liveview">>} = E) ->
+event(Conn, #{<<"type">> := <<"liveview">>} = E0) ->
+    %% `type' names the shape here: the push type of an `event' is `event_type'
+    E = (maps:remove(<<"type">>, E0))#{<<"type">> => maps:get(<<"event_type">>, E0, null)},
     Route = route(E),
     case lv(Conn, E, Route, wall(E)) of
         ok -> ok;
