@@ -146,8 +146,10 @@ ctx_opts(Id, Backends, #{user_kinds := Kinds} = Opts) ->
     Mode = maps:get(mode, Opts),
     case live_load_connection:user_kind(Id, Kinds) of
         protocol ->
-            [P] = [B || {protocol, B} <- Backends],
-            #{server => P, connection => protocol, mode => Mode};
+            case [B || {protocol, B} <- Backends] of
+                [P] -> #{server => P, connection => protocol, mode => Mode};
+                [] -> #{connection => protocol, mode => Mode}     % the node's shared protocol port
+            end;
         browser ->
             Browser = case [B || B <- Backends, is_pid(B)] of
                           [] -> undefined;
