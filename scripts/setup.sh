@@ -7,7 +7,7 @@ APT_PACKAGES=(
   erlang-nox erlang-dev erlang-common-test erlang-dialyzer erlang-eunit erlang-tools erlang-proper erlang-proper-dev
   rebar3 elixir
   build-essential clang libclang-rt-14-dev valgrind pkg-config
-  libwebsockets-dev libjansson-dev zlib1g-dev
+  libwebsockets-dev libjansson-dev libgumbo-dev libuv1-dev zlib1g-dev
   chromium jq
   openssh-server openssh-client
 )

@@ -294,7 +294,7 @@ fast_mode_clicks_in_the_page(Config) ->
 
 %% ---------------------------------------------------------------------------------------------
 
-user_of(Ctx) -> element(3, Ctx).
+user_of(Ctx) -> element(4, Ctx).   % #llctx.user
 
 counters() ->
     #{counters := Cs} = live_load_metrics:snapshot(),

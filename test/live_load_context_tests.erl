@@ -115,7 +115,7 @@ route_test_() ->
      ?_assert(byte_size(R(iolist_to_binary([[<<"/seg">>, integer_to_binary(I rem 7), <<"x">>] || I <- lists:seq(1, 8)]))) =< 128)].
 
 keys_test_() ->
-    E = fun live_load_context_keys:events/1,
+    E = fun live_load_browser_keys:events/1,
     [?_assertMatch({ok, [#{<<"type">> := <<"keyDown">>, <<"key">> := <<"Enter">>, <<"text">> := <<"\r">>,
                            <<"windowsVirtualKeyCode">> := 13},
                          #{<<"type">> := <<"keyUp">>, <<"key">> := <<"Enter">>}]}, E(<<"Enter">>)),
@@ -132,7 +132,7 @@ keys_test_() ->
      ?_assertEqual({error, {invalid_option, key, <<>>}}, E(<<>>))].
 
 js_literal_test_() ->
-    L = fun live_load_context_js:literal/1,
+    L = fun live_load_browser_js:literal/1,
     [?_assertEqual(<<"\"#inc\"">>, L(<<"#inc">>)),
      ?_assertEqual(<<"\"a\\u0022\\u0029\\u003B alert\\u00281\\u0029\"">>, L(<<"a\"); alert(1)">>)),
      ?_assertEqual(<<"\"\\u000A\\u003C\\u002Fscript\\u003E\"">>, L(<<"\n</script>">>)),
@@ -142,7 +142,7 @@ js_literal_test_() ->
      ?_assertError({badarg, not_utf8}, L(<<255>>))].
 
 storage_shape_test_() ->
-    V = fun live_load_context_storage:validate/1,
+    V = fun live_load_browser_storage:validate/1,
     Good = #{<<"cookies">> => [#{<<"name">> => <<"a">>, <<"value">> => <<"1">>}],
              <<"origins">> => [#{<<"origin">> => <<"http://x">>,
                                  <<"localStorage">> => [#{<<"name">> => <<"k">>, <<"value">> => <<"v">>}]}]},
@@ -159,7 +159,7 @@ events_to_metrics_test_() ->
      fun() -> _ = live_load_metrics_store:start(), live_load_metrics:reset() end,
      fun(_) -> ok end,
      fun(_) ->
-             H = fun live_load_context_events:handle/1,
+             H = fun(E) -> live_load_emit:event(browser, E) end,
              Batch = #{<<"type">> => <<"observer">>, <<"time_origin">> => 1.7e12, <<"path">> => <<"/items/12">>,
                        <<"dropped">> => 0,
                        <<"events">> => [#{<<"kind">> => <<"connect">>, <<"t">> => 40.0, <<"ms">> => 40.0,
@@ -194,11 +194,50 @@ drain_test() ->
     User = make_ref(),
     self() ! {live_load_event, User, #{<<"type">> => <<"cdp">>, <<"method">> => <<"Page.lifecycleEvent">>}},
     self() ! {live_load_event, other_user, #{<<"type">> => <<"browser_down">>}},
-    ?assertEqual(ok, live_load_context_events:drain(User)),
+    ?assertEqual(ok, live_load_context_events:drain(browser, User)),
     %% another user's events stay in the mailbox
-    ?assertEqual(down, live_load_context_events:drain(other_user)),
+    ?assertEqual(down, live_load_context_events:drain(browser, other_user)),
     self() ! {live_load_event, User, #{<<"n">> => 1}},
     self() ! {live_load_event, User, #{<<"n">> => 2}},
     Deadline = erlang:monotonic_time(millisecond) + 1000,
-    ?assertEqual({ok, #{<<"n">> => 2}}, live_load_context_events:await(User, fun(#{<<"n">> := N}) -> N =:= 2 end, Deadline)),
-    ?assertEqual({error, timeout}, live_load_context_events:await(User, fun(_) -> true end, erlang:monotonic_time(millisecond) + 10)).
+    ?assertEqual({ok, #{<<"n">> => 2}}, live_load_context_events:await(browser, User, fun(#{<<"n">> := N}) -> N =:= 2 end, Deadline)),
+    ?assertEqual({error, timeout}, live_load_context_events:await(browser, User, fun(_) -> true end, erlang:monotonic_time(millisecond) + 10)).
+
+%% The emitter: every value carries the connection dimension; shapes it cannot use are counted in
+%% events.invalid (by type), never raised; a frame event counts one frame whatever its `count'.
+emitter_shapes_test_() ->
+    {setup,
+     fun() -> _ = live_load_metrics_store:start(), live_load_metrics:reset() end,
+     fun(_) -> ok end,
+     fun(_) ->
+             E = fun live_load_emit:event/2,
+             Oks = [E(protocol, #{<<"type">> => <<"liveview">>, <<"kind">> => <<"event">>, <<"ms">> => 3,
+                                  <<"event">> => <<"inc">>, <<"event_type">> => <<"click">>,
+                                  <<"url">> => <<"http://h/items/7">>}),
+                    E(protocol, #{<<"type">> => <<"ws">>, <<"what">> => <<"sent">>, <<"bytes">> => 10, <<"count">> => 50}),
+                    E(browser, #{<<"type">> => <<"ws">>, <<"what">> => <<"received">>, <<"count">> => 3}),
+                    E(protocol, #{<<"type">> => <<"http">>, <<"method">> => <<"GET">>, <<"status">> => 200,
+                                  <<"url">> => <<"http://h/a">>, <<"duration_ms">> => 1.5, <<"wall_ms">> => 1}),
+                    %% invalid: http without method, ws without what, a liveview event without ms,
+                    %% an observer batch whose events are not a list, something unknown
+                    E(browser, #{<<"type">> => <<"http">>, <<"status">> => 200}),
+                    E(browser, #{<<"type">> => <<"ws">>}),
+                    E(browser, #{<<"type">> => <<"liveview">>, <<"kind">> => <<"connect">>}),
+                    E(browser, #{<<"type">> => <<"observer">>, <<"events">> => #{}}),
+                    E(browser, [not_a_map]),
+                    E(browser, #{<<"type">> => 7})],
+             Down = E(protocol, #{<<"type">> => <<"connection_down">>}),
+             #{counters := Cs, sketches := Ss} = live_load_metrics:snapshot(),
+             Count = fun(Name, Dims) -> lists:sum([N || {C, D, N} <- Cs, C =:= Name, maps:with(maps:keys(Dims), D) =:= Dims]) end,
+             [?_assertEqual(lists:duplicate(10, ok), Oks),
+              ?_assertEqual(down, Down),
+              ?_assertEqual(1, Count(<<"ws.frames_sent">>, #{<<"connection">> => <<"protocol">>})),
+              ?_assertEqual(1, Count(<<"ws.frames_received">>, #{<<"connection">> => <<"browser">>})),
+              ?_assertEqual(6, Count(<<"events.invalid">>, #{})),
+              ?_assertEqual(1, Count(<<"events.invalid">>, #{<<"type">> => <<"http">>})),
+              ?_assertEqual(2, Count(<<"events.invalid">>, #{<<"type">> => <<"unknown">>})),
+              ?_assertEqual([#{<<"connection">> => <<"protocol">>, <<"event">> => <<"inc">>, <<"type">> => <<"click">>,
+                               <<"route">> => <<"/items/:id">>}],
+                            [D || {<<"liveview.event">>, D, _} <- Ss]),
+              ?_assert(lists:all(fun({_, D, _}) -> is_map_key(<<"connection">>, D) end, Ss))]
+     end}.

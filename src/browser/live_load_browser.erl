@@ -25,9 +25,10 @@
 -export([user_count/1]).
 -export([stats/1]).
 -export([os_pid/1]).
+-export([mode/1]).
 -export([init/1, handle_call/3, handle_cast/2, handle_info/2, terminate/2]).
 
--record(user, {browser :: pid(), epoch :: pos_integer(), id :: pos_integer()}).
+-record(user, {browser :: pid(), epoch :: pos_integer(), id :: pos_integer(), mode = faithful :: faithful | fast}).
 -opaque user() :: #user{}.
 -export_type([user/0]).
 
@@ -37,7 +38,7 @@
                 next_id = 1 :: pos_integer(),
                 pending = #{} :: #{pos_integer() => {gen_server:from() | none, reference() | none, term()}},
                 late = #{} :: #{pos_integer() => term()},
-                users = #{} :: #{pos_integer() => {pid(), reference()}},
+                users = #{} :: #{pos_integer() => {pid(), reference(), user()}},
                 exits = [] :: [integer()]}).
 
 -define(CLOSE_TIMEOUT, 10000).
@@ -112,6 +113,10 @@ user_count(Browser) ->
 stats(Browser) ->
     safe_call(Browser, {port_call, {stats}, 10000}).
 
+%% @doc The mode the user was created with (`fast': hidden target, clicks dispatched in the page).
+-spec mode(user()) -> faithful | fast.
+mode(#user{mode = M}) -> M.
+
 %% @doc OS pid of the port program (tests and benchmarks read its memory from /proc).
 -spec os_pid(pid()) -> {ok, non_neg_integer()} | {error, browser_down}.
 os_pid(Browser) ->
@@ -157,7 +162,8 @@ handle_call({new_user, Opts}, From, S) ->
                               #{viewport := {W, H}} -> #{width => W, height => H};
                               _ -> #{}
                           end),
-    {noreply, send(S, {new_user, PortOpts}, From, {new_user, maps:get(owner, Opts)}, maps:get(timeout, Opts))};
+    {noreply, send(S, {new_user, PortOpts}, From, {new_user, maps:get(owner, Opts), maps:get(mode, Opts)},
+                   maps:get(timeout, Opts))};
 handle_call({call, Kind, U, Method, Params, Timeout}, From, S) ->
     case live_user(U, S) of
         {ok, Id} -> {noreply, send(S, {Kind, Id, Method, Params}, From, call, Timeout)};
@@ -166,7 +172,7 @@ handle_call({call, Kind, U, Method, Params, Timeout}, From, S) ->
 handle_call({close_user, U}, From, S = #state{users = Users}) ->
     case live_user(U, S) of
         {ok, Id} ->
-            {_Owner, Mon} = maps:get(Id, Users),
+            {_Owner, Mon, _} = maps:get(Id, Users),
             erlang:demonitor(Mon, [flush]),
             {noreply, send(S#state{users = maps:remove(Id, Users)}, {close_user, Id}, From, close, ?CLOSE_TIMEOUT)};
         error ->
@@ -202,7 +208,7 @@ handle_info({timeout, Id}, S = #state{pending = P, late = Late}) ->
             {noreply, S}
     end;
 handle_info({'DOWN', Mon, process, _Owner, _}, S = #state{users = Users}) ->
-    case [Id || {Id, {_, M}} <- maps:to_list(Users), M =:= Mon] of
+    case [Id || {Id, {_, M, _}} <- maps:to_list(Users), M =:= Mon] of
         [Id] -> {noreply, send(S#state{users = maps:remove(Id, Users)}, {close_user, Id}, none, close, ?CLOSE_TIMEOUT)};
         [] -> {noreply, S}
     end;
@@ -241,9 +247,9 @@ send(S = #state{port = Port, next_id = Id, pending = P}, Cmd, From, Kind, Timeou
 from_port({0, 0, Event}, S) ->
     logger:warning("live_load_browser port: ~p", [Event]),
     S;
-from_port({0, UserId, Event}, S = #state{users = Users, epoch = E}) ->
+from_port({0, UserId, Event}, S = #state{users = Users}) ->
     _ = case Users of
-            #{UserId := {Owner, _}} -> Owner ! {live_load_event, #user{browser = self(), epoch = E, id = UserId}, Event};
+            #{UserId := {Owner, _, User}} -> Owner ! {live_load_event, User, Event};
             _ -> ok
         end,
     S;
@@ -258,16 +264,17 @@ from_port({Id, Status, Result}, S = #state{pending = P, late = Late}) ->
         error ->
             %% a reply after its caller timed out: a user created too late is closed again
             case {maps:take(Id, Late), Status, Result} of
-                {{{new_user, _}, L2}, ok, #{<<"user">> := UserId}} ->
+                {{{new_user, _, _}, L2}, ok, #{<<"user">> := UserId}} ->
                     send(S#state{late = L2}, {close_user, UserId}, none, close, ?CLOSE_TIMEOUT);
                 {{_, L2}, _, _} -> S#state{late = L2};
                 {error, _, _} -> S
             end
     end.
 
-result({new_user, Owner}, ok, #{<<"user">> := UserId}, S = #state{users = Users, epoch = E}) ->
+result({new_user, Owner, Mode}, ok, #{<<"user">> := UserId}, S = #state{users = Users, epoch = E}) ->
     Mon = erlang:monitor(process, Owner),
-    {S#state{users = Users#{UserId => {Owner, Mon}}}, {ok, #user{browser = self(), epoch = E, id = UserId}}};
+    User = #user{browser = self(), epoch = E, id = UserId, mode = Mode},
+    {S#state{users = Users#{UserId => {Owner, Mon, User}}}, {ok, User}};
 result(close, _, _, S) ->
     {S, ok};
 result(_, ok, Result, S) ->
@@ -284,10 +291,9 @@ cancel(TRef) -> _ = erlang:cancel_timer(TRef), ok.
 browser_down(Status, S = #state{pending = P, users = Users, epoch = E, exits = Exits, opts = Opts}) ->
     logger:warning("live_load_browser: port exited with status ~p, ~b users lost", [Status, map_size(Users)]),
     maps:foreach(fun(_Id, {From, TRef, _Kind}) -> cancel(TRef), reply(From, x, {error, browser_down}) end, P),
-    maps:foreach(fun(Id, {Owner, Mon}) ->
+    maps:foreach(fun(_Id, {Owner, Mon, User}) ->
                          erlang:demonitor(Mon, [flush]),
-                         Owner ! {live_load_event, #user{browser = self(), epoch = E, id = Id},
-                                  #{<<"type">> => <<"browser_down">>}}
+                         Owner ! {live_load_event, User, #{<<"type">> => <<"browser_down">>}}
                  end, Users),
     Now = erlang:monotonic_time(millisecond),
     Recent = [T || T <- [Now | Exits], Now - T < 60000],

@@ -72,6 +72,11 @@ parse_run([Target | Rest], #{targets := T} = Cmd) ->
     parse_run(Rest, Cmd#{targets := [Target | T]}).
 
 flag("users", V, Cmd) -> opt(users, "--users", int(V), Cmd);
+flag("connection", "browser", Cmd) -> opt(connection, "--connection", {ok, browser}, Cmd);
+flag("connection", "protocol", Cmd) -> opt(connection, "--connection", {ok, protocol}, Cmd);
+flag("connection", V, _Cmd) -> {error, {invalid_option, "--connection", V}};
+flag("browser-users", V, Cmd) -> kind_users(browser, "--browser-users", V, Cmd);
+flag("protocol-users", V, Cmd) -> kind_users(protocol, "--protocol-users", V, Cmd);
 flag("user-rate", V, Cmd) -> opt(user_rate, "--user-rate", int(V), Cmd);
 flag("users-per-browser", V, Cmd) -> opt(users_per_browser, "--users-per-browser", int(V), Cmd);
 flag("duration", V, Cmd) -> opt(scenario_duration, "--duration", duration(V), Cmd);
@@ -105,6 +110,18 @@ flag("set", V, #{set := S} = Cmd) ->
     end;
 flag(Flag, _V, _Cmd) ->
     {error, {unknown_option, "--" ++ Flag}}.
+
+%% --browser-users N / --protocol-users M: a hybrid run, users => #{browser => N, protocol => M}
+kind_users(Kind, Flag, V, #{opts := O} = Cmd) ->
+    case string:to_integer(V) of
+        {N, ""} when N >= 0 ->
+            Kinds = case maps:get(users, O, #{}) of
+                        #{} = K -> K;
+                        _ -> #{}
+                    end,
+            {ok, Cmd#{opts := O#{users => Kinds#{Kind => N}}}};
+        _ -> {error, {invalid_option, Flag, V}}
+    end.
 
 opt(Key, _Flag, {ok, V}, #{opts := O} = Cmd) -> {ok, Cmd#{opts := O#{Key => V}}};
 opt(_Key, Flag, {error, V}, _Cmd) -> {error, {invalid_option, Flag, V}}.
@@ -264,6 +281,12 @@ Options:
   --users N               simulated users (default 1)
   --duration D            scenario duration (default 10m); D is 500ms, 60s, 2m, 1h or seconds
   --iteration-timeout D   bound of one iteration (default 2m); past it the user is failed
+  --connection browser|protocol
+                          browser: headless Chromium users (default); protocol: the C
+                          LiveView client, no browser (thousands of users per core)
+  --browser-users N --protocol-users M
+                          a hybrid run: N browser and M protocol users in one result
+                          (dimension connection)
   --user-rate N           users started per minute (default: all within about 3 s)
   --users-per-browser N   browser contexts per Chromium process (default 8)
   --base-url URL          the application's URL, given to the scenarios' config as base_url

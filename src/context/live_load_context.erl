@@ -7,14 +7,18 @@
 %%     C3 = live_load_context:click(C2, <<"#inc">>),
 %%     live_load_context:wait_for_phx_loading_completion(C3, click, <<"#inc">>).
 %% '''
-%% Every browser function is a step: it gets the step number, runs within the step timeout
-%% (option `timeout', default 30 s) and on failure stores `#{step, op, selector, reason}' on the
-%% context ({@link error/1}); once a step failed or the context was halted, later steps are
-%% skipped. Selectors, URLs and values may be 1-arity funs of the context. Extraction functions
+%% Every page function is a step: it gets the step number, runs within the step timeout
+%% (option `timeout', default 30 s: the action's deadline) and on failure stores
+%% `#{step, op, selector, reason}' on the context ({@link error/1}); once a step failed or the
+%% context was halted, later steps are skipped. What a step does on the page is one action of
+%% the context's connection ({@link live_load_connection}: `browser', headless Chromium, or
+%% `protocol', the C LiveView client); an action the connection cannot do fails the step with
+%% `{unsupported_by_connection, Kind, Function}'. Selectors, URLs and values may be 1-arity funs of the context. Extraction functions
 %% return the value (or `{error, Reason}'), or with `#{as => Key}' the context with the value
 %% assigned. Assigns persist across iterations ({@link reset/1} clears only error and halt).
-%% Browser events (LiveView timings measured in the page, HTTP, WebSocket) are recorded into
-%% `live_load_metrics' at every step; guides/context.md and guides/events.md have the details.
+%% Connection events (LiveView timings, HTTP, WebSocket) are recorded into `live_load_metrics'
+%% at every step by {@link live_load_emit}, with the dimension `connection'; guides/context.md and
+%% guides/events.md have the details.
 -module(live_load_context).
 
 -include("live_load_context.hrl").
@@ -91,63 +95,74 @@
 
 %% ================================================================ lifecycle
 
-%% @doc A context. Options: `browser' (a browser pid to open the user on; `undefined' for a
-%% context without a browser; absent: a user from the node's pool, starting the live_load
-%% application and a browser on first use), `connection' (the `live_load_browser_connection'
-%% module, default `live_load_browser'), `mode' (`faithful' | `fast'), `network' (capture HTTP and
-%% WebSocket events, default true), `timeout' (ms per step, default 30000), `assigns' (initial
-%% map), `user_id'. The calling process owns the user: browser events come to it.
+%% @doc A context. Options: `connection' (`browser', default; `protocol'; or a module implementing
+%% {@link live_load_connection}), `server' (alias `browser': the backend process to open the user
+%% on; `undefined' for a context without a page; absent: a user from the node's shared backend -
+%% for `browser' the pool, starting the live_load application and a browser on first use),
+%% `mode' (`faithful' | `fast'), `network' (capture HTTP and WebSocket events, default true),
+%% `timeout' (ms per step, default 30000), `assigns' (initial map), `user_id', `base_url'. The
+%% calling process owns the user: its events come to it.
 -spec new(map()) -> {ok, t()} | {error, term()}.
 new(Opts) when is_map(Opts) ->
     case live_load_context_opts:validate(Opts) of
         {ok, V} ->
-            Ctx = #llctx{conn = maps:get(connection, V), mode = maps:get(mode, V), network = maps:get(network, V),
-                         timeout = maps:get(timeout, V), assigns = maps:get(assigns, V),
-                         user_id = maps:get(user_id, V, undefined)},
-            case maps:find(browser, V) of
-                {ok, undefined} -> {ok, Ctx#llctx{source = none}};
-                {ok, Pid} -> open_user(Ctx#llctx{source = Pid});
-                error -> open_user(Ctx#llctx{source = pool, own = true})
+            Ctx = #llctx{conn = maps:get(connection, V), kind = maps:get(kind, V), mode = maps:get(mode, V),
+                         network = maps:get(network, V), timeout = maps:get(timeout, V),
+                         assigns = maps:get(assigns, V), user_id = maps:get(user_id, V, undefined),
+                         base_url = maps:get(base_url, V, undefined)},
+            case maps:find(server, V) of
+                error -> source(Ctx, maps:find(browser, V));
+                Found -> source(Ctx, Found)
             end;
         {error, _} = E -> E
     end;
 new(Opts) ->
     {error, {invalid_option, options, Opts}}.
 
-open_user(#llctx{} = Ctx) ->
-    live_load_context_events:declare(),
-    UserOpts = #{owner => self(), mode => Ctx#llctx.mode, network => Ctx#llctx.network},
+source(Ctx, {ok, undefined}) -> {ok, Ctx#llctx{source = none}};
+source(Ctx, {ok, Pid}) -> open_user(Ctx#llctx{source = Pid});
+source(Ctx, error) -> open_user(Ctx#llctx{source = pool, own = true}).
+
+open_user(#llctx{conn = Conn} = Ctx) ->
+    live_load_emit:declare(),
+    UserOpts = maps:merge(#{owner => self(), mode => Ctx#llctx.mode, network => Ctx#llctx.network,
+                            timeout => Ctx#llctx.timeout, user_id => Ctx#llctx.user_id},
+                          case Ctx#llctx.base_url of undefined -> #{}; B -> #{base_url => B} end),
     Result = case Ctx#llctx.source of
                  pool ->
-                     case application:ensure_all_started(live_load) of
-                         {ok, _} -> live_load_browser_pool:new_user(UserOpts);
-                         {error, _} = E -> E
+                     case erlang:function_exported(Conn, new_user, 1) of
+                         true ->
+                             case application:ensure_all_started(live_load) of
+                                 {ok, _} -> Conn:new_user(UserOpts);
+                                 {error, _} = E -> E
+                             end;
+                         false -> {error, {missing_option, server}}
                      end;
-                 Pid -> (Ctx#llctx.conn):new_user(Pid, UserOpts)
+                 Pid -> Conn:new_user(Pid, UserOpts)
              end,
     case Result of
         {ok, User} -> {ok, Ctx#llctx{user = User, down = false}};
         {error, _} = Err -> Err
     end.
 
-%% @doc Releases the context's browser user (its BrowserContext is disposed). Events already
+%% @doc Releases the context's user (a browser user's BrowserContext is disposed). Events already
 %% received are recorded first.
 -spec close(t()) -> ok.
 close(#llctx{user = undefined}) ->
     ok;
-close(#llctx{conn = Conn, user = User}) ->
-    _ = live_load_context_events:drain(User),
+close(#llctx{conn = Conn, kind = Kind, user = User}) ->
+    _ = live_load_context_events:drain(Kind, User),
     Conn:close_user(User),
-    _ = live_load_context_events:drain(User),
+    _ = live_load_context_events:drain(Kind, User),
     ok.
 
 %% @doc The context for the next iteration: error, halt and step counter cleared, assigns kept.
-%% When the browser went away under the user, a fresh user is opened (on the restarted browser or
+%% When the backend went away under the user, a fresh user is opened (on the restarted backend or
 %% from the pool); if that fails, the context carries the error.
 -spec reset(t()) -> t().
 reset(#llctx{down = true, source = Source} = Ctx) when Source =/= none ->
-    Clean = Ctx#llctx{error = undefined, halted = false, step = 0, storage_scripts = []},
-    _ = live_load_context_events:drain(Ctx#llctx.user),
+    Clean = Ctx#llctx{error = undefined, halted = false, step = 0},
+    _ = live_load_context_events:drain(Ctx#llctx.kind, Ctx#llctx.user),
     case open_user(Clean) of
         {ok, Fresh} -> Fresh;
         {error, Reason} -> Clean#llctx{error = #{step => 0, op => new_user, selector => undefined, reason => Reason}}
@@ -165,150 +180,134 @@ set_timeout(_Ctx, Ms) -> erlang:error({invalid_option, timeout, Ms}).
 %% @doc Opens a URL and waits for its `load' event. Errors: `{navigation_error, Url, Text}' for a
 %% refused connection, an unknown host or an HTTP status >= 400.
 -spec navigate(t(), value(binary() | string())) -> t().
-navigate(Ctx, Url) ->
-    step(Ctx, navigate, {url, Url}, fun(P, U) -> live_load_context_actions:navigate(P, user(Ctx), U) end).
+navigate(Ctx, Url) -> step(Ctx, navigate, {url, Url}, fun(U) -> {navigate, U} end).
 
 %% @doc Reloads the page and waits for its `load' event.
 -spec reload(t()) -> t().
-reload(Ctx) ->
-    step(Ctx, reload, none, fun(P, _) -> live_load_context_actions:reload(P, user(Ctx)) end).
+reload(Ctx) -> step(Ctx, reload, none, fun(_) -> reload end).
 
 %% ================================================================ interaction
 
 %% @doc Clicks the element: waits until it is visible, enabled and stable, scrolls it into view and
 %% sends real mouse events to its centre (`fast' mode: a click dispatched in the page).
 -spec click(t(), selector()) -> t().
-click(Ctx, Sel) -> act(Ctx, click, Sel, fun live_load_context_actions:click/2).
+click(Ctx, Sel) -> act(Ctx, click, Sel, fun(S) -> {click, S} end).
 
 %% @doc Replaces the field's value as typing would (trusted `Input.insertText'); date, range and
 %% similar inputs get the value with input and change events.
 -spec fill(t(), selector(), value(binary() | string() | number())) -> t().
-fill(Ctx, Sel, Value) ->
-    step(Ctx, fill, {sel, Sel}, fun(P, S) ->
-                                        V = text(resolve(Value, Ctx), value),
-                                        live_load_context_actions:fill(P, S, V)
-                                end).
+fill(Ctx, Sel, Value) -> act(Ctx, fill, Sel, fun(S) -> {fill, S, text(resolve(Value, Ctx), value)} end).
 
 %% @doc Empties the field (select all + Delete).
 -spec clear(t(), selector()) -> t().
-clear(Ctx, Sel) -> act(Ctx, clear, Sel, fun(P, S) -> live_load_context_actions:fill(P, S, <<>>) end).
+clear(Ctx, Sel) -> act(Ctx, clear, Sel, fun(S) -> {clear, S} end).
 
 %% @doc Focuses the element and presses a key (`Enter', `Tab', `a', `Shift+Tab'...: see
-%% `live_load_context_keys').
+%% `live_load_browser_keys').
 -spec press(t(), selector(), value(binary() | string())) -> t().
-press(Ctx, Sel, Key) ->
-    step(Ctx, press, {sel, Sel}, fun(P, S) ->
-                                         live_load_context_actions:press(P, S, text(resolve(Key, Ctx), key))
-                                 end).
+press(Ctx, Sel, Key) -> act(Ctx, press, Sel, fun(S) -> {press, S, text(resolve(Key, Ctx), key)} end).
 
 %% @doc Clicks a checkbox or radio button if it is not checked, then verifies it is.
 -spec check(t(), selector()) -> t().
-check(Ctx, Sel) -> act(Ctx, check, Sel, fun(P, S) -> live_load_context_actions:set_checked(P, S, true) end).
+check(Ctx, Sel) -> act(Ctx, check, Sel, fun(S) -> {check, S} end).
 
 %% @doc Clicks a checkbox if it is checked, then verifies it is not.
 -spec uncheck(t(), selector()) -> t().
-uncheck(Ctx, Sel) -> act(Ctx, uncheck, Sel, fun(P, S) -> live_load_context_actions:set_checked(P, S, false) end).
+uncheck(Ctx, Sel) -> act(Ctx, uncheck, Sel, fun(S) -> {uncheck, S} end).
 
 %% @doc Selects the option with this value (or label) of a `<select>', with input + change events.
 -spec select_option(t(), selector(), value(binary() | string())) -> t().
 select_option(Ctx, Sel, Value) ->
-    step(Ctx, select_option, {sel, Sel},
-         fun(P, S) -> live_load_context_actions:select(P, S, [text(resolve(Value, Ctx), value)], false) end).
+    act(Ctx, select_option, Sel, fun(S) -> {select_options, S, [text(resolve(Value, Ctx), value)]} end).
 
 %% @doc Selects exactly these options of a `<select multiple>'.
 -spec select_multiple_options(t(), selector(), value([binary() | string()])) -> t().
 select_multiple_options(Ctx, Sel, Values) ->
-    step(Ctx, select_multiple_options, {sel, Sel},
-         fun(P, S) ->
-                 Vs = case resolve(Values, Ctx) of
-                          L when is_list(L), L =/= [], not is_integer(hd(L)) -> [text(V, values) || V <- L];
-                          Other -> erlang:error({invalid_option, values, Other})
-                      end,
-                 live_load_context_actions:select(P, S, Vs, true)
-         end).
+    act(Ctx, select_multiple_options, Sel,
+        fun(S) ->
+                Vs = case resolve(Values, Ctx) of
+                         L when is_list(L), L =/= [], not is_integer(hd(L)) -> [text(V, values) || V <- L];
+                         Other -> erlang:error({invalid_option, values, Other})
+                     end,
+                {select_options, S, Vs}
+        end).
 
 %% @doc Focuses the element.
 -spec focus(t(), selector()) -> t().
-focus(Ctx, Sel) -> act(Ctx, focus, Sel, fun(P, S) -> live_load_context_actions:on(P, S, visible, focus) end).
+focus(Ctx, Sel) -> act(Ctx, focus, Sel, fun(S) -> {focus, S} end).
 
 %% @doc Removes focus from the element.
 -spec blur(t(), selector()) -> t().
-blur(Ctx, Sel) -> act(Ctx, blur, Sel, fun(P, S) -> live_load_context_actions:on(P, S, visible, blur) end).
+blur(Ctx, Sel) -> act(Ctx, blur, Sel, fun(S) -> {blur, S} end).
 
 %% @doc Moves the mouse over the element's centre.
 -spec hover(t(), selector()) -> t().
-hover(Ctx, Sel) -> act(Ctx, hover, Sel, fun live_load_context_actions:hover/2).
+hover(Ctx, Sel) -> act(Ctx, hover, Sel, fun(S) -> {hover, S} end).
 
 %% @doc Presses the mouse on the source's centre, moves it in steps to the target's centre and
 %% releases it (pointer and mouse events as a person makes them).
 -spec drag_and_drop(t(), selector(), selector()) -> t().
 drag_and_drop(Ctx, Source, Target) ->
-    step(Ctx, drag_and_drop, {sel, Source},
-         fun(P, S) -> live_load_context_actions:drag(P, S, sel(resolve(Target, Ctx))) end).
+    act(Ctx, drag_and_drop, Source, fun(S) -> {drag_and_drop, S, sel(resolve(Target, Ctx))} end).
 
 %% @doc Waits until the selector matches a visible element.
 -spec wait_for_selector(t(), selector()) -> t().
 wait_for_selector(Ctx, Sel) ->
-    act(Ctx, wait_for_selector, Sel, fun(P, S) -> live_load_context_actions:on(P, S, visible, none) end).
+    act(Ctx, wait_for_selector, Sel, fun(S) -> {wait_for_selector, S, #{state => visible}} end).
 
 %% ================================================================ LiveView
 
 %% @doc Fails with `not_liveview' unless the page has a LiveView root, then waits until it is connected.
 -spec ensure_liveview(t()) -> t().
-ensure_liveview(Ctx) ->
-    step(Ctx, ensure_liveview, none, fun(P, _) -> live_load_context_actions:liveview(P, true) end).
+ensure_liveview(Ctx) -> step(Ctx, ensure_liveview, none, fun(_) -> ensure_liveview end).
 
-%% @doc Waits until every LiveView root of the page is connected (joined).
+%% @doc Waits until every LiveView root of the page is connected (joined); `not_liveview' as soon as
+%% the loaded page has no LiveView root.
 -spec wait_for_liveview(t()) -> t().
-wait_for_liveview(Ctx) ->
-    step(Ctx, wait_for_liveview, none, fun(P, _) -> live_load_context_actions:liveview(P, false) end).
+wait_for_liveview(Ctx) -> step(Ctx, wait_for_liveview, none, fun(_) -> wait_for_liveview end).
 
 %% @doc Waits until the push of `Kind' triggered on the element has been answered and its patch
-%% applied; the round trip measured in the page is recorded as `liveview.event'.
+%% applied; the round trip measured is recorded as `liveview.event'.
 -spec wait_for_phx_loading_completion(t(), kind() | binary(), selector()) -> t().
 wait_for_phx_loading_completion(Ctx, Kind, Sel) ->
     Arg = try kind(Kind) of _ -> {sel, Sel} catch error:Bad -> {bad, Bad} end,
-    step(Ctx, wait_for_phx_loading_completion, Arg,
-         fun(P, S) -> live_load_context_actions:loading(P, kind(Kind), S) end).
+    step(Ctx, wait_for_phx_loading_completion, Arg, fun(S) -> {wait_for_loading, kind(Kind), S} end).
 
 %% @doc Clicks the form's submit button (or submits it when it has none) and waits for the
 %% submit push to complete.
 -spec submit_form(t(), selector()) -> t().
-submit_form(Ctx, Sel) -> act(Ctx, submit_form, Sel, fun live_load_context_actions:submit/2).
+submit_form(Ctx, Sel) -> act(Ctx, submit_form, Sel, fun(S) -> {submit_form, S} end).
 
 %% ================================================================ extraction
 
 %% @doc The page's HTML.
 -spec page_content(t(), extract_opts()) -> term().
-page_content(Ctx, Opts) ->
-    extract(Ctx, page_content, none, Opts, fun(P, _) -> live_load_context_actions:page_content(P) end).
+page_content(Ctx, Opts) -> extract(Ctx, page_content, none, Opts, fun(_) -> page_content end).
 
 %% @doc The element's `innerHTML'.
 -spec inner_html(t(), selector(), extract_opts()) -> term().
-inner_html(Ctx, Sel, Opts) -> read(Ctx, inner_html, Sel, Opts, inner_html).
+inner_html(Ctx, Sel, Opts) -> read(Ctx, inner_html, Sel, Opts).
 
 %% @doc The element's `innerText' (rendered text).
 -spec inner_text(t(), selector(), extract_opts()) -> term().
-inner_text(Ctx, Sel, Opts) -> read(Ctx, inner_text, Sel, Opts, inner_text).
+inner_text(Ctx, Sel, Opts) -> read(Ctx, inner_text, Sel, Opts).
 
 %% @doc The element's `textContent'.
 -spec text_content(t(), selector(), extract_opts()) -> term().
-text_content(Ctx, Sel, Opts) -> read(Ctx, text_content, Sel, Opts, text_content).
+text_content(Ctx, Sel, Opts) -> read(Ctx, text_content, Sel, Opts).
 
 %% @doc The value of an input, textarea or select.
 -spec input_value(t(), selector(), extract_opts()) -> term().
-input_value(Ctx, Sel, Opts) -> read(Ctx, input_value, Sel, Opts, input_value).
+input_value(Ctx, Sel, Opts) -> read(Ctx, input_value, Sel, Opts).
 
 %% @doc An attribute of the element, or `undefined' when it has none.
 -spec get_attribute(t(), selector(), value(binary() | string()), extract_opts()) -> term().
 get_attribute(Ctx, Sel, Name, Opts) ->
-    extract(Ctx, get_attribute, {sel, Sel}, Opts,
-            fun(P, S) -> live_load_context_actions:read(P, S, get_attribute, [text(resolve(Name, Ctx), name)]) end).
+    extract(Ctx, get_attribute, {sel, Sel}, Opts, fun(S) -> {get_attribute, S, text(resolve(Name, Ctx), name)} end).
 
 %% @doc Whether the selector matches a visible element now (no waiting).
 -spec visible(t(), selector(), extract_opts()) -> term().
-visible(Ctx, Sel, Opts) ->
-    extract(Ctx, visible, {sel, Sel}, Opts, fun(P, S) -> live_load_context_actions:is_visible(P, S) end).
+visible(Ctx, Sel, Opts) -> read(Ctx, visible, Sel, Opts).
 
 %% @doc Same as {@link visible/3}.
 -spec is_visible(t(), selector(), extract_opts()) -> term().
@@ -316,14 +315,13 @@ is_visible(Ctx, Sel, Opts) -> visible(Ctx, Sel, Opts).
 
 %% @doc Whether the checkbox or radio button is checked.
 -spec checked(t(), selector(), extract_opts()) -> term().
-checked(Ctx, Sel, Opts) -> read(Ctx, checked, Sel, Opts, checked).
+checked(Ctx, Sel, Opts) -> read(Ctx, checked, Sel, Opts).
 
 %% @doc Same as {@link checked/3}.
 -spec is_checked(t(), selector(), extract_opts()) -> term().
 is_checked(Ctx, Sel, Opts) -> checked(Ctx, Sel, Opts).
 
-read(Ctx, Op, Sel, Opts, Fun) ->
-    extract(Ctx, Op, {sel, Sel}, Opts, fun(P, S) -> live_load_context_actions:read(P, S, Fun, []) end).
+read(Ctx, Op, Sel, Opts) -> extract(Ctx, Op, {sel, Sel}, Opts, fun(S) -> {Op, S} end).
 
 %% ================================================================ assigns
 
@@ -388,7 +386,21 @@ format_error(#{step := N, op := Op, selector := Sel, reason := R}) ->
 %% fails the context.
 -spec throttle(t(), atom() | binary()) -> t().
 throttle(Ctx, Name) ->
-    step(Ctx, throttle, none, fun(_P, _) -> live_load_context_actions:throttle(Name) end).
+    step(Ctx, throttle, none, fun(_) -> {local, fun() -> throttle_wait(Name) end} end).
+
+%% live_load_throttle belongs to the runner area; it is called only when loaded, so a context
+%% works (and xref stays clean) in builds without it.
+throttle_wait(Name) ->
+    Mod = live_load_throttle,
+    case code:ensure_loaded(Mod) =:= {module, Mod} andalso erlang:function_exported(Mod, wait, 1) of
+        true ->
+            case Mod:wait(Name) of
+                ok -> ok;
+                {error, _} = E -> E
+            end;
+        false -> {error, {unknown_throttle, Name}}
+    end.
+
 
 %% ================================================================ storage
 
@@ -397,45 +409,37 @@ throttle(Ctx, Name) ->
 %% <<"localStorage">> => [#{<<"name">>, <<"value">>}]}]}'.
 -spec context_storage_snapshot(t(), extract_opts()) -> term().
 context_storage_snapshot(Ctx, Opts) ->
-    extract(Ctx, context_storage_snapshot, none, Opts, fun(P, _) -> live_load_context_storage:snapshot(P) end).
+    extract(Ctx, context_storage_snapshot, none, Opts, fun(_) -> storage_snapshot end).
 
 %% @doc Restores a snapshot: cookies now, localStorage when a page of that origin loads (and now
 %% if the current page is of that origin).
 -spec restore_context_storage(t(), value(map())) -> t().
 restore_context_storage(Ctx, Snapshot) ->
-    case do(Ctx, restore_context_storage, none,
-            fun(P, _) -> live_load_context_storage:restore(P, resolve(Snapshot, Ctx)) end) of
-        {{ok, Ids}, C} -> C#llctx{storage_scripts = Ids ++ C#llctx.storage_scripts};
-        {_, C} -> C
-    end.
+    step(Ctx, restore_context_storage, none, fun(_) -> {restore_storage, resolve(Snapshot, Ctx)} end).
 
 %% @doc Clears cookies, the current origin's localStorage and sessionStorage, and drops restores
 %% still pending.
 -spec reset_context_storage(t()) -> t().
 reset_context_storage(Ctx) ->
-    case do(Ctx, reset_context_storage, none,
-            fun(P, _) -> live_load_context_storage:reset(P, Ctx#llctx.storage_scripts) end) of
-        {ok, C} -> C#llctx{storage_scripts = []};
-        {_, C} -> C
-    end.
+    step(Ctx, reset_context_storage, none, fun(_) -> reset_storage end).
 
 %% ================================================================ steps
 
-act(Ctx, Op, Sel, Fun) -> step(Ctx, Op, {sel, Sel}, Fun).
+act(Ctx, Op, Sel, Build) -> step(Ctx, Op, {sel, Sel}, Build).
 
 %% A step whose value is discarded: the context, with the error recorded on failure.
-step(Ctx, Op, Arg, Fun) ->
-    {_, C} = do(Ctx, Op, Arg, Fun),
+step(Ctx, Op, Arg, Build) ->
+    {_, C} = do(Ctx, Op, Arg, Build),
     C.
 
 %% An extraction step: the value, or the context with the value assigned when `as' is given.
-extract(Ctx, Op, Arg, Opts, Fun) ->
+extract(Ctx, Op, Arg, Opts, Build) ->
     As = case Opts of
              #{as := A} when map_size(Opts) =:= 1 -> {as, A};
              M when map_size(M) =:= 0 -> none;
              _ -> erlang:error({invalid_option, options, Opts})
          end,
-    case {do(Ctx, Op, Arg, Fun), As} of
+    case {do(Ctx, Op, Arg, Build), As} of
         {{{ok, V}, _C}, none} -> V;
         {{{ok, V}, C}, {as, F}} when is_function(F, 1) -> C#llctx{assigns = maps:merge(C#llctx.assigns, F(V))};
         {{{ok, V}, C}, {as, Key}} -> assign(C, Key, V);
@@ -444,13 +448,15 @@ extract(Ctx, Op, Arg, Opts, Fun) ->
         {{_, C}, {as, _}} -> C
     end.
 
-%% Runs one step: skipped after a failure or halt; otherwise numbered, timed, bounded by the step
-%% timeout; exceptions become the step's error; browser events are recorded afterwards.
-do(#llctx{error = E} = Ctx, _Op, _Arg, _Fun) when E =/= undefined -> {skipped, Ctx};
-do(#llctx{halted = true} = Ctx, _Op, _Arg, _Fun) -> {skipped, Ctx};
-do(#llctx{step = N, timeout = T} = Ctx0, Op, Arg, Fun) ->
+%% Runs one step: skipped after a failure or halt; otherwise numbered, timed, its action bounded by
+%% the step timeout (the deadline given to the connection); exceptions become the step's error;
+%% connection events are recorded afterwards.
+do(#llctx{error = E} = Ctx, _Op, _Arg, _Build) when E =/= undefined -> {skipped, Ctx};
+do(#llctx{halted = true} = Ctx, _Op, _Arg, _Build) -> {skipped, Ctx};
+do(#llctx{step = N, timeout = T, kind = Kind} = Ctx0, Op, Arg, Build) ->
     Ctx = Ctx0#llctx{step = N + 1},
     T0 = erlang:monotonic_time(microsecond),
+    Deadline = erlang:monotonic_time(millisecond) + T,
     {Sel, Result} =
         try
             S = case Arg of
@@ -459,7 +465,7 @@ do(#llctx{step = N, timeout = T} = Ctx0, Op, Arg, Fun) ->
                     {bad, Invalid} -> erlang:error(Invalid);
                     none -> undefined
                 end,
-            {S, run(Ctx, Op, S, Fun, T)}
+            {S, answer(Op, run(Ctx, Op, Build(S), Deadline))}
         catch
             error:{invalid_option, _, _} = Bad -> {undefined, {error, Bad}};
             Class:Reason -> {undefined, {error, {exception, Class, Reason}}}
@@ -468,8 +474,8 @@ do(#llctx{step = N, timeout = T} = Ctx0, Op, Arg, Fun) ->
                undefined -> ok;
                User ->
                    Ms = (erlang:monotonic_time(microsecond) - T0) / 1000,
-                   live_load_context_events:record_step(atom_to_binary(Op), Ms),
-                   live_load_context_events:drain(User)
+                   live_load_emit:step(Kind, atom_to_binary(Op), Ms),
+                   live_load_context_events:drain(Kind, User)
            end,
     Ctx1 = case Result =:= {error, browser_down} orelse Down =:= down of
                true -> Ctx#llctx{down = true};
@@ -480,17 +486,27 @@ do(#llctx{step = N, timeout = T} = Ctx0, Op, Arg, Fun) ->
         _ -> {Result, Ctx1}
     end.
 
-run(#llctx{down = true}, _Op, _Sel, _Fun, _T) ->
+run(_Ctx, _Op, {local, Fun}, _Deadline) ->
+    Fun();
+run(#llctx{down = true}, _Op, _Action, _Deadline) ->
     {error, browser_down};
-run(#llctx{user = undefined}, Op, _Sel, Fun, T) when Op =:= throttle ->
-    Fun(live_load_context_page:new(undefined, undefined, T, faithful), undefined);
-run(#llctx{user = undefined}, _Op, _Sel, _Fun, _T) ->
+run(#llctx{user = undefined}, _Op, _Action, _Deadline) ->
     {error, no_browser};
-run(#llctx{conn = Conn, user = User, mode = Mode}, _Op, Sel, Fun, T) ->
-    P = live_load_context_page:new(Conn, User, T, Mode),
-    Fun(P, Sel).
+run(#llctx{conn = Conn, user = User}, ensure_liveview, ensure_liveview, Deadline) ->
+    case Conn:action(User, ensure_liveview, Deadline) of
+        {ok, true} -> Conn:action(User, wait_for_liveview, Deadline);
+        {ok, false} -> {error, not_liveview};
+        Other -> Other
+    end;
+run(#llctx{conn = Conn, user = User}, _Op, Action, Deadline) ->
+    Conn:action(User, Action, Deadline).
 
-user(#llctx{user = U}) -> U.
+%% The context's answer for a connection's: a missing attribute is `undefined'.
+answer(get_attribute, {ok, null}) -> {ok, undefined};
+answer(_Op, {ok, _} = R) -> R;
+answer(_Op, ok) -> ok;
+answer(_Op, {error, _} = E) -> E;
+answer(Op, Other) -> {error, {bad_connection_answer, Op, Other}}.
 
 resolve(F, Ctx) when is_function(F, 1) -> F(Ctx);
 resolve(V, _Ctx) -> V.
@@ -509,12 +525,12 @@ text(L, Name) ->
 
 kind(K) when is_atom(K) ->
     case lists:member(K, ?KINDS) of
-        true -> atom_to_binary(K);
+        true -> K;
         false -> erlang:error({invalid_option, kind, K})
     end;
 kind(K) when is_binary(K) ->
     case [A || A <- ?KINDS, atom_to_binary(A) =:= K] of
-        [_] -> K;
+        [A] -> A;
         [] -> erlang:error({invalid_option, kind, K})
     end;
 kind(K) -> erlang:error({invalid_option, kind, K}).

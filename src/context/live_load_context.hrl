@@ -1,10 +1,12 @@
 %% The scenario context value (private to src/context/; scenario code uses live_load_context's API).
 -record(llctx, {
-    conn = live_load_browser :: module(),              %% live_load_browser_connection implementation
-    user = undefined :: term(),                        %% the browser user, undefined = no browser
+    conn = live_load_browser_actions :: module(),      %% live_load_connection implementation
+    kind = browser :: live_load_connection:kind(),     %% the `connection' dimension of its metrics
+    user = undefined :: term(),                        %% the backend's user, undefined = none
     source = pool :: pool | pid() | none,              %% where `user' came from (for a fresh one)
     own = false :: boolean(),                          %% created by new/1 without a runner
     user_id = undefined :: term(),
+    base_url = undefined :: binary() | undefined,
     mode = faithful :: faithful | fast,
     network = true :: boolean(),
     timeout = 30000 :: pos_integer(),                  %% per step, ms
@@ -12,6 +14,5 @@
     step = 0 :: non_neg_integer(),
     error = undefined :: undefined | map(),
     halted = false :: boolean(),
-    down = false :: boolean(),                         %% the browser went away under this user
-    storage_scripts = [] :: [binary()]                 %% init scripts restoring localStorage
+    down = false :: boolean()                          %% the backend went away under this user
 }).

@@ -26,7 +26,9 @@
 -module(live_load_metrics).
 
 -export([record/3]).
+-export([record/4]).
 -export([count/3]).
+-export([count/4]).
 -export([error/3]).
 -export([error/4]).
 -export([declare/2]).
@@ -38,7 +40,7 @@
 -export([counter_values/1]).
 -export([error_kinds/0]).
 
--export_type([unit/0, dims/0, run_options/0, run_id/0]).
+-export_type([unit/0, dims/0, run_options/0, run_id/0, at_opts/0]).
 
 -define(SKETCHES, live_load_metrics_sketches).
 -define(COUNTERS, live_load_metrics_counters).
@@ -49,6 +51,7 @@
 -type unit() :: ms | bytes | count | percent.
 -type dims() :: #{binary() => binary()}.
 -type run_id() :: binary() | integer().
+-type at_opts() :: #{at => number()}.
 -type run_options() :: #{run_id => run_id(),
                          bucket_ms => pos_integer(),
                          max_buckets => pos_integer(),
@@ -62,21 +65,33 @@
 
 %% @doc Record one value of a latency-like metric.
 -spec record(binary(), number(), dims()) -> ok.
-record(Metric, Value, Dims) when is_binary(Metric), is_number(Value), is_map(Dims) ->
+record(Metric, Value, Dims) ->
+    record(Metric, Value, Dims, #{}).
+
+%% @doc {@link record/3} for a value measured at `at' (wall-clock ms, `erlang:system_time(millisecond)'
+%% base): its time bucket is the one of that moment, not of the call (events drained from a
+%% mailbox late still land where they happened). Without `at': now.
+-spec record(binary(), number(), dims(), at_opts()) -> ok.
+record(Metric, Value, Dims, Opts) when is_binary(Metric), is_number(Value), is_map(Dims), is_map(Opts) ->
     #{run := Run} = Settings = live_load_metrics_store:settings(),
     ok = live_load_sketch:insert(cached_series(Metric, Dims, Run, Settings), Value),
-    case bucket(Settings) of
+    case bucket(Settings, Opts) of
         none -> ok;
         Idx -> ok = live_load_sketch:insert(cached_bucket(Metric, Idx, Run), Value)
     end.
 
 %% @doc Add `Inc' to a counter.
 -spec count(binary(), integer(), dims()) -> ok.
-count(Counter, Inc, Dims) when is_binary(Counter), is_integer(Inc), is_map(Dims) ->
+count(Counter, Inc, Dims) ->
+    count(Counter, Inc, Dims, #{}).
+
+%% @doc {@link count/3} at `at' (wall-clock ms), as {@link record/4}.
+-spec count(binary(), integer(), dims(), at_opts()) -> ok.
+count(Counter, Inc, Dims, Opts) when is_binary(Counter), is_integer(Inc), is_map(Dims), is_map(Opts) ->
     #{max_dim_values := DimCap} = Settings = live_load_metrics_store:settings(),
     D = live_load_metrics_dims:normalise(Counter, Dims, DimCap),
     bump({c, Counter, D}, Inc),
-    case bucket(Settings) of
+    case bucket(Settings, Opts) of
         none -> ok;
         Idx -> bump({cb, Counter, Idx}, Inc)
     end.
@@ -106,7 +121,7 @@ error(Kind, Message, Metric, Dims)
 
 metric_error(Metric, Dims, #{max_dim_values := DimCap} = Settings) ->
     bump({me, Metric, live_load_metrics_dims:normalise(Metric, Dims, DimCap)}, 1),
-    case bucket(Settings) of
+    case bucket(Settings, #{}) of
         none -> ok;
         Idx -> bump({mb, Metric, Idx}, 1)
     end.
@@ -288,8 +303,14 @@ create(Key) ->
             end
     end.
 
-bucket(#{start_mono_ms := Start, bucket_ms := Width, max_buckets := Max}) ->
-    case (erlang:monotonic_time(millisecond) - Start) div Width of
+%% An event time before the run started (a late event of the previous run, clock skew) goes to
+%% the first bucket.
+bucket(#{start_mono_ms := Start, bucket_ms := Width, max_buckets := Max} = S, Opts) ->
+    Elapsed = case Opts of
+                  #{at := At} when is_number(At) -> max(0, trunc(At) - maps:get(started_at_ms, S));
+                  _ -> erlang:monotonic_time(millisecond) - Start
+              end,
+    case Elapsed div Width of
         Idx when Idx < Max -> Idx;
         _ -> bump({c, <<"live_load.bucket_overflow">>, #{}}, 1), none
     end.

@@ -20,7 +20,7 @@
 -export([terminate/1]).
 -export([get/2]).
 -export([adapter/1]).
--export([browser_for/2]).
+-export([backend_for/2]).
 
 -export_type([state/0]).
 
@@ -29,6 +29,8 @@
                      throttles := [live_load_throttle:name()],
                      throttle_backend := local | amoc,
                      browsers := [pid()] | pool | none,
+                     protocol := pid() | shared | none,
+                     user_kinds := #{browser := non_neg_integer(), protocol := non_neg_integer()},
                      adapter := module(),
                      mode := faithful | fast,
                      iteration_timeout := pos_integer(),
@@ -57,11 +59,12 @@ with_throttles(Scenario, Config, Specs, Opts, #{throttles := Backend, browsers :
     case live_load_throttle:start_all(Specs, Backend) of
         ok ->
             Names = [maps:get(name, S) || S <- Specs],
-            case start_browsers(B, Opts) of
-                {ok, Browsers} ->
+            case start_backends(B, Opts) of
+                {ok, {Browsers, Protocol}} ->
                     ok = metrics_run(RunId),
                     {ok, (#{scenario => Scenario, config => Config, throttles => Names,
                                        throttle_backend => Backend, browsers => Browsers,
+                                       protocol => Protocol, user_kinds => user_kinds(Opts),
                                        adapter => adapter_of(Opts), mode => maps:get(mode, Opts),
                                        iteration_timeout => maps:get(iteration_timeout, Opts),
                                        scenario_duration => maps:get(scenario_duration, Opts),
@@ -104,9 +107,12 @@ deadline(#{scenario_duration := D, clock := C}) ->
 
 %% @doc Stops the node's throttles and browsers.
 -spec terminate(state()) -> ok.
-terminate(#{throttles := Names, throttle_backend := Backend, browsers := Browsers}) ->
+terminate(#{throttles := Names, throttle_backend := Backend, browsers := Browsers,
+            protocol := Protocol}) ->
     live_load_throttle:stop_all(Names, Backend),
-    stop_browsers(Browsers).
+    stop_browsers(Browsers),
+    is_pid(Protocol) andalso stop_browsers([Protocol]),
+    ok.
 
 %% @doc One field of the state.
 -spec get(scenario | config | mode | iteration_timeout | scenario_duration | on_failure
@@ -118,18 +124,50 @@ get(Key, S) ->
 -spec adapter(state()) -> module().
 adapter(#{adapter := A}) -> A.
 
-%% @doc The browser of user `Id': one of the node's browsers, `pool', or `undefined' (no browser).
--spec browser_for(pos_integer(), state()) -> pid() | pool | undefined.
-browser_for(_Id, #{browsers := none}) -> undefined;
-browser_for(_Id, #{browsers := pool}) -> pool;
-browser_for(Id, #{browsers := Bs}) -> lists:nth((Id - 1) rem length(Bs) + 1, Bs).
+%% @doc The backend of user `Id' (#13): which connection kind it gets
+%% (`live_load_connection:user_kind/2' spreads the kinds evenly over the ids, exactly as many
+%% browser users as asked), and for a browser user one of the node's browsers round robin, `pool'
+%% or `undefined' (no browser); for a protocol user the node's protocol process, or `shared' (the
+%% node's shared protocol port, started on first use: amoc nodes).
+-spec backend_for(pos_integer(), state()) ->
+          {browser, pid() | pool | undefined} | {protocol, pid() | shared}.
+backend_for(Id, #{user_kinds := Kinds} = S) ->
+    case live_load_connection:user_kind(Id, Kinds) of
+        protocol -> {protocol, maps:get(protocol, S)};
+        browser -> {browser, browser_for(live_load_connection:kind_index(Id, browser, Kinds), S)}
+    end.
 
-adapter_of(#{browser_connection_adapter := undefined}) -> live_load_browser;
+browser_for(_N, #{browsers := none}) -> undefined;
+browser_for(_N, #{browsers := pool}) -> pool;
+browser_for(N, #{browsers := Bs}) -> lists:nth((max(1, N) - 1) rem length(Bs) + 1, Bs).
+
+%% `users' of the `connection' kind, or `#{browser => N, protocol => M}' (options give `user_kinds').
+user_kinds(#{user_kinds := K}) -> K;
+user_kinds(Opts) -> maps:merge(#{browser => 0, protocol => 0}, #{maps:get(connection, Opts, browser) => 1}).
+
+adapter_of(#{browser_connection_adapter := undefined}) -> live_load_browser_actions;
 adapter_of(#{browser_connection_adapter := Adapter}) -> Adapter.
 
-start_browsers(_, #{browser := false}) ->
+%% Browsers for the browser users only (protocol users never start Chromium), and for protocol
+%% users one protocol backend process serving all of them on this node (`shared' under a pool).
+start_backends(How, Opts) ->
+    #{browser := B, protocol := P} = user_kinds(Opts),
+    case start_browsers(How, B, Opts) of
+        {ok, Browsers} when P =:= 0 -> {ok, {Browsers, none}};
+        {ok, Browsers} when How =:= pool -> {ok, {Browsers, shared}};
+        {ok, Browsers} ->
+            case catch live_load_protocol:start_link(maps:get(protocol_opts, Opts, #{})) of
+                {ok, Pid} -> {ok, {Browsers, Pid}};
+                Error -> stop_browsers(Browsers), {error, {protocol, Error}}
+            end;
+        {error, _} = E -> E
+    end.
+
+start_browsers(_, _, #{browser := false}) ->
     {ok, none};
-start_browsers(pool, #{users_per_browser := Per, browser_connection_opts := BOpts} = Opts) ->
+start_browsers(_, 0, _Opts) ->
+    {ok, none};
+start_browsers(pool, _, #{users_per_browser := Per, browser_connection_opts := BOpts} = Opts) ->
     case application:ensure_all_started(live_load) of
         {ok, _} ->
             case live_load_browser_pool:configure(#{users_per_browser => Per, browser => BOpts,
@@ -139,7 +177,7 @@ start_browsers(pool, #{users_per_browser := Per, browser_connection_opts := BOpt
             end;
         {error, _} = E -> E
     end;
-start_browsers({count, Users}, #{users_per_browser := Per, browser_connection_opts := BOpts} = Opts) ->
+start_browsers({count, _}, Users, #{users_per_browser := Per, browser_connection_opts := BOpts} = Opts) ->
     start_browsers((Users + Per - 1) div Per, adapter_of(Opts), BOpts, []).
 
 start_browsers(0, _Adapter, _BOpts, Acc) ->

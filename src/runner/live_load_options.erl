@@ -18,7 +18,10 @@
 -export_type([run_opts/0]).
 
 -type run_opts() :: #{scenarios := [module()],
-                      users := pos_integer(),
+                      users := pos_integer(),          %% all kinds together
+                      user_kinds := #{browser := non_neg_integer(), protocol := non_neg_integer()},
+                      connection := browser | protocol,
+                      protocol_opts := map(),
                       scenario_duration := pos_integer(),
                       iteration_timeout := pos_integer(),
                       user_rate := pos_integer() | undefined,
@@ -40,7 +43,7 @@
 -define(CONSUMED, [scenario, scenarios, otp_app, users, scenario_duration, iteration_timeout,
                    user_rate, users_per_browser, browser, browser_connection_adapter,
                    browser_connection_opts, mode, quiet, progress_interval, distributed,
-                   cluster_opts, cluster, on_failure, engine, run_id]).
+                   cluster_opts, cluster, on_failure, engine, run_id, connection, protocol_opts]).
 %% checked by live_load, then passed on to config/1
 -define(CHECKED_CONFIG, [base_url]).
 %% names live_load reserves but cannot act on in this build: an error, never silence
@@ -62,7 +65,9 @@ defaults() ->
       progress_interval => undefined,
       on_failure => continue,
       engine => local,
-      distributed => false}.
+      distributed => false,
+      connection => browser,
+      protocol_opts => #{}}.
 
 %% @doc Checks `Opts' (a map or a proplist of `{Key, Value}').
 -spec validate(term()) -> {ok, run_opts()} | {error, term()}.
@@ -80,7 +85,7 @@ validate_map(Given) ->
     Opts = maps:merge(defaults(), Given),
     Checks = [users, scenario_duration, iteration_timeout, user_rate, users_per_browser, browser,
               browser_connection_adapter, browser_connection_opts, mode, quiet, progress_interval,
-              on_failure, engine, distributed, cluster],
+              on_failure, engine, distributed, cluster, connection, protocol_opts],
     case {check_all(Checks ++ ?CHECKED_CONFIG ++ [browser_opts], Opts#{cluster => cluster(Given)}),
           [N || N <- ?RESERVED, is_map_key(N, Given)]} of
         {ok, [Reserved | _]} ->
@@ -88,7 +93,7 @@ validate_map(Given) ->
         {ok, []} ->
             case then_names(scenarios(Given), Given) of
                 {ok, Scenarios} ->
-                    Run = maps:with(Checks -- [cluster], Opts),
+                    Run = users(maps:with(Checks -- [cluster], Opts)),
                     {ok, Run#{scenarios => Scenarios,
                               cluster => cluster(Given),
                               config_opts => maps:without(?CONSUMED, Given),
@@ -138,6 +143,23 @@ check(browser_opts, _) -> ok;
 check(base_url, undefined) -> ok;
 check(base_url, V) ->
     case live_load_option_names:absolute_http_url(V) of true -> ok; false -> invalid(base_url, V) end;
+%% `users' is a count of users of the `connection' kind, or `#{browser => N, protocol => M}' for a
+%% hybrid run (#13).
+check(users, #{} = Kinds) ->
+    case maps:keys(Kinds) -- [browser, protocol] of
+        [] when map_size(Kinds) > 0 ->
+            case [K || {K, V} <- maps:to_list(Kinds), not (is_integer(V) andalso V >= 0)] of
+                [] when map_size(Kinds) > 0 ->
+                    case lists:sum(maps:values(Kinds)) > 0 of
+                        true -> ok;
+                        false -> invalid(users, Kinds)
+                    end;
+                _ -> invalid(users, Kinds)
+            end;
+        _ -> invalid(users, Kinds)
+    end;
+check(connection, V) when V =:= browser; V =:= protocol -> ok;
+check(protocol_opts, V) when is_map(V) -> ok;
 check(distributed, false) -> ok;
 check(distributed, true) -> amoc_available(distributed);
 check(engine, local) -> ok;
@@ -179,6 +201,13 @@ amoc_available(Option) ->
                                    "profile amoc (guides/distributed.md)">>}}};
         _ -> ok
     end.
+
+%% `users' as the total and `user_kinds' as the count per connection kind.
+users(#{users := #{} = Kinds} = Run) ->
+    K = maps:merge(#{browser => 0, protocol => 0}, Kinds),
+    Run#{users => maps:get(browser, K) + maps:get(protocol, K), user_kinds => K};
+users(#{users := N, connection := Conn} = Run) ->
+    Run#{user_kinds => maps:merge(#{browser => 0, protocol => 0}, #{Conn => N})}.
 
 pos_int(_Name, V) when is_integer(V), V > 0 -> ok;
 pos_int(Name, V) -> invalid(Name, V).

@@ -47,11 +47,12 @@ start_link(UserId, Node) ->
 %% the node's state: the one place where per-node settings become per-user context options.
 -spec ctx_opts(pos_integer(), live_load_node:state()) -> map().
 ctx_opts(UserId, Node) ->
-    Base = #{user_id => UserId, connection => live_load_node:adapter(Node),
-             mode => live_load_node:get(mode, Node)},
-    case live_load_node:browser_for(UserId, Node) of
-        pool -> Base;
-        Browser -> Base#{browser => Browser}
+    Base = #{user_id => UserId, mode => live_load_node:get(mode, Node)},
+    case live_load_node:backend_for(UserId, Node) of
+        {protocol, shared} -> Base#{connection => protocol};
+        {protocol, Pid} -> Base#{connection => protocol, server => Pid};
+        {browser, pool} -> Base#{connection => live_load_node:adapter(Node)};
+        {browser, Browser} -> Base#{connection => live_load_node:adapter(Node), browser => Browser}
     end.
 
 %% @doc Runs the user loop in the calling process; returns how the user ended.

@@ -1,11 +1,11 @@
-%% @doc The context's page operations over CDP, each bounded by the step's deadline.
+%% @doc The browser backend's page operations over CDP, each bounded by the action's deadline.
 %%
-%% A `page()' is the connection module, the user and the deadline (monotonic ms) of the current
-%% step; every CDP call gets the time left. Interaction follows what a person does: the element
+%% A `page()' is the CDP module (`live_load_browser'), the user and the deadline (monotonic ms) of
+%% the current action; every CDP call gets the time left. Interaction follows what a person does: the element
 %% must be visible, enabled and stable (checked in the page each animation frame), it is scrolled
 %% into view with `DOM.scrollIntoViewIfNeeded', and real mouse events go to the centre of its first
 %% content quad. Keys are `Input.dispatchKeyEvent', text is `Input.insertText' (trusted input).
--module(live_load_context_page).
+-module(live_load_browser_page).
 
 -export([new/4]).
 -export([call/3]).
@@ -21,6 +21,8 @@
 -export([key/2]).
 -export([insert_text/2]).
 -export([left/1]).
+-export([deadline/1]).
+-export([user/1]).
 -export([mode/1]).
 -export([seq/1]).
 
@@ -30,14 +32,22 @@
 
 -define(GROUP, <<"live_load">>).
 
-%% @doc A page handle for one step of `Timeout' ms.
--spec new(module(), term(), pos_integer(), faithful | fast) -> page().
-new(Conn, User, Timeout, Mode) ->
-    #page{conn = Conn, user = User, deadline = erlang:monotonic_time(millisecond) + Timeout, mode = Mode}.
+%% @doc A page handle for one action that must answer by `Deadline' (monotonic ms).
+-spec new(module(), term(), integer(), faithful | fast) -> page().
+new(Conn, User, Deadline, Mode) ->
+    #page{conn = Conn, user = User, deadline = Deadline, mode = Mode}.
 
 %% @doc Milliseconds left before the step's deadline (at least 1).
 -spec left(page()) -> pos_integer().
 left(#page{deadline = D}) -> max(1, D - erlang:monotonic_time(millisecond)).
+
+%% @doc The action's deadline (monotonic ms).
+-spec deadline(page()) -> integer().
+deadline(#page{deadline = D}) -> D.
+
+%% @doc The user the page belongs to.
+-spec user(page()) -> term().
+user(#page{user = U}) -> U.
 
 -spec mode(page()) -> faithful | fast.
 mode(#page{mode = M}) -> M.
@@ -66,7 +76,7 @@ eval(P, Expr) ->
 %% and returns a handle on the element.
 -spec element(page(), binary(), attached | visible | editable | stable) -> {ok, binary()} | {error, term()}.
 element(P, Sel, Need) ->
-    Expr = live_load_context_js:call(live_load_context_js:actionable(),
+    Expr = live_load_browser_js:call(live_load_browser_js:actionable(),
                                      [Sel, atom_to_binary(Need), max(1, left(P) - 50)]),
     case call(P, <<"Runtime.evaluate">>, #{<<"expression">> => Expr, <<"awaitPromise">> => true,
                                           <<"objectGroup">> => ?GROUP}) of
@@ -133,10 +143,10 @@ move_to(P, ObjectId) ->
 mouse(P, Type, {X, Y}, Extra) ->
     ok_of(call(P, <<"Input.dispatchMouseEvent">>, Extra#{<<"type">> => Type, <<"x">> => X, <<"y">> => Y})).
 
-%% @doc Presses a key (see {@link live_load_context_keys}) on the focused element.
+%% @doc Presses a key (see {@link live_load_browser_keys}) on the focused element.
 -spec key(page(), binary()) -> ok | {error, term()}.
 key(P, Key) ->
-    case live_load_context_keys:events(Key) of
+    case live_load_browser_keys:events(Key) of
         {ok, Events} ->
             seq([fun() -> ok_of(call(P, <<"Input.dispatchKeyEvent">>, E)) end || E <- Events]);
         {error, _} = E -> E

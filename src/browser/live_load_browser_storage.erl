@@ -6,15 +6,15 @@
 %% current page has that origin and installs an init script that writes it on the first load of
 %% that origin in this tab (a sessionStorage flag keeps later loads from overwriting the app's own
 %% changes).
--module(live_load_context_storage).
+-module(live_load_browser_storage).
 
 -export([snapshot/1]).
 -export([restore/2]).
 -export([reset/2]).
 -export([validate/1]).
 
--define(PAGE, live_load_context_page).
--define(JS, live_load_context_js).
+-define(PAGE, live_load_browser_page).
+-define(JS, live_load_browser_js).
 %% CookieParam fields accepted by Storage.setCookies.
 -define(COOKIE_KEYS, [<<"name">>, <<"value">>, <<"url">>, <<"domain">>, <<"path">>, <<"secure">>, <<"httpOnly">>,
                       <<"sameSite">>, <<"expires">>, <<"priority">>, <<"sourceScheme">>, <<"sourcePort">>,
@@ -24,7 +24,7 @@
 -export_type([snapshot/0]).
 
 %% @doc Cookies of the context and localStorage of the current origin.
--spec snapshot(live_load_context_page:page()) -> {ok, snapshot()} | {error, term()}.
+-spec snapshot(live_load_browser_page:page()) -> {ok, snapshot()} | {error, term()}.
 snapshot(P) ->
     case ?PAGE:call_browser(P, <<"Storage.getCookies">>, #{}) of
         {ok, #{<<"cookies">> := Cookies}} ->
@@ -41,7 +41,7 @@ snapshot(P) ->
     end.
 
 %% @doc Restores a snapshot; the identifiers of the init scripts installed for localStorage.
--spec restore(live_load_context_page:page(), term()) -> {ok, [binary()]} | {error, term()}.
+-spec restore(live_load_browser_page:page(), term()) -> {ok, [binary()]} | {error, term()}.
 restore(P, Snapshot) ->
     case validate(Snapshot) of
         ok ->
@@ -89,7 +89,7 @@ pairs_literal(Pairs) ->
     ["[", lists:join(",", [["[", ?JS:literal(K), ",", ?JS:literal(V), "]"] || [K, V] <- Pairs]), "]"].
 
 %% @doc Clears cookies and the current origin's storage, removes pending restore scripts.
--spec reset(live_load_context_page:page(), [binary()]) -> ok | {error, term()}.
+-spec reset(live_load_browser_page:page(), [binary()]) -> ok | {error, term()}.
 reset(P, ScriptIds) ->
     _ = [?PAGE:call(P, <<"Page.removeScriptToEvaluateOnNewDocument">>, #{<<"identifier">> => Id}) || Id <- ScriptIds],
     case ?PAGE:call_browser(P, <<"Storage.clearCookies">>, #{}) of

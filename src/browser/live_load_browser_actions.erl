@@ -1,44 +1,121 @@
-%% @doc What each context step does in the browser. Every function returns `ok', `{ok, Value}' or
-%% `{error, Reason}' with a reason a user can read: `{selector_timeout, Sel}',
-%% `{invalid_selector, Sel}', `{not_actionable, Sel, Why}', `{navigation_error, Url, Text}',
-%% `{loading_timeout, Kind, Sel}', `{event_lost, Sel}', `not_liveview', `liveview_timeout',
-%% `browser_down', `timeout', `{cdp, Code, Message}', `{js_exception, Text}'.
--module(live_load_context_actions).
+%% @doc The browser backend of {@link live_load_connection}: each context action done in headless
+%% Chromium through the port (`live_load_browser'), with CDP and JavaScript in the page.
+%%
+%% Interaction follows what a person does (see {@link live_load_browser_page}): the element must be
+%% visible, enabled and stable, real mouse and key events go to it (`fast' mode: clicks dispatched
+%% in the page). Every function returns `ok', `{ok, Value}' or `{error, Reason}' with a reason a
+%% user can read: `{selector_timeout, Sel}', `{invalid_selector, Sel}', `{not_actionable, Sel, Why}',
+%% `{navigation_error, Url, Text}', `{loading_timeout, Kind, Sel}', `{event_lost, Sel}',
+%% `not_liveview', `liveview_timeout', `browser_down', `timeout', `{cdp, Code, Message}',
+%% `{js_exception, Text}'.
+%%
+%% localStorage restores install init scripts; their ids are kept in the owner's process
+%% dictionary (the owner is the only caller of its user's actions) so `reset_storage' can remove
+%% them, and forgotten at `close_user/1'.
+-module(live_load_browser_actions).
+-behaviour(live_load_connection).
 
--export([navigate/3]).
--export([reload/2]).
--export([click/2]).
--export([fill/3]).
--export([press/3]).
--export([set_checked/3]).
--export([select/4]).
--export([on/4]).
--export([hover/2]).
--export([drag/3]).
--export([liveview/2]).
--export([loading/3]).
--export([submit/2]).
--export([page_content/1]).
--export([read/4]).
--export([is_visible/2]).
--export([throttle/1]).
+-export([start_link/1]).
+-export([new_user/1]).
+-export([new_user/2]).
+-export([close_user/1]).
+-export([user_count/1]).
+-export([action/3]).
+-export([kind/0]).
 
--define(JS, live_load_context_js).
--define(PAGE, live_load_context_page).
+-define(JS, live_load_browser_js).
+-define(PAGE, live_load_browser_page).
+-define(CDP, live_load_browser).
 -define(DRAG_STEPS, 5).
+-define(USER_KEYS, [owner, network, sample, viewport, mode, timeout]).
 
--type page() :: live_load_context_page:page().
+-type page() :: live_load_browser_page:page().
 -type result() :: ok | {error, term()}.
+
+%% ---------------------------------------------------------------- connection callbacks
+
+%% @doc Starts one browser (see `live_load_browser:start_link/1').
+-spec start_link(map()) -> {ok, pid()} | {error, term()}.
+start_link(Opts) -> ?CDP:start_link(Opts).
+
+%% @doc A user on the least loaded browser of the node's pool (started on first use).
+-spec new_user(map()) -> {ok, live_load_browser:user()} | {error, term()}.
+new_user(UserOpts) -> live_load_browser_pool:new_user(maps:with(?USER_KEYS, UserOpts)).
+
+%% @doc A user (BrowserContext + page) on this browser; options `owner', `mode', `timeout',
+%% `network', `sample', `viewport' (others, such as `user_id', are ignored).
+-spec new_user(pid(), map()) -> {ok, live_load_browser:user()} | {error, term()}.
+new_user(Browser, UserOpts) -> ?CDP:new_user(Browser, maps:with(?USER_KEYS, UserOpts)).
+
+-spec close_user(live_load_browser:user()) -> ok.
+close_user(User) ->
+    _ = erase({?MODULE, storage, User}),
+    ?CDP:close_user(User).
+
+-spec user_count(pid()) -> non_neg_integer().
+user_count(Browser) -> ?CDP:user_count(Browser).
+
+-spec kind() -> browser.
+kind() -> browser.
+
+%% @doc One context action on the user's page, answered by `Deadline' (monotonic ms).
+-spec action(live_load_browser:user(), live_load_connection:action(), integer()) -> live_load_connection:result().
+action(User, Action, Deadline) ->
+    do(?PAGE:new(?CDP, User, Deadline, ?CDP:mode(User)), Action).
+
+do(P, {navigate, Url}) -> navigate(P, Url);
+do(P, reload) -> reload(P);
+do(P, {click, Sel}) -> click(P, Sel);
+do(P, {fill, Sel, Value}) -> fill(P, Sel, Value);
+do(P, {clear, Sel}) -> fill(P, Sel, <<>>);
+do(P, {press, Sel, Key}) -> press(P, Sel, Key);
+do(P, {check, Sel}) -> set_checked(P, Sel, true);
+do(P, {uncheck, Sel}) -> set_checked(P, Sel, false);
+do(P, {select_options, Sel, Values}) -> select(P, Sel, Values, length(Values) > 1);
+do(P, {focus, Sel}) -> on(P, Sel, visible, focus);
+do(P, {blur, Sel}) -> on(P, Sel, visible, blur);
+do(P, {hover, Sel}) -> hover(P, Sel);
+do(P, {drag_and_drop, Source, Target}) -> drag(P, Source, Target);
+do(P, {wait_for_selector, Sel, #{state := State}}) -> wait_state(P, Sel, State);
+do(P, wait_for_liveview) -> liveview(P, false);
+do(P, ensure_liveview) -> has_liveview(P);
+do(P, {wait_for_loading, Kind, Sel}) -> loading(P, atom_to_binary(Kind), Sel);
+do(P, {submit_form, Sel}) -> submit(P, Sel);
+do(P, page_content) -> page_content(P);
+do(P, {inner_html, Sel}) -> read(P, Sel, inner_html, []);
+do(P, {inner_text, Sel}) -> read(P, Sel, inner_text, []);
+do(P, {text_content, Sel}) -> read(P, Sel, text_content, []);
+do(P, {input_value, Sel}) -> read(P, Sel, input_value, []);
+do(P, {get_attribute, Sel, Name}) -> read(P, Sel, get_attribute, [Name]);
+do(P, {visible, Sel}) -> is_visible(P, Sel);
+do(P, {checked, Sel}) -> read(P, Sel, checked, []);
+do(P, storage_snapshot) -> live_load_browser_storage:snapshot(P);
+do(P, {restore_storage, Snapshot}) ->
+    case live_load_browser_storage:restore(P, Snapshot) of
+        {ok, Ids} ->
+            Key = {?MODULE, storage, ?PAGE:user(P)},
+            put(Key, Ids ++ case get(Key) of undefined -> []; L -> L end),
+            ok;
+        {error, _} = E -> E
+    end;
+do(P, reset_storage) ->
+    Key = {?MODULE, storage, ?PAGE:user(P)},
+    case live_load_browser_storage:reset(P, case get(Key) of undefined -> []; L -> L end) of
+        ok -> _ = erase(Key), ok;
+        {error, _} = E -> E
+    end;
+do(_P, Other) ->
+    {error, {unsupported_action, Other}}.
 
 %% ---------------------------------------------------------------- navigation
 
--spec navigate(page(), term(), binary()) -> result().
-navigate(P, User, Url) ->
+-spec navigate(page(), binary()) -> result().
+navigate(P, Url) ->
     case ?PAGE:call(P, <<"Page.navigate">>, #{<<"url">> => Url}) of
         {ok, #{<<"errorText">> := Text}} when is_binary(Text), Text =/= <<>> ->
             {error, {navigation_error, Url, Text}};
         {ok, #{<<"loaderId">> := Loader}} when is_binary(Loader) ->
-            case await_lifecycle(P, User, <<"load">>, Loader) of
+            case await_lifecycle(P, <<"load">>, Loader) of
                 ok -> http_status(P, Url);
                 {error, _} = E -> E
             end;
@@ -47,28 +124,29 @@ navigate(P, User, Url) ->
         {error, _} = E -> E
     end.
 
--spec reload(page(), term()) -> result().
-reload(P, User) ->
-    _ = live_load_context_events:drain(User),
+-spec reload(page()) -> result().
+reload(P) ->
+    User = ?PAGE:user(P),
+    _ = live_load_context_events:drain(browser, User),
     case ?PAGE:call(P, <<"Page.reload">>, #{}) of
         {ok, _} ->
             Deadline = deadline(P),
             IsInit = fun(#{<<"method">> := <<"Page.lifecycleEvent">>, <<"params">> := #{<<"name">> := <<"init">>}}) -> true;
                         (_) -> false
                      end,
-            case live_load_context_events:await(User, IsInit, Deadline) of
-                {ok, #{<<"params">> := #{<<"loaderId">> := Loader}}} -> await_lifecycle(P, User, <<"load">>, Loader);
+            case live_load_context_events:await(browser, User, IsInit, Deadline) of
+                {ok, #{<<"params">> := #{<<"loaderId">> := Loader}}} -> await_lifecycle(P, <<"load">>, Loader);
                 {error, _} = E -> E
             end;
         {error, _} = E -> E
     end.
 
-await_lifecycle(P, User, Name, Loader) ->
+await_lifecycle(P, Name, Loader) ->
     Match = fun(#{<<"type">> := <<"cdp">>, <<"method">> := <<"Page.lifecycleEvent">>,
                   <<"params">> := #{<<"name">> := N, <<"loaderId">> := L}}) -> N =:= Name andalso L =:= Loader;
                (_) -> false
             end,
-    case live_load_context_events:await(User, Match, deadline(P)) of
+    case live_load_context_events:await(browser, ?PAGE:user(P), Match, deadline(P)) of
         {ok, _} -> ok;
         {error, _} = E -> E
     end.
@@ -108,7 +186,7 @@ fill(P, Sel, Value) ->
 
 -spec press(page(), binary(), binary()) -> result().
 press(P, Sel, Key) ->
-    case live_load_context_keys:events(Key) of
+    case live_load_browser_keys:events(Key) of
         {ok, _} ->
             with_element(P, Sel, visible,
                          fun(Id) ->
@@ -152,10 +230,7 @@ select(P, Sel, Values, Multiple) ->
                          end
                  end).
 
-%% @doc Waits for the element to be `Need', then runs a simple element function on it (or nothing).
--spec on(page(), binary(), attached | visible | editable | stable, atom()) -> result().
-on(P, Sel, Need, none) ->
-    with_element(P, Sel, Need, fun(_) -> ok end);
+%% Waits for the element to be `Need', then runs a simple element function on it.
 on(P, Sel, Need, Fun) ->
     with_element(P, Sel, Need, fun(Id) -> ok_of(?PAGE:on_element(P, Id, ?JS:element_fun(Fun), [])) end).
 
@@ -197,8 +272,8 @@ drag_to(P, Target, {X0, Y0}, Btn) ->
 %% ---------------------------------------------------------------- LiveView
 
 -spec liveview(page(), boolean()) -> result().
-liveview(P, Ensure) ->
-    case ?PAGE:eval(P, ?JS:call(?JS:wait_liveview(), [?PAGE:left(P) - 50, Ensure])) of
+liveview(P, false) ->
+    case ?PAGE:eval(P, ?JS:call(?JS:wait_liveview(), [?PAGE:left(P) - 50, false])) of
         {ok, #{<<"error">> := <<"not_liveview">>}} -> {error, not_liveview};
         {ok, #{<<"error">> := <<"timeout">>}} -> {error, liveview_timeout};
         {ok, #{<<"error">> := Other}} -> {error, {liveview, Other}};
@@ -206,6 +281,26 @@ liveview(P, Ensure) ->
         {ok, Other} -> {error, {unexpected, Other}};
         {error, _} = E -> E
     end.
+
+%% Whether the loaded page has a LiveView root.
+has_liveview(P) ->
+    case ?PAGE:eval(P, ?JS:call(?JS:wait_liveview(), [?PAGE:left(P) - 50, true])) of
+        {ok, #{<<"liveview">> := B}} when is_boolean(B) -> {ok, B};
+        {ok, #{<<"error">> := <<"timeout">>}} -> {error, liveview_timeout};
+        {ok, Other} -> {error, {unexpected, Other}};
+        {error, _} = E -> E
+    end.
+
+wait_state(P, Sel, State) when State =:= attached; State =:= visible; State =:= hidden; State =:= detached ->
+    case ?PAGE:eval(P, ?JS:call(?JS:wait_state(), [Sel, atom_to_binary(State), max(1, ?PAGE:left(P) - 50)])) of
+        {ok, true} -> ok;
+        {ok, <<"invalid_selector">>} -> {error, {invalid_selector, Sel}};
+        {ok, <<"selector_timeout">>} -> {error, {selector_timeout, Sel}};
+        {ok, Other} -> {error, {unexpected, Other}};
+        {error, _} = E -> E
+    end;
+wait_state(_P, _Sel, State) ->
+    {error, {invalid_option, state, State}}.
 
 -spec loading(page(), binary(), binary()) -> result().
 loading(P, Kind, Sel) ->
@@ -251,7 +346,6 @@ read(P, Sel, Fun, Args) ->
                  fun(Id) ->
                          case ?PAGE:on_element(P, Id, ?JS:element_fun(Fun), Args) of
                              {ok, <<"not_an_input">>} when Fun =:= input_value -> {error, {not_an_input, Sel}};
-                             {ok, null} -> {ok, undefined};
                              Other -> Other
                          end
                  end).
@@ -268,22 +362,6 @@ is_visible(P, Sel) ->
         {error, _} = E -> E
     end.
 
-%% ---------------------------------------------------------------- throttles
-
-%% live_load_throttle belongs to the runner area; it is called only when loaded, so a context
-%% works (and xref stays clean) in builds without it.
--spec throttle(atom() | binary()) -> result().
-throttle(Name) ->
-    Mod = live_load_throttle,
-    case code:ensure_loaded(Mod) =:= {module, Mod} andalso erlang:function_exported(Mod, wait, 1) of
-        true ->
-            case Mod:wait(Name) of
-                ok -> ok;
-                {error, _} = E -> E
-            end;
-        false -> {error, {unknown_throttle, Name}}
-    end.
-
 %% ---------------------------------------------------------------- helpers
 
 with_element(P, Sel, Need, Fun) ->
@@ -293,7 +371,7 @@ with_element(P, Sel, Need, Fun) ->
         {error, _} = E -> E
     end.
 
-deadline(P) -> erlang:monotonic_time(millisecond) + ?PAGE:left(P).
+deadline(P) -> ?PAGE:deadline(P).
 
 ok_of({ok, _}) -> ok;
 ok_of({error, _} = E) -> E.

@@ -4,7 +4,7 @@
 %% arguments) or an expression built by {@link call/2} with literals from {@link literal/1}, which
 %% escapes everything outside a small ASCII set, so a selector or text can never break out of its
 %% string. Snippets answer with plain values; a string from `actionable' is an error code.
--module(live_load_context_js).
+-module(live_load_browser_js).
 
 -export([call/2]).
 -export([literal/1]).
@@ -13,6 +13,7 @@
 -export([navigation_status/0]).
 -export([wait_liveview/0]).
 -export([wait_loading/0]).
+-export([wait_state/0]).
 
 %% @doc An expression applying the function source `Fun' to literal arguments.
 -spec call(iodata(), [term()]) -> binary().
@@ -131,22 +132,47 @@ navigation_status() ->
   return n && n.responseStatus ? n.responseStatus : 0; })()">>.
 
 %% @doc Waits until every LiveView root of the page is connected: the observer's answer, or
-%% class polling when the observer is absent. `ensure' first requires a LiveView root.
+%% class polling when the observer is absent. Roots are server-rendered, so the decision "this page
+%% is not a LiveView" is taken once the document has loaded (`readyState' complete) without a
+%% `[data-phx-session]' element: `{error: 'not_liveview'}' at once, not after the timeout. With
+%% `check' it answers `{liveview: Boolean}' at that point without waiting for the connection.
 -spec wait_liveview() -> binary().
 wait_liveview() ->
-    <<"async (timeout, ensure) => {
+    <<"async (timeout, check) => {
   const t0 = performance.now();
-  while (document.readyState === 'loading') {
+  const root = () => document.querySelector('[data-phx-session]');
+  while (!root() && document.readyState !== 'complete') {
     if (performance.now() - t0 > timeout) return {error: 'timeout'};
     await new Promise((r) => setTimeout(r, 10));
   }
-  if (ensure && !document.querySelector('[data-phx-session]')) return {error: 'not_liveview'};
+  if (check) return {liveview: !!root()};
+  if (!root()) return {error: 'not_liveview'};
   const o = window.__liveLoadObserver;
   if (o) return o.whenConnected(Math.max(1, timeout - (performance.now() - t0)));
   for (;;) {
     const roots = Array.from(document.querySelectorAll('[data-phx-session]'));
     if (roots.length && roots.every((e) => e.classList.contains('phx-connected'))) return {ms: null};
     if (performance.now() - t0 > timeout) return {error: 'timeout'};
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}">>.
+
+%% @doc Waits (polling each 20 ms) until `document.querySelector(sel)' is in `state': attached,
+%% visible, hidden (absent or not visible) or detached (absent). Answers true, or the string
+%% invalid_selector or selector_timeout.
+-spec wait_state() -> binary().
+wait_state() ->
+    <<"async (sel, state, timeout) => {
+  const t0 = performance.now();
+  for (;;) {
+    let el;
+    try { el = document.querySelector(sel); } catch (e) { return 'invalid_selector'; }
+    let vis = false;
+    if (el) { const r = el.getBoundingClientRect(), st = getComputedStyle(el);
+      vis = r.width > 0 && r.height > 0 && st.visibility !== 'hidden' && st.display !== 'none'; }
+    if ((state === 'attached' && el) || (state === 'visible' && vis) || (state === 'hidden' && !vis)
+        || (state === 'detached' && !el)) return true;
+    if (performance.now() - t0 > timeout) return 'selector_timeout';
     await new Promise((r) => setTimeout(r, 20));
   }
 }">>.

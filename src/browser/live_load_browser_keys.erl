@@ -4,7 +4,7 @@
 %% `Right', `Home', `End', `PageUp', `PageDown', `Space') or one character, optionally after
 %% modifiers joined with `+' (`Shift+Tab', `Control+a'). Keys that produce text are sent as
 %% `keyDown' with `text' (so Enter submits a form implicitly); the others as `rawKeyDown'.
--module(live_load_context_keys).
+-module(live_load_browser_keys).
 
 -export([events/1]).
 

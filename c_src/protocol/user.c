@@ -1,0 +1,1081 @@
+#include "user.h"
+
+#include <ei.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/resource.h>
+#include <time.h>
+
+#include "buf.h"
+#include "dom.h"
+#include "etf.h"
+#include "page.h"
+#include "tree.h"
+#include "url.h"
+
+#define MAX_PUSHES 8
+#define MAX_REDIRECTS 10
+#define WS_OUT_MAX (1u << 20)
+#define HEARTBEAT_US (30 * LWS_US_PER_SEC)
+#define URL_MAX 4096
+
+enum { ACT_NONE, ACT_WAIT };
+enum { PUSH_PENDING, PUSH_DONE, PUSH_LOST };
+enum { NAV_NONE, NAV_HTTP, NAV_DONE, NAV_FAILED };
+
+typedef struct {
+    int ref;
+    char type[12];
+    char event[64];
+    double t0;
+    int state, handed, nav; /* nav: 0 event, 1 live_patch, 2 live_redirect */
+} push_t;
+
+typedef struct user {
+    unsigned id;
+    int alive;
+    char *base;
+    char *url; /* never NULL (strings allocated as used: per-user memory is what the page needs) */
+    char route[256];
+    json_t *jar;
+    /* HTTP */
+    struct lws *http;
+    ll_str body;
+    int status, redirects, nav_state;
+    char *location;
+    char nav_error[256];
+    double t_get, t_ttfb, t_nav0;
+    int nav_live; /* kind of the navigation being timed: 0 none, 1 patch, 2 redirect */
+    /* page */
+    char *html; /* last dead render */
+    ll_shell shell;
+    int is_lv;
+    /* WebSocket / channel */
+    struct lws *ws;
+    int ws_open;
+    ll_buf ws_out;
+    ll_str ws_in;
+    int ref, join_ref, joined, joining, mounts, v1, join_failures, rejoin_is_reconnect;
+    char topic[160];
+    char *redirect_url; /* live_redirect join */
+    double t_ws;
+    /* rendered page */
+    ll_tree tree;
+    char *cur_html;
+    size_t cur_len;
+    int dom_valid;
+    ll_dom dom;           /* a page without a rendered tree (dead render), parsed whole */
+    ll_dom page_dom;      /* the dead render, parsed once per page */
+    ll_dom frag_dom;      /* the rendered tree, parsed after each diff and spliced into page_dom */
+    GumboNode *container; /* in page_dom */
+    int page_valid, frag_valid;
+    json_t *fields;
+    push_t pushes[MAX_PUSHES];
+    unsigned npush_total;
+    lws_sorted_usec_list_t sul_deadline;
+    /* the one action in progress */
+    long long act_id;
+    json_t *act;
+    int act_phase;
+} user;
+
+static struct {
+    ll_users_cfg cfg;
+    user **users;
+    unsigned *free_ids, nfree;
+    unsigned live;
+    unsigned long long frames_in, frames_out, bytes_in, bytes_out, dropped, joins, pushes, errors;
+    char *wbuf;
+    size_t wcap;
+} U;
+
+#define HB_SLOTS 30
+static lws_sorted_usec_list_t sul_hb_tick;
+static void heartbeat_tick(lws_sorted_usec_list_t *sul);
+
+static void set_str(char **d, const char *src)
+{
+    char *n = strdup(src);
+    if (n) {
+        free(*d);
+        *d = n;
+    }
+}
+
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+/* ------------------------------------------------------------------ to Erlang */
+
+static void send_term(long long id, const char *status, json_t *value, int is_event, unsigned uid)
+{
+    ei_x_buff x;
+    if (ei_x_new_with_version(&x))
+        return;
+    int bad = 0;
+    if (is_event) {
+        bad = ei_x_encode_tuple_header(&x, 3) || ei_x_encode_long(&x, 0) || ei_x_encode_ulong(&x, uid) ||
+              ll_json_to_etf(&x, value);
+    } else {
+        bad = ei_x_encode_tuple_header(&x, 3) || ei_x_encode_longlong(&x, id) || ei_x_encode_atom(&x, status) ||
+              (value ? ll_json_to_etf(&x, value) : ei_x_encode_atom(&x, "null"));
+    }
+    if (bad) {
+        ei_x_free(&x);
+        if (!is_event) { /* never leave a caller without an answer */
+            ei_x_new_with_version(&x);
+            ei_x_encode_tuple_header(&x, 3);
+            ei_x_encode_longlong(&x, id);
+            ei_x_encode_atom(&x, "error");
+            ei_x_encode_map_header(&x, 1);
+            ei_x_encode_binary(&x, "reason", 6);
+            ei_x_encode_binary(&x, "encode", 6);
+        } else {
+            return;
+        }
+    }
+    U.cfg.to_erlang(x.buff, (size_t)x.index, is_event);
+    ei_x_free(&x);
+}
+
+static void reply_ok(long long id, json_t *v)
+{
+    send_term(id, "ok", v, 0, 0);
+    json_decref(v);
+}
+
+static void reply_err(long long id, const char *reason, json_t *extra)
+{
+    json_t *m = extra ? extra : json_object();
+    json_object_set_new(m, "reason", json_string(reason));
+    send_term(id, "error", m, 0, 0);
+    json_decref(m);
+}
+
+static double wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+/* every event carries when it happened (wall-clock ms), so metrics are bucketed at that time */
+static void event(user *u, json_t *ev)
+{
+    json_object_set_new(ev, "connection", json_string("protocol"));
+    if (json_object_get(ev, "events"))
+        json_object_set_new(ev, "time_origin", json_real(wall_ms()));
+    else
+        json_object_set_new(ev, "wall_ms", json_real(wall_ms()));
+    send_term(0, NULL, ev, 1, u->id);
+    json_decref(ev);
+}
+
+static void observer(user *u, json_t *e)
+{
+    json_object_set_new(e, "t", json_real(0));
+    event(u, json_pack("{s:s,s:s,s:[o]}", "type", "observer", "path", u->route, "events", e));
+}
+
+void ll_users_count_dropped(void) { U.dropped++; }
+
+/* ------------------------------------------------------------------ user table */
+
+int ll_users_init(const ll_users_cfg *cfg)
+{
+    memset(&U, 0, sizeof U);
+    U.cfg = *cfg;
+    U.users = calloc(cfg->max_users + 1, sizeof *U.users);
+    U.free_ids = malloc(cfg->max_users * sizeof *U.free_ids);
+    if (!U.users || !U.free_ids)
+        return -1;
+    for (unsigned i = 0; i < cfg->max_users; i++)
+        U.free_ids[i] = cfg->max_users - i; /* pop gives 1 first */
+    U.nfree = cfg->max_users;
+    lws_sul_schedule(U.cfg.ctx, 0, &sul_hb_tick, heartbeat_tick, HEARTBEAT_US / HB_SLOTS);
+    return 0;
+}
+
+static user *lookup(unsigned long id)
+{
+    if (id == 0 || id > U.cfg.max_users)
+        return NULL;
+    user *u = U.users[id];
+    return u && u->alive ? u : NULL;
+}
+
+static void drop_frag(user *u)
+{
+    if (u->frag_valid) {
+        ll_dom_splice(u->container, &u->frag_dom); /* swap back before freeing either */
+        ll_dom_free(&u->frag_dom);
+    }
+    u->frag_valid = 0;
+    if (u->dom_valid)
+        ll_dom_free(&u->dom);
+    u->dom_valid = 0;
+}
+
+static void drop_dom(user *u)
+{
+    drop_frag(u);
+    if (u->page_valid)
+        ll_dom_free(&u->page_dom);
+    u->page_valid = 0;
+    u->container = NULL;
+}
+
+static void detach(struct lws **w)
+{
+    if (*w) {
+        lws_set_opaque_user_data(*w, NULL);
+        lws_set_timeout(*w, PENDING_TIMEOUT_KILLED_BY_PARENT, LWS_TO_KILL_ASYNC);
+        *w = NULL;
+    }
+}
+
+static void close_ws(user *u)
+{
+    detach(&u->ws);
+    u->ws_open = u->joined = u->joining = 0;
+    ll_buf_free(&u->ws_out);
+    ll_str_free(&u->ws_in);
+}
+
+static void forget_page(user *u)
+{
+    close_ws(u);
+    drop_dom(u);
+    ll_tree_reset(&u->tree);
+    free(u->cur_html);
+    u->cur_html = NULL;
+    free(u->html);
+    u->html = NULL;
+    ll_shell_free(&u->shell);
+    u->is_lv = 0;
+    json_decref(u->fields);
+    u->fields = json_object();
+    memset(u->pushes, 0, sizeof u->pushes);
+}
+
+static void free_user(user *u)
+{
+    forget_page(u);
+    detach(&u->http);
+    ll_str_free(&u->body);
+    lws_sul_cancel(&u->sul_deadline);
+    json_decref(u->act);
+    json_decref(u->jar);
+    json_decref(u->fields);
+    free(u->base);
+    free(u->url);
+    free(u->location);
+    free(u->redirect_url);
+    U.users[u->id] = NULL;
+    U.free_ids[U.nfree++] = u->id;
+    U.live--;
+    free(u);
+}
+
+void ll_users_shutdown(void)
+{
+    lws_sul_cancel(&sul_hb_tick);
+    for (unsigned i = 1; U.users && i <= U.cfg.max_users; i++)
+        if (U.users[i])
+            free_user(U.users[i]);
+}
+
+static void free_selectors(void);
+
+void ll_users_free(void)
+{
+    free_selectors();
+    free(U.users);
+    free(U.free_ids);
+    free(U.wbuf);
+    U.users = NULL;
+}
+
+/* ------------------------------------------------------------------ channel frames */
+
+static void ws_queue(user *u, json_t *frame)
+{
+    char *s = json_dumps(frame, JSON_COMPACT | JSON_ENCODE_ANY);
+    json_decref(frame);
+    if (!s)
+        return;
+    size_t n = strlen(s);
+    if (!u->ws_out.max)
+        ll_buf_init(&u->ws_out, WS_OUT_MAX);
+    if (ll_packet4_put(&u->ws_out, s, n) == 0 && u->ws)
+        lws_callback_on_writable(u->ws);
+    free(s);
+}
+
+static int next_ref(user *u) { return ++u->ref; }
+
+static json_t *ref_str(int r)
+{
+    char b[16];
+    snprintf(b, sizeof b, "%d", r);
+    return json_string(b);
+}
+
+/* Heartbeats: one timer for the port ticks every second and beats for the users whose id falls in
+ * that second's slot, so each open socket beats every 30 s without a timer per user (lws keeps
+ * timers in a sorted list: one per user would cost O(users) per insert). */
+static unsigned hb_slot;
+
+static void heartbeat_tick(lws_sorted_usec_list_t *sul)
+{
+    (void)sul;
+    hb_slot = (hb_slot + 1) % HB_SLOTS;
+    for (unsigned id = hb_slot + 1; id <= U.cfg.max_users; id += HB_SLOTS) {
+        user *u = U.users[id];
+        if (u && u->ws_open)
+            ws_queue(u, json_pack("[n,o,s,s,{}]", ref_str(next_ref(u)), "phoenix", "heartbeat"));
+    }
+    lws_sul_schedule(U.cfg.ctx, 0, &sul_hb_tick, heartbeat_tick, HEARTBEAT_US / HB_SLOTS);
+}
+
+static void send_join(user *u)
+{
+    u->join_ref = next_ref(u);
+    u->joining = 1;
+    json_t *params = json_pack("{s:s,s:i}", "_csrf_token", u->shell.csrf, "_mounts", u->mounts);
+    json_object_set_new(params, "_mount_attempts", json_integer(u->mounts));
+    json_object_set_new(params, "_track_static", json_array());
+    json_t *payload = json_pack("{s:o,s:s,s:o}", "params", params, "session", u->shell.session, "static",
+                                u->shell.static_ ? json_string(u->shell.static_) : json_null());
+    if (u->redirect_url[0])
+        json_object_set_new(payload, "redirect", json_string(u->redirect_url));
+    else
+        json_object_set_new(payload, "url", json_string(u->url));
+    json_object_set_new(payload, "sticky", json_false());
+    snprintf(u->topic, sizeof u->topic, "lv:%s", u->shell.id);
+    ws_queue(u, json_pack("[o,o,s,s,o]", ref_str(u->join_ref), ref_str(u->join_ref), u->topic, "phx_join", payload));
+}
+
+static int ws_connect(user *u);
+static void start_get(user *u, const char *url);
+static void settle(user *u);
+
+/* ------------------------------------------------------------------ the rendered page */
+
+static int apply_diff(user *u, json_t *diff, const char **err)
+{
+    ll_extract x;
+    ll_tree_extract(diff, &x);
+    if (json_is_string(x.title)) {
+        free(u->shell.title);
+        u->shell.title = strdup(json_string_value(x.title));
+    }
+    ll_extract_free(&x);
+    if (ll_tree_merge(&u->tree, json_incref(diff), err))
+        return -1;
+    free(u->cur_html);
+    u->cur_html = NULL;
+    drop_frag(u);
+    return 0;
+}
+
+/* The current page: the dead render's shell with the rendered tree inside the container. */
+static const char *current_html(user *u, size_t *len, const char **err)
+{
+    if (u->cur_html) {
+        *len = u->cur_len;
+        return u->cur_html;
+    }
+    if (!u->html) {
+        *err = "no_page";
+        return NULL;
+    }
+    size_t hl = strlen(u->html);
+    if (!u->tree.rendered) {
+        u->cur_html = strdup(u->html);
+        u->cur_len = hl;
+        *len = hl;
+        return u->cur_html;
+    }
+    size_t rl;
+    char *r = ll_tree_render(&u->tree, &rl, err);
+    if (!r)
+        return NULL;
+    size_t pre = u->shell.prefix_len, suf = hl - u->shell.suffix_off;
+    char *h = malloc(pre + rl + suf + 1);
+    if (!h) {
+        free(r);
+        *err = "memory";
+        return NULL;
+    }
+    memcpy(h, u->html, pre);
+    memcpy(h + pre, r, rl);
+    memcpy(h + pre + rl, u->html + u->shell.suffix_off, suf);
+    h[pre + rl + suf] = 0;
+    free(r);
+    u->cur_html = h;
+    u->cur_len = pre + rl + suf;
+    *len = u->cur_len;
+    return h;
+}
+
+static ll_dom *dom(user *u, const char **err)
+{
+    if (u->tree.rendered && u->html) {
+        if (!u->page_valid) {
+            if (ll_dom_parse(&u->page_dom, u->html, strlen(u->html), U.cfg.max_depth)) {
+                *err = "dom_too_deep";
+                return NULL;
+            }
+            u->page_valid = 1;
+            u->container = ll_by_id(&u->page_dom, u->shell.id);
+            if (!u->container) {
+                *err = "no_container";
+                return NULL;
+            }
+        }
+        if (!u->frag_valid) {
+            size_t rl;
+            char *r = ll_tree_render(&u->tree, &rl, err);
+            if (!r)
+                return NULL;
+            int bad = ll_dom_parse_fragment(&u->frag_dom, r, rl, u->container->v.element.tag, U.cfg.max_depth);
+            free(r);
+            if (bad) {
+                *err = "dom_too_deep";
+                return NULL;
+            }
+            ll_dom_splice(u->container, &u->frag_dom);
+            u->frag_valid = 1;
+        }
+        return &u->page_dom;
+    }
+    if (u->dom_valid)
+        return &u->dom;
+    size_t len;
+    const char *h = current_html(u, &len, err);
+    if (!h)
+        return NULL;
+    if (ll_dom_parse(&u->dom, h, len, U.cfg.max_depth)) {
+        *err = "dom_too_deep";
+        return NULL;
+    }
+    u->dom_valid = 1;
+    return &u->dom;
+}
+
+/* Parsed selectors, shared by every user of the port (a scenario repeats the same few). */
+#define SEL_CACHE 256
+static struct {
+    char *key;
+    ll_sel *sel;
+} sel_cache[SEL_CACHE];
+
+static ll_sel *selector(const char *src, const char **err)
+{
+    unsigned h = 5381;
+    for (const char *p = src; *p; p++)
+        h = h * 33 + (unsigned char)*p;
+    h %= SEL_CACHE;
+    if (sel_cache[h].key && !strcmp(sel_cache[h].key, src))
+        return sel_cache[h].sel;
+    ll_sel *s = ll_sel_parse(src, err);
+    if (!s)
+        return NULL;
+    char *k = strdup(src);
+    if (!k) {
+        ll_sel_free(s);
+        *err = "memory";
+        return NULL;
+    }
+    free(sel_cache[h].key);
+    ll_sel_free(sel_cache[h].sel);
+    sel_cache[h].key = k;
+    sel_cache[h].sel = s;
+    return s;
+}
+
+static void free_selectors(void)
+{
+    for (int i = 0; i < SEL_CACHE; i++) {
+        free(sel_cache[i].key);
+        ll_sel_free(sel_cache[i].sel);
+        sel_cache[i].key = NULL;
+        sel_cache[i].sel = NULL;
+    }
+}
+
+/* ------------------------------------------------------------------ pushes */
+
+static push_t *push_slot(user *u)
+{
+    push_t *best = NULL;
+    for (int i = 0; i < MAX_PUSHES; i++) {
+        push_t *p = &u->pushes[i];
+        if (!p->ref)
+            return p;
+        if (p->state != PUSH_PENDING && (!best || p->ref < best->ref))
+            best = p;
+    }
+    return best;
+}
+
+static int push(user *u, const char *type, const char *evname, json_t *payload, int nav)
+{
+    push_t *p = push_slot(u);
+    if (!p) {
+        json_decref(payload);
+        return -1;
+    }
+    memset(p, 0, sizeof *p);
+    p->ref = next_ref(u);
+    snprintf(p->type, sizeof p->type, "%s", type);
+    snprintf(p->event, sizeof p->event, "%s", evname);
+    p->t0 = now_ms();
+    p->nav = nav;
+    U.pushes++;
+    ws_queue(u, json_pack("[o,o,s,s,o]", ref_str(u->join_ref), ref_str(p->ref), u->topic, nav ? "live_patch" : "event",
+                          payload));
+    return 0;
+}
+
+static int push_event(user *u, const char *type, const char *evname, json_t *value, json_t *cid, json_t *meta)
+{
+    json_t *pl = json_pack("{s:s,s:s,s:o}", "type", type, "event", evname, "value", value);
+    if (meta)
+        json_object_set_new(pl, "meta", meta);
+    if (!strcmp(type, "form"))
+        json_object_set_new(pl, "uploads", json_object());
+    json_object_set_new(pl, "cid", cid ? cid : json_null());
+    return push(u, strcmp(type, "form") ? type : (meta && json_object_get(meta, "_target") ? "change" : "submit"),
+                evname, pl, 0);
+}
+
+static void nav_event(user *u, const char *kind, double t0)
+{
+    observer(u, json_pack("{s:s,s:f,s:s}", "kind", "navigation", "ms", now_ms() - t0, "nav", kind));
+}
+
+/* a URL from the server (live_patch / live_redirect / redirect "to") */
+static int set_url(user *u, const char *to)
+{
+    char abs[URL_MAX];
+    if (ll_url_resolve(u->url, to, abs, sizeof abs))
+        return -1;
+    set_str(&u->url, abs);
+    ll_url_route(u->url, u->route, sizeof u->route);
+    return 0;
+}
+
+static void live_redirect(user *u, const char *to, double t0)
+{
+    if (set_url(u, to))
+        return;
+    if (u->joined)
+        ws_queue(u, json_pack("[o,o,s,s,{}]", ref_str(u->join_ref), ref_str(next_ref(u)), u->topic, "phx_leave"));
+    u->joined = 0;
+    set_str(&u->redirect_url, u->url);
+    u->mounts = 0;
+    u->t_nav0 = t0;
+    u->nav_live = 2;
+    ll_tree_reset(&u->tree);
+    json_decref(u->fields);
+    u->fields = json_object();
+    free(u->cur_html);
+    u->cur_html = NULL;
+    drop_dom(u);
+    send_join(u);
+}
+
+static void full_redirect(user *u, const char *to)
+{
+    char abs[URL_MAX];
+    if (ll_url_resolve(u->url, to, abs, sizeof abs))
+        return;
+    start_get(u, abs);
+}
+
+/* navigation instructions in a reply or a server push: 1 if one was followed */
+static int navigation(user *u, json_t *resp, double t0)
+{
+    json_t *lp = json_object_get(resp, "live_patch"), *lr = json_object_get(resp, "live_redirect"),
+           *rd = json_object_get(resp, "redirect");
+    const char *to;
+    if ((to = json_string_value(json_object_get(lp, "to")))) {
+        set_url(u, to);
+        nav_event(u, "patch", t0);
+        return 1;
+    }
+    if ((to = json_string_value(json_object_get(lr, "to")))) {
+        live_redirect(u, to, t0);
+        return 1;
+    }
+    if ((to = json_string_value(json_object_get(rd, "to")))) {
+        full_redirect(u, to);
+        return 1;
+    }
+    return 0;
+}
+
+static void lv_error(user *u, const char *what)
+{
+    U.errors++;
+    observer(u, json_pack("{s:s,s:s,s:s}", "kind", "lv_error", "error", what, "view", u->shell.id ? u->shell.id : ""));
+}
+
+static void on_join_reply(user *u, json_t *payload)
+{
+    const char *status = json_string_value(json_object_get(payload, "status"));
+    json_t *resp = json_object_get(payload, "response");
+    u->joining = 0;
+    if (!status || strcmp(status, "ok")) {
+        const char *reason = json_string_value(json_object_get(resp, "reason"));
+        lv_error(u, reason ? reason : "join");
+        if (navigation(u, resp, now_ms()))
+            return;
+        if (reason && (!strcmp(reason, "stale") || !strcmp(reason, "unauthorized")) && ++u->join_failures <= 3) {
+            start_get(u, u->url); /* the JS client reloads the page */
+            return;
+        }
+        u->join_failures = 99;
+        settle(u);
+        return;
+    }
+    const char *vsn = json_string_value(json_object_get(resp, "liveview_version"));
+    u->v1 = !vsn || strncmp(vsn, "0.", 2);
+    json_t *rendered = json_object_get(resp, "rendered");
+    const char *err = NULL;
+    ll_tree_reset(&u->tree);
+    ll_tree_init(&u->tree, u->shell.id, U.cfg.max_depth, U.cfg.max_message * 4);
+    if (!json_is_object(rendered) || apply_diff(u, rendered, &err)) {
+        lv_error(u, err ? err : "bad_rendered");
+        close_ws(u);
+        u->join_failures = 99;
+        settle(u);
+        return;
+    }
+    u->joined = 1;
+    u->join_failures = 0;
+    U.joins++;
+    u->mounts++;
+    double t = now_ms();
+    if (u->nav_live == 2) {
+        nav_event(u, "redirect", u->t_nav0);
+        u->nav_live = 0;
+        set_str(&u->redirect_url, "");
+    } else if (u->rejoin_is_reconnect) {
+        observer(u, json_pack("{s:s,s:f}", "kind", "reconnect", "ms", t - u->t_nav0));
+    } else {
+        observer(u, json_pack("{s:s,s:f,s:s}", "kind", "connect", "ms", t - u->t_get, "transport", "websocket"));
+    }
+    u->rejoin_is_reconnect = 0;
+    settle(u);
+}
+
+static void on_push_reply(user *u, push_t *p, json_t *payload)
+{
+    const char *status = json_string_value(json_object_get(payload, "status"));
+    json_t *resp = json_object_get(payload, "response");
+    if (!status || strcmp(status, "ok")) {
+        p->state = PUSH_LOST;
+        lv_error(u, "event_error");
+        settle(u);
+        return;
+    }
+    json_t *diff = json_object_get(resp, "diff");
+    const char *err = NULL;
+    if (json_is_object(diff) && apply_diff(u, diff, &err)) {
+        p->state = PUSH_LOST;
+        lv_error(u, err);
+        close_ws(u);
+        settle(u);
+        return;
+    }
+    p->state = PUSH_DONE;
+    if (p->nav) {
+        if (json_is_true(json_object_get(resp, "link_redirect")))
+            live_redirect(u, u->url, p->t0);
+        else
+            nav_event(u, "patch", p->t0);
+    } else {
+        observer(u, json_pack("{s:s,s:f,s:s,s:s}", "kind", "event", "ms", now_ms() - p->t0, "event", p->event, "type",
+                              p->type));
+        navigation(u, resp, p->t0);
+    }
+    settle(u);
+}
+
+static void on_frame(user *u, const char *text, size_t len)
+{
+    U.frames_in++;
+    U.bytes_in += len;
+    event(u, json_pack("{s:s,s:s,s:I,s:i}", "type", "ws", "what", "received", "bytes", (json_int_t)len, "count", 1));
+    json_error_t jerr;
+    json_t *m = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+    if (!json_is_array(m) || json_array_size(m) != 5) {
+        json_decref(m);
+        lv_error(u, "bad_frame");
+        close_ws(u);
+        settle(u);
+        return;
+    }
+    const char *ref = json_string_value(json_array_get(m, 1)), *topic = json_string_value(json_array_get(m, 2)),
+               *ev = json_string_value(json_array_get(m, 3));
+    json_t *payload = json_array_get(m, 4);
+    int r = ref ? atoi(ref) : 0;
+    if (!ev || !topic) {
+        json_decref(m);
+        return;
+    }
+    if (!strcmp(ev, "phx_reply")) {
+        if (r && r == u->join_ref && u->joining && !strcmp(topic, u->topic)) {
+            on_join_reply(u, payload);
+        } else {
+            for (int i = 0; i < MAX_PUSHES; i++)
+                if (u->pushes[i].ref == r && r && u->pushes[i].state == PUSH_PENDING) {
+                    on_push_reply(u, &u->pushes[i], payload);
+                    break;
+                }
+        }
+    } else if (strcmp(topic, u->topic)) {
+        /* heartbeat replies and other topics: nothing to do */
+    } else if (!strcmp(ev, "diff")) {
+        const char *err = NULL;
+        if (u->joined && apply_diff(u, payload, &err)) {
+            lv_error(u, err);
+            close_ws(u);
+        }
+        settle(u);
+    } else if (!strcmp(ev, "phx_error")) {
+        lv_error(u, "phx_error");
+        for (int i = 0; i < MAX_PUSHES; i++)
+            if (u->pushes[i].state == PUSH_PENDING)
+                u->pushes[i].state = PUSH_LOST;
+        u->joined = 0;
+        u->t_nav0 = now_ms();
+        u->rejoin_is_reconnect = 1;
+        observer(u, json_pack("{s:s}", "kind", "disconnect"));
+        if (u->ws_open)
+            send_join(u); /* the JS client rejoins the view (after a back-off) */
+        settle(u);
+    } else if (!strcmp(ev, "phx_close")) {
+        u->joined = 0;
+        settle(u);
+    } else if (!strcmp(ev, "live_patch") || !strcmp(ev, "live_redirect") || !strcmp(ev, "redirect")) {
+        json_t *wrap = json_object();
+        json_object_set(wrap, ev, payload);
+        navigation(u, wrap, now_ms());
+        json_decref(wrap);
+        settle(u);
+    }
+    json_decref(m);
+}
+
+/* ------------------------------------------------------------------ lws: WebSocket */
+
+static int ws_connect(user *u)
+{
+    ll_url b;
+    if (ll_url_parse(u->url, &b))
+        return -1;
+    char path[URL_MAX + 256];
+    ll_str enc;
+    ll_str_init(&enc, 8192);
+    ll_str_urlenc(&enc, u->shell.csrf);
+    snprintf(path, sizeof path, "/live/websocket?_csrf_token=%s&vsn=2.0.0", enc.s ? enc.s : "");
+    ll_str_free(&enc);
+    char host[300];
+    snprintf(host, sizeof host, "%s:%d", b.host, b.port);
+    struct lws_client_connect_info ci;
+    memset(&ci, 0, sizeof ci);
+    ci.context = U.cfg.ctx;
+    ci.address = b.host;
+    ci.port = b.port;
+    ci.path = path;
+    ci.host = host;
+    ci.origin = host;
+    ci.ssl_connection = strcasecmp(b.scheme, "https") ? 0 : LCCSCF_USE_SSL;
+    ci.local_protocol_name = "ll-ws";
+    ci.opaque_user_data = u;
+    ci.pwsi = &u->ws;
+    ll_buf_free(&u->ws_out);
+    ll_buf_init(&u->ws_out, WS_OUT_MAX);
+    ll_str_free(&u->ws_in);
+    ll_str_init(&u->ws_in, U.cfg.max_message);
+    u->t_ws = now_ms();
+    event(u, json_pack("{s:s,s:s,s:s}", "type", "ws", "what", "open", "route", "/live/websocket"));
+    return lws_client_connect_via_info(&ci) ? 0 : -1;
+}
+
+static void store_cookies(user *u, struct lws *wsi)
+{
+    char buf[4096];
+    for (int i = 0; i < 32; i++) {
+        int n = lws_hdr_copy_fragment(wsi, buf, sizeof buf, WSI_TOKEN_HTTP_SET_COOKIE, i);
+        if (n <= 0)
+            break;
+        ll_jar_store(u->jar, buf);
+    }
+}
+
+int ll_user_cb_ws(struct lws *wsi, enum lws_callback_reasons reason, void *user_, void *in, size_t len)
+{
+    (void)user_;
+    user *u = lws_get_opaque_user_data(wsi);
+    if (!u)
+        return reason == LWS_CALLBACK_CLIENT_WRITEABLE || reason == LWS_CALLBACK_CLIENT_RECEIVE ? -1 : 0;
+    switch (reason) {
+    case LWS_CALLBACK_CLIENT_APPEND_HANDSHAKE_HEADER: {
+        unsigned char **p = (unsigned char **)in, *end = (*p) + len;
+        char c[8192];
+        if (json_object_size(u->jar) && !ll_jar_header(u->jar, c, sizeof c) &&
+            lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_COOKIE, (unsigned char *)c, (int)strlen(c), p, end))
+            return -1;
+        return 0;
+    }
+    case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
+        u->ws = NULL;
+        u->ws_open = u->joined = u->joining = 0;
+        lv_error(u, "websocket_connect");
+        u->join_failures = 99;
+        settle(u);
+        return 0;
+    case LWS_CALLBACK_CLIENT_ESTABLISHED:
+        u->ws_open = 1;
+        event(u, json_pack("{s:s,s:s,s:f,s:i}", "type", "ws", "what", "handshake", "ms", now_ms() - u->t_ws, "status",
+                           101));
+        send_join(u);
+        return 0;
+    case LWS_CALLBACK_CLIENT_RECEIVE:
+        ll_str_add(&u->ws_in, in, len);
+        if (u->ws_in.over) {
+            lv_error(u, "message_too_large");
+            u->ws = NULL;
+            u->ws_open = u->joined = u->joining = 0;
+            lws_set_opaque_user_data(wsi, NULL);
+            settle(u);
+            return -1;
+        }
+        if (lws_is_final_fragment(wsi) && !lws_remaining_packet_payload(wsi)) {
+            size_t n = u->ws_in.len;
+            char *s = u->ws_in.s;
+            u->ws_in.s = NULL;
+            u->ws_in.len = u->ws_in.cap = 0;
+            if (s)
+                on_frame(u, s, n);
+            free(s);
+        }
+        return 0;
+    case LWS_CALLBACK_CLIENT_WRITEABLE: {
+        const char *f;
+        size_t n;
+        if (ll_packet4_next(&u->ws_out, WS_OUT_MAX, &f, &n) != 1)
+            return 0;
+        if (U.wcap < LWS_PRE + n) {
+            char *nb = realloc(U.wbuf, LWS_PRE + n);
+            if (!nb)
+                return -1;
+            U.wbuf = nb;
+            U.wcap = LWS_PRE + n;
+        }
+        memcpy(U.wbuf + LWS_PRE, f, n);
+        ll_buf_consume(&u->ws_out, n + 4);
+        if (lws_write(wsi, (unsigned char *)U.wbuf + LWS_PRE, n, LWS_WRITE_TEXT) < (int)n)
+            return -1;
+        U.frames_out++;
+        U.bytes_out += n;
+        event(u, json_pack("{s:s,s:s,s:I,s:i}", "type", "ws", "what", "sent", "bytes", (json_int_t)n, "count", 1));
+        if (ll_buf_unread(&u->ws_out))
+            lws_callback_on_writable(wsi);
+        return 0;
+    }
+    case LWS_CALLBACK_CLIENT_CLOSED:
+        u->ws = NULL;
+        u->ws_open = u->joined = u->joining = 0;
+        event(u, json_pack("{s:s,s:s}", "type", "ws", "what", "close"));
+        settle(u);
+        return 0;
+    default:
+        return 0;
+    }
+}
+
+/* ------------------------------------------------------------------ lws: HTTP */
+
+static void http_event(user *u, int failed, const char *error)
+{
+    double t = now_ms();
+    json_t *e = json_pack("{s:s,s:s,s:s,s:f,s:I,s:b}", "type", "http", "method", "GET", "url", u->url, "duration_ms",
+                          t - u->t_get, "bytes", (json_int_t)u->body.len, "failed", failed);
+    json_object_set_new(e, "route", json_string(u->route));
+    json_object_set_new(e, "status", u->status ? json_integer(u->status) : json_null());
+    json_object_set_new(e, "ttfb_ms", u->t_ttfb > 0 ? json_real(u->t_ttfb - u->t_get) : json_null());
+    json_object_set_new(e, "error", error ? json_string(error) : json_null());
+    json_object_set_new(e, "resource_type", json_string("Document"));
+    event(u, e);
+}
+
+static void start_get(user *u, const char *url)
+{
+    ll_url b;
+    forget_page(u);
+    detach(&u->http);
+    u->nav_state = NAV_HTTP;
+    u->status = 0;
+    u->t_ttfb = 0;
+    set_str(&u->location, "");
+    ll_str_free(&u->body);
+    ll_str_init(&u->body, U.cfg.max_message);
+    set_str(&u->url, url);
+    ll_url_route(u->url, u->route, sizeof u->route);
+    if (!u->redirects)
+        u->t_get = now_ms();
+    if (ll_url_parse(url, &b)) {
+        u->nav_state = NAV_FAILED;
+        snprintf(u->nav_error, sizeof u->nav_error, "invalid URL");
+        settle(u);
+        return;
+    }
+    char host[300];
+    snprintf(host, sizeof host, "%s:%d", b.host, b.port);
+    struct lws_client_connect_info ci;
+    memset(&ci, 0, sizeof ci);
+    ci.context = U.cfg.ctx;
+    ci.address = b.host;
+    ci.port = b.port;
+    ci.path = b.path;
+    ci.host = host;
+    ci.method = "GET";
+    ci.ssl_connection = (strcasecmp(b.scheme, "https") ? 0 : LCCSCF_USE_SSL) | LCCSCF_HTTP_NO_FOLLOW_REDIRECT;
+    ci.local_protocol_name = "ll-http";
+    ci.opaque_user_data = u;
+    ci.pwsi = &u->http;
+    if (!lws_client_connect_via_info(&ci)) {
+        u->nav_state = NAV_FAILED;
+        snprintf(u->nav_error, sizeof u->nav_error, "net::ERR_CONNECTION_FAILED");
+        settle(u);
+    }
+}
+
+static void http_done(user *u)
+{
+    u->http = NULL;
+    if (u->status >= 300 && u->status < 400 && u->location[0]) {
+        http_event(u, 0, NULL);
+        char abs[URL_MAX];
+        if (++u->redirects > MAX_REDIRECTS || ll_url_resolve(u->url, u->location, abs, sizeof abs)) {
+            u->nav_state = NAV_FAILED;
+            snprintf(u->nav_error, sizeof u->nav_error, "net::ERR_TOO_MANY_REDIRECTS");
+            u->redirects = 0;
+            settle(u);
+            return;
+        }
+        start_get(u, abs);
+        return;
+    }
+    u->redirects = 0;
+    if (u->body.over) {
+        http_event(u, 1, "body_too_large");
+        u->nav_state = NAV_FAILED;
+        snprintf(u->nav_error, sizeof u->nav_error, "response body above the cap");
+        settle(u);
+        return;
+    }
+    http_event(u, 0, NULL);
+    if (u->status >= 400) {
+        u->nav_state = NAV_FAILED;
+        snprintf(u->nav_error, sizeof u->nav_error, "HTTP %d", u->status);
+        settle(u);
+        return;
+    }
+    u->html = u->body.s ? u->body.s : strdup("");
+    u->body.s = NULL;
+    u->body.len = u->body.cap = 0;
+    u->nav_state = NAV_DONE;
+    int r = ll_shell_parse(u->html, strlen(u->html), U.cfg.max_depth, &u->shell);
+    u->is_lv = r == 0;
+    if (u->is_lv && ws_connect(u)) {
+        lv_error(u, "websocket_connect");
+        u->join_failures = 99;
+    }
+    settle(u);
+}
+
+int ll_user_cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user_, void *in, size_t len)
+{
+    (void)user_;
+    user *u = lws_get_opaque_user_data(wsi);
+    if (!u)
+        return reason == LWS_CALLBACK_RECEIVE_CLIENT_HTTP || reason == LWS_CALLBACK_RECEIVE_CLIENT_HTTP_READ ? -1 : 0;
+    switch (reason) {
+    case LWS_CALLBACK_CLIENT_APPEND_HANDSHAKE_HEADER: {
+        unsigned char **p = (unsigned char **)in, *end = (*p) + len;
+        char c[8192];
+        if (json_object_size(u->jar) && !ll_jar_header(u->jar, c, sizeof c) &&
+            lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_COOKIE, (unsigned char *)c, (int)strlen(c), p, end))
+            return -1;
+        if (lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_ACCEPT, (unsigned char *)"text/html", 9, p, end))
+            return -1;
+        return 0;
+    }
+    case LWS_CALLBACK_ESTABLISHED_CLIENT_HTTP:
+        u->status = (int)lws_http_client_http_response(wsi);
+        u->t_ttfb = now_ms();
+        store_cookies(u, wsi);
+        {
+            char loc[URL_MAX];
+            set_str(&u->location, lws_hdr_copy(wsi, loc, sizeof loc, WSI_TOKEN_HTTP_LOCATION) > 0 ? loc : "");
+        }
+        return 0;
+    case LWS_CALLBACK_RECEIVE_CLIENT_HTTP_READ:
+        ll_str_add(&u->body, in, len);
+        return u->body.over ? -1 : 0;
+    case LWS_CALLBACK_RECEIVE_CLIENT_HTTP: {
+        char buffer[8192 + LWS_PRE];
+        char *px = buffer + LWS_PRE;
+        int lenx = sizeof buffer - LWS_PRE;
+        return lws_http_client_read(wsi, &px, &lenx) < 0 ? -1 : 0;
+    }
+    case LWS_CALLBACK_COMPLETED_CLIENT_HTTP:
+        lws_set_opaque_user_data(wsi, NULL);
+        http_done(u);
+        return -1; /* one request per connection */
+    case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
+        u->http = NULL;
+        u->redirects = 0;
+        u->nav_state = NAV_FAILED;
+        snprintf(u->nav_error, sizeof u->nav_error, "%s",
+                 u->body.over ? "response body above the cap" : "net::ERR_CONNECTION_REFUSED");
+        http_event(u, 1, u->nav_error);
+        settle(u);
+        return 0;
+    case LWS_CALLBACK_CLOSED_CLIENT_HTTP:
+        if (u->http == wsi) { /* closed before completion */
+            u->http = NULL;
+            u->redirects = 0;
+            if (u->nav_state == NAV_HTTP) {
+                if (u->status && !u->body.over) {
+                    http_done(u); /* close-delimited body */
+                    return 0;
+                }
+                u->nav_state = NAV_FAILED;
+                snprintf(u->nav_error, sizeof u->nav_error, "%s",
+                         u->body.over ? "response body above the cap" : "net::ERR_CONNECTION_CLOSED");
+                http_event(u, 1, u->nav_error);
+                settle(u);
+            }
+        }
+        return 0;
+    default:
+        return 0;
+    }
+}
+
+#include "actions.inc"

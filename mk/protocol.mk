@@ -1,0 +1,44 @@
+# Protocol backend: browserless LiveView users (c_src/protocol, src/protocol).
+#   make fuzz-protocol        libFuzzer on the diff decoder and the HTML/selector path (FUZZ_SECONDS each, 30)
+#   make fuzz-protocol-smoke  the same for 10 s each; part of `make test`
+#   make test-protocol        the C unit tests + the protocol CT suites
+#   make protocol-fixtures    regenerate c_src/tests/protocol_fixtures.json from the real rendered.js
+#   make bench-protocol       ramp of protocol users against the demo target in its own OS process
+#                             (STEPS="500 1000" DURATION=10 shorten it; BASE_URL=http://host:port targets any app)
+
+.PHONY: fuzz-protocol fuzz-protocol-smoke test-protocol protocol-fixtures bench-protocol
+
+fuzz-protocol: setup
+	$(MAKE) -C c_src fuzz-protocol
+
+fuzz-protocol-smoke: setup
+	$(MAKE) -s -C c_src fuzz-protocol FUZZ_SECONDS=10
+
+test-protocol: build
+	$(MAKE) -s -C c_src test
+	$(REBAR) ct --suite=test/live_load_protocol_SUITE,test/live_load_protocol_diff_SUITE
+
+protocol-fixtures:
+	node test/js/protocol_fixtures.js
+
+TEST_STEPS += fuzz-protocol-smoke
+
+bench-protocol: build
+	STEPS="$(or $(STEPS),500 1000 2000 5000 7500 10000)" DURATION="$(or $(DURATION),30)" \
+	  IDLE="$(or $(IDLE),10000)" BASE_URL="$(BASE_URL)" \
+	  bash bench/protocol/run.sh
+
+BENCH_STEPS += bench-protocol
+
+# The port program itself under AddressSanitizer + UBSan: the protocol CT suite drives it, every
+# sanitizer report goes to _build/asan-protocol/ (a report fails).
+ASAN_PROTOCOL := $(CURDIR)/_build/c/asan-clang/live_load_protocol
+.PHONY: asan-protocol
+asan-protocol: build
+	$(MAKE) -s -C c_src VARIANT=asan CC=clang $(ASAN_PROTOCOL)
+	rm -rf _build/asan-protocol && mkdir -p _build/asan-protocol
+	LIVE_LOAD_PROTOCOL_PROGRAM=$(ASAN_PROTOCOL) \
+	  ASAN_OPTIONS=log_path=$(CURDIR)/_build/asan-protocol/asan:detect_leaks=1 \
+	  UBSAN_OPTIONS=log_path=$(CURDIR)/_build/asan-protocol/ubsan:print_stacktrace=1 \
+	  $(REBAR) ct --suite=test/live_load_protocol_SUITE
+	@if ls _build/asan-protocol/* >/dev/null 2>&1; then cat _build/asan-protocol/*; exit 1; fi; echo "asan-protocol: no sanitizer reports"

@@ -1,0 +1,304 @@
+%% Protocol backend (`live_load_protocol') against the demo target: every demo page driven through
+%% the Erlang API (the `live_load_connection' actions), the events a user's owner receives, the
+%% errors a scenario sees, and the port's failure behaviour.
+-module(live_load_protocol_SUITE).
+-include_lib("common_test/include/ct.hrl").
+-include_lib("stdlib/include/assert.hrl").
+
+-export([all/0, suite/0, init_per_suite/1, end_per_suite/1, init_per_testcase/2, end_per_testcase/2]).
+-export([counter/1, counter_events/1, keys_and_slow/1, crash_rejoins/1, form/1, list/1, nav_links/1,
+         nav_server/1, dead_page/1, errors/1, unsupported/1, many_users/1, close_and_owner_down/1,
+         port_killed/1, bad_options/1]).
+
+suite() -> [{timetrap, {minutes, 3}}].
+
+all() ->
+    [counter, counter_events, keys_and_slow, crash_rejoins, form, list, nav_links, nav_server, dead_page,
+     errors, unsupported, many_users, close_and_owner_down, port_killed, bad_options].
+
+init_per_suite(Config) ->
+    {ok, #{url := Url}} = live_load_demo_target:start(#{port => 0, slow_ms => 50}),
+    [{url, iolist_to_binary(Url)} | Config].
+
+end_per_suite(_Config) ->
+    ok = live_load_demo_target:stop().
+
+init_per_testcase(_Case, Config) ->
+    {ok, Conn} = live_load_protocol:start_link(#{}),
+    unlink(Conn),
+    {ok, U} = live_load_protocol:new_user(Conn, #{base_url => ?config(url, Config)}),
+    [{conn, Conn}, {user, U} | Config].
+
+end_per_testcase(_Case, Config) ->
+    Conn = ?config(conn, Config),
+    catch live_load_protocol_port:stop(Conn),
+    ok.
+
+act(Config, Action) -> act(Config, Action, 10000).
+act(Config, Action, Ms) ->
+    live_load_protocol:action(?config(user, Config), Action, erlang:monotonic_time(millisecond) + Ms).
+
+open(Config, Path) ->
+    ok = act(Config, {navigate, Path}),
+    ok = act(Config, wait_for_liveview).
+
+text(Config, Sel) ->
+    {ok, T} = act(Config, {inner_text, Sel}),
+    T.
+
+%% waits until Sel's text is Want (diffs pushed by the server arrive on their own)
+until_text(Config, Sel, Want) -> until_text(Config, Sel, Want, 100).
+until_text(Config, Sel, Want, 0) -> ?assertEqual(Want, act(Config, {inner_text, Sel}));
+until_text(Config, Sel, Want, N) ->
+    case act(Config, {inner_text, Sel}) of
+        {ok, Want} -> ok;
+        _ -> timer:sleep(50), until_text(Config, Sel, Want, N - 1)
+    end.
+
+events() -> events([]).
+events(Acc) ->
+    receive {live_load_event, _, E} -> events([E | Acc])
+    after 200 -> lists:reverse(Acc)
+    end.
+
+observed(Events, Kind) ->
+    [E || #{<<"type">> := <<"observer">>, <<"events">> := Es} <- Events, #{<<"kind">> := K} = E <- Es, K =:= Kind].
+
+%% ------------------------------------------------------------------ cases
+
+counter(Config) ->
+    open(Config, <<"/counter">>),
+    ?assertEqual(<<"0">>, text(Config, <<"#count">>)),
+    [begin
+         ok = act(Config, {click, <<"#inc">>}),
+         ok = act(Config, {wait_for_loading, click, <<"#inc">>})
+     end || _ <- lists:seq(1, 3)],
+    ?assertEqual(<<"3">>, text(Config, <<"#count">>)),
+    ?assertEqual({ok, true}, act(Config, ensure_liveview)),
+    ?assertEqual({ok, <<"inc">>}, act(Config, {get_attribute, <<"#inc">>, <<"phx-click">>})),
+    ?assertEqual({ok, null}, act(Config, {get_attribute, <<"#inc">>, <<"nope">>})),
+    ?assertEqual({ok, true}, act(Config, {visible, <<"#inc">>})),
+    {ok, Html} = act(Config, page_content),
+    ?assertMatch({_, _}, binary:match(Html, <<"<span id=\"count\">3</span>">>)),
+    ?assertMatch({_, _}, binary:match(Html, <<"csrf-token">>)).
+
+counter_events(Config) ->
+    open(Config, <<"/counter">>),
+    ok = act(Config, {click, <<"#inc">>}),
+    ok = act(Config, {wait_for_loading, click, <<"#inc">>}),
+    Es = events(),
+    [Connect] = observed(Es, <<"connect">>),
+    ?assertMatch(#{<<"transport">> := <<"websocket">>, <<"ms">> := Ms} when Ms > 0, Connect),
+    [Click] = observed(Es, <<"event">>),
+    ?assertMatch(#{<<"event">> := <<"inc">>, <<"type">> := <<"click">>, <<"ms">> := Ms} when Ms > 0, Click),
+    [Http] = [E || #{<<"type">> := <<"http">>} = E <- Es],
+    ?assertMatch(#{<<"status">> := 200, <<"route">> := <<"/counter">>, <<"method">> := <<"GET">>,
+                   <<"failed">> := false, <<"bytes">> := B} when B > 100, Http),
+    Sent = [E || #{<<"type">> := <<"ws">>, <<"what">> := <<"sent">>} = E <- Es],
+    Received = [E || #{<<"type">> := <<"ws">>, <<"what">> := <<"received">>} = E <- Es],
+    ?assert(length(Sent) >= 2),       %% join + click
+    ?assert(length(Received) >= 2),   %% join reply + click reply
+    ?assert(lists:all(fun(#{<<"connection">> := C}) -> C =:= <<"protocol">> end, Es)).
+
+keys_and_slow(Config) ->
+    open(Config, <<"/counter">>),
+    ok = act(Config, {press, <<"#keys">>, <<"a">>}),
+    ok = act(Config, {wait_for_loading, keyup, <<"#keys">>}),
+    ?assertEqual(<<"a">>, text(Config, <<"#last-key">>)),
+    ok = act(Config, {click, <<"#slow">>}),
+    ok = act(Config, {wait_for_loading, click, <<"#slow">>}),
+    ?assertEqual(<<"1">>, text(Config, <<"#slow-count">>)),
+    %% nothing pending of that kind: the wait times out with the documented reason
+    ?assertEqual({error, {loading_timeout, click, <<"#slow">>}},
+                 act(Config, {wait_for_loading, click, <<"#slow">>}, 300)).
+
+crash_rejoins(Config) ->
+    open(Config, <<"/counter">>),
+    ok = act(Config, {click, <<"#inc">>}),
+    ok = act(Config, {wait_for_loading, click, <<"#inc">>}),
+    ok = act(Config, {click, <<"#crash">>}),
+    ?assertEqual({error, {event_lost, <<"#crash">>}}, act(Config, {wait_for_loading, click, <<"#crash">>})),
+    ok = act(Config, wait_for_liveview),
+    until_text(Config, <<"#count">>, <<"0">>),   %% a fresh view process
+    Es = events(),
+    ?assertMatch([_ | _], observed(Es, <<"lv_error">>)),
+    ?assertMatch([_], observed(Es, <<"reconnect">>)),
+    ok = act(Config, {click, <<"#inc">>}),
+    ok = act(Config, {wait_for_loading, click, <<"#inc">>}),
+    ?assertEqual(<<"1">>, text(Config, <<"#count">>)).
+
+form(Config) ->
+    open(Config, <<"/form">>),
+    ok = act(Config, {fill, <<"#q">>, <<"abc">>}),
+    ok = act(Config, {wait_for_loading, change, <<"#q">>}),
+    ?assertEqual({ok, <<"abc">>}, act(Config, {get_attribute, <<"#results">>, <<"data-q">>})),
+    ?assertEqual({ok, <<"abc">>}, act(Config, {input_value, <<"#q">>})),
+    ?assertEqual(<<"abc all fuzzy #1">>, text(Config, <<"#results li:first-child">>)),
+    ok = act(Config, {select_options, <<"#kind">>, [<<"books">>]}),
+    ok = act(Config, {wait_for_loading, change, <<"#kind">>}),
+    ?assertEqual({ok, <<"books">>}, act(Config, {input_value, <<"#kind">>})),
+    ok = act(Config, {check, <<"#exact">>}),
+    ok = act(Config, {wait_for_loading, change, <<"#exact">>}),
+    ?assertEqual({ok, true}, act(Config, {checked, <<"#exact">>})),
+    ?assertEqual(<<"abc books exact #20">>, text(Config, <<"#results li:nth-child(20)">>)),
+    ok = act(Config, {press, <<"#q">>, <<"Enter">>}),
+    ok = act(Config, {wait_for_loading, submit, <<"#search-form">>}),
+    ?assertEqual({ok, <<"abc">>}, act(Config, {get_attribute, <<"#results">>, <<"data-submitted">>})),
+    ok = act(Config, {fill, <<"#q">>, <<"x y">>}),
+    ok = act(Config, {wait_for_loading, change, <<"#q">>}),
+    ok = act(Config, {submit_form, <<"#search-form">>}),
+    ok = act(Config, {wait_for_loading, submit, <<"#search-form">>}),
+    ?assertEqual({ok, <<"x y">>}, act(Config, {get_attribute, <<"#results">>, <<"data-submitted">>})),
+    ok = act(Config, {uncheck, <<"#exact">>}),
+    ok = act(Config, {wait_for_loading, change, <<"#exact">>}),
+    ?assertEqual(<<"x y books fuzzy #1">>, text(Config, <<"#results li:nth-child(1)">>)),
+    ok = act(Config, {clear, <<"#q">>}),
+    ok = act(Config, {wait_for_loading, change, <<"#q">>}),
+    ?assertEqual({error, {selector_timeout, <<"#results li">>}}, act(Config, {inner_text, <<"#results li">>}, 300)),
+    ?assertMatch({error, {no_such_option, <<"#kind">>, _}}, act(Config, {select_options, <<"#kind">>, [<<"nope">>]})),
+    ?assertEqual({error, {check_failed, <<"#q">>}}, act(Config, {check, <<"#q">>})).
+
+list(Config) ->
+    open(Config, <<"/list">>),
+    ?assertEqual(<<"200">>, text(Config, <<"#item-count">>)),
+    ?assertEqual(<<"Item 200">>, text(Config, <<"#items > li:last-child">>)),
+    ok = act(Config, {click, <<"#more">>}),
+    ok = act(Config, {wait_for_loading, click, <<"#more">>}),
+    ?assertEqual(<<"250">>, text(Config, <<"#item-count">>)),
+    ?assertEqual(<<"Item 250">>, text(Config, <<"#items > li:last-child">>)),
+    ?assertEqual(<<"Item 137">>, text(Config, <<"#items li:nth-child(137)">>)),
+    ok = act(Config, {wait_for_selector, <<"#item-250">>, #{state => attached}}),
+    ok = act(Config, {wait_for_selector, <<"#item-251">>, #{state => detached}}).
+
+nav_links(Config) ->
+    open(Config, <<"/nav">>),
+    ok = act(Config, {click, <<"#patch-next">>}),
+    until_text(Config, <<"#nav-page">>, <<"2">>),
+    ?assertEqual(<<"page=2">>, text(Config, <<"#nav-params">>)),
+    ?assertEqual(<<"2">>, text(Config, <<"#nav-patches">>)),
+    ok = act(Config, {click, <<"#patch-first">>}),
+    until_text(Config, <<"#nav-page">>, <<"1">>),
+    ok = act(Config, {click, <<"#redirect-counter">>}),
+    ok = act(Config, {wait_for_selector, <<"#count">>, #{state => visible}}),
+    ok = act(Config, wait_for_liveview),
+    ok = act(Config, {click, <<"#inc">>}),
+    ok = act(Config, {wait_for_loading, click, <<"#inc">>}),
+    ?assertEqual(<<"1">>, text(Config, <<"#count">>)),
+    Navs = observed(events(), <<"navigation">>),
+    ?assertEqual([<<"patch">>, <<"patch">>, <<"redirect">>], [N || #{<<"nav">> := N} <- Navs]).
+
+nav_server(Config) ->
+    open(Config, <<"/nav">>),
+    ok = act(Config, {click, <<"#server-patch">>}),
+    ok = act(Config, {wait_for_loading, click, <<"#server-patch">>}),
+    until_text(Config, <<"#nav-params">>, <<"by=server&page=2">>),
+    ok = act(Config, {click, <<"#server-navigate">>}),
+    ok = act(Config, {wait_for_selector, <<"#count">>, #{}}),
+    ok = act(Config, wait_for_liveview),
+    open(Config, <<"/nav">>),
+    ok = act(Config, {click, <<"#server-redirect">>}),
+    ok = act(Config, {wait_for_selector, <<"#link-counter">>, #{}}),
+    ?assertEqual({ok, false}, act(Config, ensure_liveview)).
+
+dead_page(Config) ->
+    ok = act(Config, {navigate, <<"/">>}),
+    ?assertEqual({ok, false}, act(Config, ensure_liveview)),
+    ?assertEqual({error, not_liveview}, act(Config, wait_for_liveview)),
+    ok = act(Config, {click, <<"#link-counter">>}),
+    ok = act(Config, wait_for_liveview),
+    ?assertEqual(<<"0">>, text(Config, <<"#count">>)),
+    ok = act(Config, reload),
+    ok = act(Config, wait_for_liveview).
+
+errors(Config) ->
+    open(Config, <<"/counter">>),
+    ?assertEqual({error, {invalid_selector, <<"#">>}}, act(Config, {click, <<"#">>})),
+    ?assertEqual({error, {selector_timeout, <<"#nope">>}}, act(Config, {click, <<"#nope">>}, 200)),
+    ?assertEqual({error, {selector_timeout, <<"#nope">>}}, act(Config, {wait_for_selector, <<"#nope">>, #{}}, 200)),
+    ?assertEqual({error, {not_an_input, <<"#count">>}}, act(Config, {input_value, <<"#count">>})),
+    ?assertMatch({error, {navigation_error, _, <<"HTTP 404">>}}, act(Config, {navigate, <<"/no-such-page">>})),
+    {ok, L} = gen_tcp:listen(0, []),
+    {ok, Port} = inet:port(L),
+    ok = gen_tcp:close(L),
+    Refused = iolist_to_binary(["http://127.0.0.1:", integer_to_list(Port), "/"]),
+    ?assertMatch({error, {navigation_error, _, <<"net::", _/binary>>}}, act(Config, {navigate, Refused})),
+    ?assertMatch({error, {navigation_error, _, <<"invalid URL">>}}, act(Config, {navigate, <<"ftp://x/">>})),
+    ?assertEqual({error, {invalid_option, action, bogus}}, act(Config, bogus)),
+    %% after a failed navigation there is no page to act on
+    ?assertMatch({error, {protocol_error, <<"page_error">>, _}}, act(Config, {click, <<"#inc">>})).
+
+unsupported(Config) ->
+    open(Config, <<"/counter">>),
+    [?assertEqual({error, {unsupported_by_connection, protocol, F}}, act(Config, A))
+     || {A, F} <- [{{hover, <<"#inc">>}, hover}, {{drag_and_drop, <<"#a">>, <<"#b">>}, drag_and_drop},
+                   {storage_snapshot, context_storage_snapshot}, {{restore_storage, #{}}, restore_context_storage},
+                   {reset_storage, reset_context_storage}]].
+
+many_users(Config) ->
+    Conn = ?config(conn, Config),
+    Url = ?config(url, Config),
+    N = 200,
+    Self = self(),
+    Pids = [spawn_link(fun() ->
+                               {ok, U} = live_load_protocol:new_user(Conn, #{base_url => Url}),
+                               D = fun() -> erlang:monotonic_time(millisecond) + 60000 end,
+                               ok = live_load_protocol:action(U, {navigate, <<"/counter">>}, D()),
+                               ok = live_load_protocol:action(U, wait_for_liveview, D()),
+                               [begin
+                                    ok = live_load_protocol:action(U, {click, <<"#inc">>}, D()),
+                                    ok = live_load_protocol:action(U, {wait_for_loading, click, <<"#inc">>}, D())
+                                end || _ <- lists:seq(1, 5)],
+                               R = live_load_protocol:action(U, {inner_text, <<"#count">>}, D()),
+                               Self ! {done, self(), R},
+                               receive stop -> ok end
+                       end) || _ <- lists:seq(1, N)],
+    Results = [receive {done, P, R} -> R after 120000 -> timeout end || P <- Pids],
+    ?assertEqual(lists:duplicate(N, {ok, <<"5">>}), Results),
+    ?assertEqual(N + 1, live_load_protocol:user_count(Conn)),
+    {ok, Stats} = live_load_protocol:stats(Conn),
+    ?assert(maps:get(<<"joins">>, Stats) >= N),
+    ct:pal("~b users x 5 clicks: port stats ~p", [N, Stats]),
+    [P ! stop || P <- Pids].
+
+close_and_owner_down(Config) ->
+    Conn = ?config(conn, Config),
+    U = ?config(user, Config),
+    open(Config, <<"/counter">>),
+    ?assertEqual(1, live_load_protocol:user_count(Conn)),
+    ok = live_load_protocol:close_user(U),
+    ?assertEqual(0, live_load_protocol:user_count(Conn)),
+    ?assertEqual({error, browser_down}, act(Config, {click, <<"#inc">>})),
+    ok = live_load_protocol:close_user(U),
+    Owner = spawn(fun() -> receive stop -> ok end end),
+    {ok, _U2} = live_load_protocol:new_user(Conn, #{owner => Owner}),
+    ?assertEqual(1, live_load_protocol:user_count(Conn)),
+    Owner ! stop,
+    timer:sleep(200),
+    ?assertEqual(0, live_load_protocol:user_count(Conn)).
+
+port_killed(Config) ->
+    Conn = ?config(conn, Config),
+    open(Config, <<"/counter">>),
+    {ok, OsPid} = live_load_protocol:os_pid(Conn),
+    _ = events(),
+    os:cmd("kill -9 " ++ integer_to_list(OsPid)),
+    receive {live_load_event, _, #{<<"type">> := <<"browser_down">>}} -> ok
+    after 5000 -> ct:fail(no_browser_down_event)
+    end,
+    ?assertEqual({error, browser_down}, act(Config, {click, <<"#inc">>})),
+    %% a fresh port serves new users
+    {ok, U2} = live_load_protocol:new_user(Conn, #{base_url => ?config(url, Config)}),
+    ?assertEqual(ok, live_load_protocol:action(U2, {navigate, <<"/counter">>}, erlang:monotonic_time(millisecond) + 10000)),
+    {ok, OsPid2} = live_load_protocol:os_pid(Conn),
+    ?assertNotEqual(OsPid, OsPid2).
+
+bad_options(Config) ->
+    ?assertEqual({error, {invalid_option, max_users, 0}}, live_load_protocol:start_link(#{max_users => 0})),
+    ?assertEqual({error, {invalid_option, bogus, 1}}, live_load_protocol:start_link(#{bogus => 1})),
+    Conn = ?config(conn, Config),
+    ?assertEqual({error, {invalid_option, base_url, "x"}}, live_load_protocol:new_user(Conn, #{base_url => "x"})),
+    ?assertEqual({error, {invalid_option, timeout, -1}}, live_load_protocol:new_user(Conn, #{timeout => -1})),
+    {ok, Small} = live_load_protocol:start_link(#{max_users => 1}),
+    {ok, _} = live_load_protocol:new_user(Small, #{}),
+    ?assertEqual({error, too_many_users}, live_load_protocol:new_user(Small, #{})),
+    live_load_protocol_port:stop(Small).
