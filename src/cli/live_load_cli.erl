@@ -45,6 +45,7 @@ parse(Args) ->
         false ->
             case Args of
                 ["run" | Rest] -> parse_run(Rest, #{targets => [], set => [], opts => #{}});
+                ["compare" | Rest] -> live_load_cli_ci:parse_compare(Rest);
                 ["help" | _] -> help;
                 [Other | _] -> {error, {unknown_command, Other}}
             end
@@ -85,6 +86,9 @@ flag("set", V, #{set := S} = Cmd) ->
         [K, Val] when K =/= "" -> {ok, Cmd#{set := [{K, Val} | S]}};
         _ -> {error, {invalid_option, "--set", V}}
     end;
+flag(F, V, Cmd) when F =:= "threshold"; F =:= "junit"; F =:= "save"; F =:= "baseline";
+                     F =:= "max-regression"; F =:= "min-delta"; F =:= "prometheus" ->
+    live_load_cli_ci:flag(F, V, Cmd);
 flag(Flag, _V, _Cmd) ->
     {error, {unknown_option, "--" ++ Flag}}.
 
@@ -113,6 +117,8 @@ duration(S) ->
 
 %% --- run -----------------------------------------------------------------------------------
 
+run(#{command := compare} = Cmd) ->
+    live_load_cli_ci:compare(Cmd);
 run(#{targets := Targets} = Cmd) ->
     case load_all(Targets, []) of
         {ok, Modules} ->
@@ -124,7 +130,11 @@ run(#{targets := Targets} = Cmd) ->
                 Results when is_map(Results) ->
                     Ordered = [{M, maps:get(M, Results)} || M <- Modules],
                     ok = live_load_cli_output:write(Ordered, Cmd),
-                    exit_status(Ordered)
+                    CiStatus = live_load_cli_ci:after_run(Ordered, Cmd),
+                    case exit_status(Ordered) of
+                        0 -> CiStatus;
+                        Status -> Status
+                    end
             end;
         {error, Reason} ->
             err("live_load: ~ts~n", [format_error(Reason)]),
@@ -214,6 +224,8 @@ format_error({compile_failed, File, Errors}) ->
     [io_lib:format("cannot compile ~ts:~n", [File]) |
      [io_lib:format("  ~ts:~p: ~ts~n", [F, Loc, Mod:format_error(D)])
       || {F, Es} <- Errors, {Loc, Mod, D} <- Es]];
+format_error({invalid_threshold, _, _} = Reason) ->
+    live_load_cli_ci:format_error(Reason);
 format_error(Reason) ->
     io_lib:format("~0tp", [Reason]).
 
@@ -224,6 +236,7 @@ err(Fmt, Args) ->
 -spec usage() -> iodata().
 usage() ->
     <<"Usage: live_load run SCENARIO... [options]
+       live_load compare BASE.json NEW.json [--max-regression P] [--min-delta D] [--md FILE]
        live_load --help
 
 Runs load-test scenarios against a Phoenix LiveView application with real headless Chromium
@@ -250,13 +263,23 @@ Options:
   --md FILE               write the Markdown report to FILE
   --html FILE             write the HTML report (one self-contained file) to FILE
   --quiet                 no progress line on stderr
+  --threshold EXPR        pass/fail rule on the result (repeatable), e.g.
+                          'liveview.event{event=inc}.p95 < 100ms', 'iterations.failed_rate < 1%'
+  --junit FILE            write a JUnit XML file: one testcase per threshold and per scenario
+  --save DIR              save each scenario's result under a timestamped name in DIR, with
+                          DIR/index.json (nothing is saved without it; CI uses live_load_runs/)
+  --baseline FILE         compare with a saved run (as `compare' does) after the run
+  --max-regression P      with --baseline or compare: relative change flagged (default 10%)
+  --min-delta D           with --baseline or compare: smallest latency change flagged (default 5ms)
+  --prometheus ADDR:PORT  serve live metrics at http://ADDR:PORT/metrics during the run
   -h, --help              this text
 
 The progress line on stderr is refreshed every second on a terminal, every 10 s otherwise.
 
 Exit status: 0 when every scenario had a successful iteration; 1 when a scenario failed to run
 or all of its iterations failed; 2 when the run could not start (bad option, unknown scenario,
-compile error).
+compile error); 4 when a threshold failed; 5 when a comparison (--baseline, compare) found a
+regression beyond noise. The first that applies of 2, 1, 4, 5 wins.
 
 Examples:
   bin/live_load run scenarios/live_load_counter_scenario.erl --users 8 --duration 60s \\

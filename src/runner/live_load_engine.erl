@@ -107,7 +107,8 @@ run_users(Scenario, Config, Browsers, Opts) ->
                                   [] -> undefined;
                                   _ -> lists:nth((Id - 1) rem length(Browsers) + 1, Browsers)
                               end,
-                    CtxOpts = #{browser => Browser, connection => adapter(Opts), mode => maps:get(mode, Opts)},
+                    CtxOpts = #{browser => Browser, connection => adapter(Opts), mode => maps:get(mode, Opts),
+                                data => maps:get(data, Opts, undefined)},   %% the node's data feeder
                     {ok, Pid} = live_load_runner:start_link(Base#{user_id => Id, ctx_opts => CtxOpts}),
                     Pid
             end,

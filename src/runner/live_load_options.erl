@@ -23,13 +23,16 @@
                       mode := faithful | fast,
                       quiet := boolean(),
                       progress_interval := pos_integer() | undefined,
+                      thresholds := [live_load_threshold:threshold()],
+                      data := live_load_data:feeder() | map() | undefined,
+                      prometheus := term(),
                       config_opts := map(),
                       given := map()}.
 
 -define(CONSUMED, [scenario, scenarios, otp_app, users, scenario_duration, iteration_timeout,
                    user_rate, users_per_browser, browser, browser_connection_adapter,
                    browser_connection_opts, mode, quiet, progress_interval, distributed,
-                   flame_backend, cluster_opts]).
+                   flame_backend, cluster_opts, thresholds, data, prometheus]).
 
 %% @doc The defaults of the consumed options.
 -spec defaults() -> map().
@@ -45,7 +48,9 @@ defaults() ->
       mode => faithful,
       quiet => false,
       progress_interval => undefined,
-      distributed => false}.
+      distributed => false,
+      data => undefined,
+      prometheus => undefined}.
 
 %% @doc Checks `Opts' (a map or a proplist of `{Key, Value}').
 -spec validate(term()) -> {ok, run_opts()} | {error, term()}.
@@ -63,16 +68,17 @@ validate_map(Given) ->
     Opts = maps:merge(defaults(), Given),
     Checks = [users, scenario_duration, iteration_timeout, user_rate, users_per_browser, browser,
               browser_connection_adapter, browser_connection_opts, mode, quiet, progress_interval,
-              distributed],
+              distributed, data, prometheus],
     case check_all(Checks, Opts) of
         ok ->
-            case scenarios(Given) of
-                {ok, Scenarios} ->
+            case {scenarios(Given), live_load_threshold:parse_all(maps:get(thresholds, Given, []))} of
+                {{ok, Scenarios}, {ok, Thresholds}} ->
                     Run = maps:with(Checks -- [distributed], Opts),
-                    {ok, Run#{scenarios => Scenarios,
+                    {ok, Run#{scenarios => Scenarios, thresholds => Thresholds,
                               config_opts => maps:without(?CONSUMED, Given),
                               given => Given}};
-                {error, _} = E -> E
+                {{error, _} = E, _} -> E;
+                {_, {error, _} = E} -> E
             end;
         {error, _} = E -> E
     end.
@@ -103,6 +109,13 @@ check(browser_connection_adapter, M) when is_atom(M) ->
         false -> invalid(browser_connection_adapter, M)
     end;
 check(browser_connection_opts, V) when is_map(V) -> ok;
+check(Name, undefined) when Name =:= data; Name =:= prometheus -> ok;
+check(data, V) -> live_load_data:check_spec(V);
+check(prometheus, V) ->
+    case live_load_prometheus:parse_address(V) of
+        {ok, _} -> ok;
+        {error, _} = E -> E
+    end;
 check(mode, V) when V =:= faithful; V =:= fast -> ok;
 check(Name, V) -> invalid(Name, V).
 
