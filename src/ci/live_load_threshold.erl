@@ -114,9 +114,10 @@ lhs(Lhs) ->
     case re:run(Lhs, <<"^(.+?)\\.(p[0-9]+\\.[0-9]+|[^.{}]+)$">>,
                 [{capture, all_but_first, binary}, unicode]) of
         {match, [Target, Stat]} ->
-            case stat(Stat) of
-                ok -> target(Target, Stat);
-                {error, _} = E -> E
+            case {stat(Stat), lists:member(Lhs, documented_names())} of
+                {ok, _} -> target(Target, Stat);
+                {{error, _}, true} -> {error, {missing_statistic, Lhs}};
+                {{error, _} = E, false} -> E
             end;
         nomatch -> {error, {missing_statistic, Lhs}}
     end.
@@ -164,8 +165,25 @@ metric(Metric, Dim, Stat) ->
 %% The limit in the metric's own unit (ms, bytes, count, percent, per second).
 value(Rhs, Metric, Stat) ->
     case re:run(Rhs, <<"^(-?[0-9]+(?:\\.[0-9]+)?)\\s*(\\S*)$">>, [{capture, all_but_first, binary}]) of
-        {match, [Num, Unit]} -> unit(number(Num), Unit, kind(Metric, Stat));
+        {match, [Num, Unit]} ->
+            Kinds = kinds(Metric, Stat),
+            case [R || K <- Kinds, {ok, _} = R <- [unit(number(Num), Unit, K)]] of
+                [Ok | _] -> Ok;
+                [] -> {error, {bad_unit, Unit, hd(Kinds)}}
+            end;
         nomatch -> {error, {bad_value, Rhs}}
+    end.
+
+%% The kinds a limit of `Stat' on `Metric' may be written in: a documented metric's own, a
+%% custom metric's time or bytes.
+kinds(Metric, Stat) ->
+    case kind(Metric, Stat) of
+        time ->
+            case lists:member(Metric, documented_names()) of
+                true -> [time];
+                false -> [time, bytes]
+            end;
+        K -> [K]
     end.
 
 number(B) ->
@@ -185,6 +203,7 @@ kind(Metric, _) ->
     end.
 
 unit(N, <<>>, _Kind) -> {ok, N};
+unit(_N, _, count) -> error;
 unit(N, <<"ms">>, time) -> {ok, N};
 unit(N, <<"s">>, time) -> {ok, N * 1000};
 unit(N, <<"m">>, time) -> {ok, N * 60000};
@@ -193,7 +212,7 @@ unit(N, <<"kB">>, bytes) -> {ok, N * 1000};
 unit(N, <<"MB">>, bytes) -> {ok, N * 1000000};
 unit(N, <<"%">>, percent) -> {ok, N};
 unit(N, <<"/s">>, rate) -> {ok, N};
-unit(_N, Unit, Kind) -> {error, {bad_unit, Unit, Kind}}.
+unit(_N, _Unit, _Kind) -> error.
 
 %%% Evaluation
 

@@ -46,6 +46,7 @@ parse(Args) ->
             case Args of
                 ["run" | Rest] -> parse_run(Rest, #{targets => [], set => [], opts => #{}});
                 ["compare" | Rest] -> live_load_cli_ci:parse_compare(Rest);
+                ["report" | Rest] -> live_load_cli_ci:parse_report(Rest);
                 ["help" | _] -> help;
                 [Other | _] -> {error, {unknown_command, Other}}
             end
@@ -87,6 +88,7 @@ flag("set", V, #{set := S} = Cmd) ->
         _ -> {error, {invalid_option, "--set", V}}
     end;
 flag(F, V, Cmd) when F =:= "threshold"; F =:= "junit"; F =:= "save"; F =:= "baseline";
+                     F =:= "data"; F =:= "data-strategy";
                      F =:= "max-regression"; F =:= "min-delta"; F =:= "prometheus" ->
     live_load_cli_ci:flag(F, V, Cmd);
 flag(Flag, _V, _Cmd) ->
@@ -119,6 +121,8 @@ duration(S) ->
 
 run(#{command := compare} = Cmd) ->
     live_load_cli_ci:compare(Cmd);
+run(#{command := report} = Cmd) ->
+    live_load_cli_ci:report(Cmd);
 run(#{targets := Targets} = Cmd) ->
     case load_all(Targets, []) of
         {ok, Modules} ->
@@ -237,6 +241,7 @@ err(Fmt, Args) ->
 usage() ->
     <<"Usage: live_load run SCENARIO... [options]
        live_load compare BASE.json NEW.json [--max-regression P] [--min-delta D] [--md FILE]
+       live_load report RUNS_DIR|RESULT.json... [--html FILE] [--md FILE]
        live_load --help
 
 Runs load-test scenarios against a Phoenix LiveView application with real headless Chromium
@@ -270,7 +275,9 @@ Options:
                           DIR/index.json (nothing is saved without it; CI uses live_load_runs/)
   --baseline FILE         compare with a saved run (as `compare' does) after the run
   --max-regression P      with --baseline or compare: relative change flagged (default 10%)
-  --min-delta D           with --baseline or compare: smallest latency change flagged (default 5ms)
+  --min-delta D           with --baseline or compare: smallest latency change flagged (default 10ms)
+  --data FILE             per-user data: a CSV file with a header (or .jsonl), one row per user
+  --data-strategy S       per_user (row N for user N, default), per_iteration or random
   --prometheus ADDR:PORT  serve live metrics at http://ADDR:PORT/metrics during the run
   -h, --help              this text
 
@@ -280,6 +287,11 @@ Exit status: 0 when every scenario had a successful iteration; 1 when a scenario
 or all of its iterations failed; 2 when the run could not start (bad option, unknown scenario,
 compile error); 4 when a threshold failed; 5 when a comparison (--baseline, compare) found a
 regression beyond noise. The first that applies of 2, 1, 4, 5 wins.
+
+compare prints a Markdown delta table of two results files (p50/p95/p99, error rate,
+throughput per metric and flagged dimension values) and exits 5 on a regression beyond noise.
+report writes the trend of saved runs (p95 of the main metrics per run, with run ids) as
+Markdown and, with --html, an HTML report with a trend view. See guides/ci.md.
 
 Examples:
   bin/live_load run scenarios/live_load_counter_scenario.erl --users 8 --duration 60s \\

@@ -1,4 +1,5 @@
-%% @doc The CI side of `bin/live_load': the flags `--threshold', `--junit', `--save',
+%% @doc The CI side of `bin/live_load': the flags `--threshold', `--junit', `--save', `--data',
+%% `--data-strategy',
 %% `--baseline', `--max-regression', `--min-delta', `--prometheus' of `run', what happens after
 %% a run (JUnit file, saved run, baseline comparison) and the `compare' command.
 %%
@@ -10,6 +11,8 @@
 -export([parse_compare/1]).
 -export([after_run/2]).
 -export([compare/1]).
+-export([parse_report/1]).
+-export([report/1]).
 -export([format_error/1]).
 
 -define(THRESHOLDS_FAILED, 4).
@@ -23,6 +26,13 @@ flag("threshold", V, #{opts := O} = Cmd) ->
         {error, _} = E -> E
     end;
 flag("junit", V, Cmd) -> {ok, Cmd#{junit => V}};
+flag("data", V, #{opts := O} = Cmd) ->
+    {ok, Cmd#{opts := O#{data => (maps:get(data, O, #{}))#{source => V}}}};
+flag("data-strategy", V, #{opts := O} = Cmd) ->
+    case lists:member(V, ["per_user", "per_iteration", "random"]) of
+        true -> {ok, Cmd#{opts := O#{data => (maps:get(data, O, #{}))#{strategy => list_to_atom(V)}}}};
+        false -> {error, {invalid_option, "--data-strategy", V}}
+    end;
 flag("save", V, Cmd) -> {ok, Cmd#{save => V}};
 flag("baseline", V, Cmd) -> {ok, Cmd#{baseline => V}};
 flag("prometheus", V, #{opts := O} = Cmd) ->
@@ -63,6 +73,34 @@ parse_compare(["--" ++ Flag, V | Rest], Cmd) when Flag =:= "max-regression"; Fla
     end;
 parse_compare(["--" ++ Flag | _], _) -> {error, {unknown_option, "--" ++ Flag}};
 parse_compare([File | Rest], #{files := Fs} = Cmd) -> parse_compare(Rest, Cmd#{files := [File | Fs]}).
+
+%% @doc `report DIR|FILE... [--html FILE] [--md FILE]': the reports of saved runs (trend).
+-spec parse_report([string()]) -> {ok, map()} | {error, term()}.
+parse_report(Args) ->
+    parse_report(Args, #{command => report, paths => []}).
+
+parse_report([], #{paths := []}) -> {error, {report_needs, "a runs directory or result files"}};
+parse_report([], #{paths := Ps} = Cmd) -> {ok, Cmd#{paths := lists:reverse(Ps)}};
+parse_report(["--html", F | Rest], Cmd) -> parse_report(Rest, Cmd#{html => F});
+parse_report(["--md", F | Rest], Cmd) -> parse_report(Rest, Cmd#{md => F});
+parse_report(["--" ++ Flag | _], _) -> {error, {unknown_option, "--" ++ Flag}};
+parse_report([P | Rest], #{paths := Ps} = Cmd) -> parse_report(Rest, Cmd#{paths := [P | Ps]}).
+
+%% @doc Runs `report': prints the Markdown trend, writes the files asked for; 0, or 2 when a
+%% run cannot be read.
+-spec report(map()) -> 0 | 2.
+report(#{paths := Paths} = Cmd) ->
+    case live_load_trend:load(Paths) of
+        {ok, Runs} ->
+            Md = live_load_trend:markdown(Runs),
+            io:put_chars(standard_io, Md),
+            maps:is_key(md, Cmd) andalso write(maps:get(md, Cmd), Md),
+            maps:is_key(html, Cmd) andalso write(maps:get(html, Cmd), live_load_report_html:render(Runs)),
+            0;
+        {error, Reason} ->
+            err("live_load: report: ~ts~n", [format_error(Reason)]),
+            2
+    end.
 
 %% @doc After a run's files are written: the JUnit file, the saved runs, the baseline
 %% comparison; the exit status they call for (0, 4 or 5).
@@ -144,6 +182,8 @@ write(File, Data) ->
 -spec format_error(term()) -> iodata().
 format_error({invalid_threshold, _, _} = E) -> ["--threshold ", live_load_threshold:format_error(E)];
 format_error({compare_needs, What}) -> ["compare needs ", What];
+format_error({report_needs, What}) -> ["report needs ", What];
+format_error({no_runs, Dir}) -> io_lib:format("no saved runs in ~ts (no index.json)", [Dir]);
 format_error({cannot_read, Reason}) -> file:format_error(Reason);
 format_error({unsupported_format, F}) -> io_lib:format("not a live_load results file (format ~0tp)", [F]);
 format_error(Other) -> io_lib:format("~0tp", [Other]).

@@ -37,6 +37,7 @@ route(<<"/counter">>) -> {live, live_load_demo_counter};
 route(<<"/form">>) -> {live, live_load_demo_form};
 route(<<"/list">>) -> {live, live_load_demo_list};
 route(<<"/nav">>) -> {live, live_load_demo_nav};
+route(<<"/login">>) -> {live, live_load_demo_login};
 route(_) -> not_found.
 
 %% @doc The opaque `data-phx-session' token of a live page (names its path).
@@ -64,7 +65,7 @@ render_dead(dead_index, _Query) ->
     shell(<<"live_load demo">>,
           [<<"<main id=\"index\"><h1>live_load demo target</h1><ul>">>,
            [[<<"<li><a id=\"link-", N/binary, "\" href=\"/", N/binary, "\">", N/binary, "</a></li>">>]
-            || N <- [<<"counter">>, <<"form">>, <<"list">>, <<"nav">>]],
+            || N <- [<<"counter">>, <<"form">>, <<"list">>, <<"nav">>, <<"login">>]],
            <<"</ul></main>">>]);
 render_dead({live, Mod}, Query) ->
     Assigns = Mod:handle_params(Query, Mod:mount(Query)),
@@ -79,7 +80,8 @@ render_dead({live, Mod}, Query) ->
 path_of(live_load_demo_counter) -> <<"/counter">>;
 path_of(live_load_demo_form) -> <<"/form">>;
 path_of(live_load_demo_list) -> <<"/list">>;
-path_of(live_load_demo_nav) -> <<"/nav">>.
+path_of(live_load_demo_nav) -> <<"/nav">>;
+path_of(live_load_demo_login) -> <<"/login">>.
 
 view_id() ->
     <<"phx-", (random_token(9))/binary>>.

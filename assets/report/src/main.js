@@ -12,6 +12,8 @@ import { breakdownsSection } from './views/breakdowns.js';
 import { nodesSection } from './views/nodes.js';
 import { errorsSection } from './views/errors.js';
 import { countersSection, optionsSection } from './views/counters.js';
+import { thresholdsSection } from './views/thresholds.js';
+import { trendSection } from './views/trend.js';
 
 const SECTIONS = [['overview', 'Overview'], ['metrics', 'Metrics'], ['timeseries', 'Over time'],
   ['breakdowns', 'Breakdowns'], ['nodes', 'Nodes'], ['errors', 'Errors'], ['counters', 'Counters'], ['options', 'Options']];
@@ -47,7 +49,8 @@ function render(app, results, problems) {
     fitAll();
   };
   const parts = [header(results), ...problems.map((p) => message(`Result “${p.label}” could not be shown: ${p.error}`)),
-    overviewSection(results), metricsSection(results), timeSeriesSection(results)];
+    thresholdsSection(results), trendSection(results),
+    overviewSection(results), metricsSection(results), timeSeriesSection(results)].filter(Boolean);
   if (results.length > 1) {
     const pick = h('select', { 'aria-label': 'run shown in detail', onchange: (e) => { current = Number(e.target.value); drawDetails(); } },
       results.map((r, i) => h('option', { value: i, selected: i === current }, r.label)));
