@@ -94,8 +94,8 @@ report(#{paths := Paths} = Cmd) ->
         {ok, Runs} ->
             Md = live_load_trend:markdown(Runs),
             io:put_chars(standard_io, Md),
-            maps:is_key(md, Cmd) andalso write(maps:get(md, Cmd), Md),
-            maps:is_key(html, Cmd) andalso write(maps:get(html, Cmd), live_load_report_html:render(Runs)),
+            [write(F, Md) || #{md := F} <- [Cmd]],
+            [write(F, live_load_report_html:render(Runs)) || #{html := F} <- [Cmd]],
             0;
         {error, Reason} ->
             err("live_load: report: ~ts~n", [format_error(Reason)]),

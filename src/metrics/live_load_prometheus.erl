@@ -75,10 +75,18 @@ active_users() ->
 users_ref() ->
     case persistent_term:get(?USERS_KEY, undefined) of
         undefined ->
-            %% made once per node; a race makes two, and the last one put wins for both callers
-            Ref = atomics:new(1, [{signed, true}]),
-            persistent_term:put(?USERS_KEY, Ref),
-            persistent_term:get(?USERS_KEY);
+            %% made once per node, under a node-local lock: two users starting at once must not
+            %% each make one (the counts added to the lost one would be lost)
+            global:trans({?USERS_KEY, self()},
+                         fun() ->
+                                 case persistent_term:get(?USERS_KEY, undefined) of
+                                     undefined ->
+                                         Ref = atomics:new(1, [{signed, true}]),
+                                         persistent_term:put(?USERS_KEY, Ref),
+                                         Ref;
+                                     Ref -> Ref
+                                 end
+                         end, [node()]);
         Ref -> Ref
     end.
 
