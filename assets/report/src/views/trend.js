@@ -6,9 +6,9 @@ import { chart, PALETTE } from '../charts.js';
 
 const MAIN = ['liveview.event', 'liveview.connect', 'liveview.navigation', 'iteration.duration', 'http.duration'];
 
-/** null unless there are two or more runs of the same scenario. */
+/** null unless there are three or more runs of the same scenario (two are a comparison: the other sections show their deltas). */
 export function trendSection(results) {
-  if (results.length < 2 || !comparable(results)) return null;
+  if (results.length < 3 || !comparable(results)) return null;
   const present = new Set(results.flatMap(({ result }) => metricNames(result)));
   const names = MAIN.filter((n) => present.has(n));
   if (names.length === 0) return section('trend', 'Trend over runs', note('None of the main metrics was recorded in these runs.'));
