@@ -91,7 +91,7 @@ with_prometheus(#{prometheus := Address}, Fun) ->
 %% The result with its `thresholds' section when there are thresholds.
 checked({ok, Result}, []) -> Result;
 checked({ok, Result}, Thresholds) ->
-    Result#{<<"thresholds">> => live_load_threshold:evaluate(Thresholds, Result)};
+    Result#{<<"thresholds">> => live_load_threshold_eval:evaluate(Thresholds, Result)};
 checked({error, _} = E, _) -> E.
 
 start() ->

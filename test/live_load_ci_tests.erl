@@ -65,7 +65,7 @@ evaluate_test() ->
                  ["liveview.event.p95 < 50ms", "liveview.event{event=inc}.p95 < 20ms", "iterations.failed_rate < 5%",
                   "http.requests{status=500}.count == 0", "liveview.event.count >= 100", "liveview.event.rate > 9",
                   "liveview.event.failed_rate < 1%", "liveview.connect.p95 < 1s", "mine.p50 < 1", "liveview.event.p99.9 < 1s"]),
-    Vs = live_load_threshold:evaluate(Ts, R),
+    Vs = live_load_threshold_eval:evaluate(Ts, R),
     Pass = [maps:get(<<"pass">>, V) || V <- Vs],
     Obs = [maps:get(<<"observed">>, V) || V <- Vs],
     ?assertEqual([true, false, false, true, true, true, false, false, false, true], Pass),

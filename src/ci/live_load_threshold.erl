@@ -12,25 +12,25 @@
 %% `MB' for bytes; `%' for `failed_rate'; `/s' (optional) for `rate'; none for counts.
 %%
 %% {@link parse/1} checks the syntax and, for names that look like a documented metric but are
-%% not one, says which was meant; {@link evaluate/2} gives each threshold's observed value and
-%% verdict against a result (`live_load_result' map). See `guides/ci.md'.
+%% not one, says which was meant; `live_load_threshold_eval:evaluate/2' gives each threshold's
+%% observed value and verdict against a result. See `guides/ci.md'.
 -module(live_load_threshold).
 
 -export([parse/1]).
 -export([parse_all/1]).
--export([evaluate/2]).
+-export([did_you_mean/2]).
 -export([format_error/1]).
 -export([documented_names/0]).
 
--export_type([threshold/0, verdict/0]).
+-export_type([threshold/0]).
 
 -type threshold() :: #{expression := binary(),
                        metric := binary(),
                        dim := {binary(), binary()} | none,
                        statistic := binary(),
                        op := binary(),
-                       limit := number()}.
--type verdict() :: #{binary() => term()}.
+                       limit := number(),
+                       unit := binary()}.
 
 -define(OPS, [<<"<=">>, <<">=">>, <<"==">>, <<"!=">>, <<"<">>, <<">">>]).
 -define(STATS, [<<"min">>, <<"max">>, <<"mean">>, <<"count">>, <<"rate">>, <<"failed_rate">>]).
@@ -80,9 +80,9 @@ parse_bin(Expr) ->
             case lhs(string:trim(Lhs)) of
                 {ok, {Metric, Dim, Stat}} ->
                     case value(string:trim(Rhs), Metric, Stat) of
-                        {ok, Limit} ->
+                        {ok, {Limit, Kind}} ->
                             {ok, #{metric => Metric, dim => Dim, statistic => Stat, op => Op,
-                                   limit => Limit}};
+                                   limit => Limit, unit => unit_name(Kind)}};
                         {error, _} = E -> E
                     end;
                 {error, _} = E -> E
@@ -167,8 +167,8 @@ value(Rhs, Metric, Stat) ->
     case re:run(Rhs, <<"^(-?[0-9]+(?:\\.[0-9]+)?)\\s*(\\S*)$">>, [{capture, all_but_first, binary}]) of
         {match, [Num, Unit]} ->
             Kinds = kinds(Metric, Stat),
-            case [R || K <- Kinds, {ok, _} = R <- [unit(number(Num), Unit, K)]] of
-                [Ok | _] -> Ok;
+            case [{L, K} || K <- Kinds, {ok, L} <- [unit(number(Num), Unit, K)]] of
+                [LimitKind | _] -> {ok, LimitKind};
                 [] -> {error, {bad_unit, Unit, hd(Kinds)}}
             end;
         nomatch -> {error, {bad_value, Rhs}}
@@ -214,94 +214,6 @@ unit(N, <<"%">>, percent) -> {ok, N};
 unit(N, <<"/s">>, rate) -> {ok, N};
 unit(_N, _Unit, _Kind) -> error.
 
-%%% Evaluation
-
-%% @doc Each threshold's verdict on `Result': `expression', `observed' (null when the result
-%% has no such values), `limit', `unit', `pass' and, when it fails for lack of data, `reason'.
--spec evaluate([threshold()], map()) -> [verdict()].
-evaluate(Thresholds, Result) ->
-    [verdict(T, Result) || T <- Thresholds].
-
-verdict(#{expression := E, op := Op, limit := Limit, statistic := Stat, metric := M} = T, Result) ->
-    {Observed, Reason} = observe(T, Result),
-    Pass = Observed =/= null andalso compare(Op, Observed, Limit),
-    #{<<"expression">> => E, <<"metric">> => M, <<"statistic">> => Stat,
-      <<"observed">> => Observed, <<"limit">> => Limit, <<"unit">> => unit_name(kind(M, Stat)),
-      <<"pass">> => Pass, <<"reason">> => Reason}.
-
-unit_name(time) -> <<"ms">>;
-unit_name(bytes) -> <<"bytes">>;
-unit_name(count) -> <<"count">>;
-unit_name(percent) -> <<"percent">>;
-unit_name(rate) -> <<"per_second">>.
-
-compare(<<"<">>, A, B) -> A < B;
-compare(<<"<=">>, A, B) -> A =< B;
-compare(<<">">>, A, B) -> A > B;
-compare(<<">=">>, A, B) -> A >= B;
-compare(<<"==">>, A, B) -> A == B;
-compare(<<"!=">>, A, B) -> A /= B.
-
-observe(#{metric := M, dim := Dim, statistic := Stat}, Result) ->
-    Metrics = maps:get(<<"metrics">>, Result, #{}),
-    Counters = maps:get(<<"counters">>, Result, #{}),
-    Seconds = max(1, maps:get(<<"duration_ms">>, maps:get(<<"run">>, Result, #{}), 1000)) / 1000,
-    case {Metrics, Counters} of
-        {#{M := Metric}, _} -> metric_stat(row(Metric, Dim), Stat, Seconds, Result);
-        {_, #{M := Counter}} -> counter_stat(Counter, Dim, Stat, Seconds);
-        _ when Stat =:= <<"count">> -> {0, null};   %% nothing of it happened
-        _ ->
-            Known = maps:keys(Metrics) ++ maps:keys(Counters),
-            {null, iolist_to_binary(["no metric ", M, " in the result", did_you_mean(closest(M, Known, 3))])}
-    end.
-
-row(Metric, none) -> Metric;
-row(Metric, {K, V}) ->
-    case Metric of
-        #{<<"by">> := #{K := #{V := Row}}} -> Row;
-        _ -> #{<<"count">> => 0, <<"errors">> => 0}
-    end.
-
-metric_stat(Row, Stat, Seconds, Result) ->
-    Count = maps:get(<<"count">>, Row, 0),
-    Errors = maps:get(<<"errors">>, Row, 0),
-    case Stat of
-        <<"count">> -> {Count, null};
-        <<"rate">> -> {Count / Seconds, null};
-        <<"failed_rate">> when Count + Errors =:= 0 -> {null, <<"no values recorded">>};
-        <<"failed_rate">> -> {100 * Errors / (Count + Errors), null};
-        _ when Count =:= 0 -> {null, <<"no values recorded">>};
-        <<"p99.9">> -> {maps:get(<<"p99.9">>, Row, null), null};
-        <<"p", N/binary>> -> {quantile(binary_to_integer(N), Row, Result), null};
-        S -> {maps:get(S, Row, null), null}
-    end.
-
-quantile(Percent, #{<<"quantiles">> := Qs}, Result) ->
-    Points = maps:get(<<"quantile_points">>, Result, []),
-    case [V || {P, V} <- lists:zip(Points, Qs), abs(P * 100 - Percent) < 1.0e-6] of
-        [V | _] -> V;
-        [] -> null
-    end;
-quantile(_, _, _) -> null.
-
-%% Counters: `count' is the total (or the dimension value's); `rate' that per second;
-%% `failed_rate' is the share of `result=failed' (the `iterations' counter) in percent.
-counter_stat(#{<<"total">> := Total} = C, Dim, Stat, Seconds) ->
-    By = maps:get(<<"by">>, C, #{}),
-    N = case Dim of
-            none -> Total;
-            {K, V} -> maps:get(V, maps:get(K, By, #{}), 0)
-        end,
-    case Stat of
-        <<"count">> -> {N, null};
-        <<"rate">> -> {N / Seconds, null};
-        <<"failed_rate">> when Total =:= 0 -> {null, <<"no values recorded">>};
-        <<"failed_rate">> ->
-            Failed = maps:get(<<"failed">>, maps:get(<<"result">>, By, #{}), 0),
-            {100 * Failed / Total, null};
-        _ -> {null, <<"a counter has count, rate and failed_rate only">>}
-    end.
-
 %%% Names
 
 closest(Name, Candidates, Max) ->
@@ -313,6 +225,17 @@ closest(Name, Candidates, Max) ->
 
 did_you_mean(none) -> <<>>;
 did_you_mean(Name) -> [" (did you mean ", Name, "?)"].
+
+%% @doc `" (did you mean X?)"' for the name of `Candidates' within 3 edits of `Name', or `<<>>'.
+-spec did_you_mean(binary(), [binary()]) -> iodata().
+did_you_mean(Name, Candidates) ->
+    did_you_mean(closest(Name, Candidates, 3)).
+
+unit_name(time) -> <<"ms">>;
+unit_name(bytes) -> <<"bytes">>;
+unit_name(count) -> <<"count">>;
+unit_name(percent) -> <<"percent">>;
+unit_name(rate) -> <<"per_second">>.
 
 %% Levenshtein distance on bytes.
 distance(A, B) ->
