@@ -161,7 +161,7 @@ ci_script(Config) ->
     ct:pal("ci_check.sh exit ~b:~n~ts", [Status, Log]),
     [?assertNotEqual(nomatch, string:find(Log, ["ci_check: ", Step, " ok"]))
      || Step <- ["thresholds expected 4 got 4", "baseline expected 0 got 0", "rerun expected 0 got 0",
-                 "slowdown expected 5 got 5", "compare-rerun expected 0 got 0",
+                 "slowdown expected 5 got 5", "example expected 0 got 0", "compare-rerun expected 0 got 0",
                  "compare-slowdown expected 5 got 5", "trend expected 0 got 0"]],
     ?assertEqual(0, Status),
     %% JUnit: the failing threshold is the one failure
@@ -188,7 +188,7 @@ ci_script(Config) ->
     ?assertNotEqual(nomatch, binary:match(Rerun, <<"No regression beyond noise">>)),
     trend_in_chromium(Config, Out).
 
-%% The trend report of the 3 saved runs: run ids and p95 of liveview.event as in the files.
+%% The trend report of the 4 saved runs: run ids and p95 of liveview.event as in the files.
 trend_in_chromium(Config, Out) ->
     Root = ?config(root, Config),
     case {os:find_executable("node"), filelib:is_dir(filename:join(Root, "node_modules/playwright-core"))} of
@@ -196,7 +196,7 @@ trend_in_chromium(Config, Out) ->
         {_, false} -> {comment, "playwright-core missing: the trend page was not opened"};
         {Node, true} ->
             {ok, Runs} = live_load_trend:load([filename:join(Out, "live_load_runs")]),
-            ?assertEqual(3, length(Runs)),
+            ?assertEqual(4, length(Runs)),
             Png = filename:join(Out, "trend.png"),
             Port = open_port({spawn_executable, Node},
                              [{args, [filename:join(Root, "test/js/report_check.js"), filename:join(Out, "trend.html"), Png]},
@@ -214,7 +214,7 @@ trend_in_chromium(Config, Out) ->
                  Want = lists:nth(96, maps:get(<<"quantiles">>, maps:get(<<"liveview.event">>, maps:get(<<"metrics">>, R)))),
                  #{<<"value">> := Shown} = maps:get(<<"trend|", I/binary, "|liveview.event">>, Checks),
                  ?assert(abs(binary_to_number(Shown) - Want) < 1.0e-6)
-             end || {Idx, {Id, R}} <- lists:zip(lists:seq(1, 3), Runs)],
+             end || {Idx, {Id, R}} <- lists:zip(lists:seq(1, 4), Runs)],
             ok
     end.
 
