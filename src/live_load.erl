@@ -24,6 +24,11 @@
 %%     `{error, {amoc_not_available, _}}'. See `guides/distributed.md'.</li>
 %% <li>`flame_backend' is reserved: `{error, {unsupported_option, flame_backend}}'.</li>
 %% <li>`base_url' is checked (absolute http(s) URL) and goes to `config/1'.</li>
+%% <li>`thresholds' (list of expressions, e.g. `"liveview.event.p95 < 100ms"'): checked on each
+%%     scenario's result, which gets a `thresholds' section; see `guides/ci.md'.</li>
+%% <li>`data' (`#{source => "users.csv", strategy => per_user | per_iteration | random}'): a
+%%     row per user or iteration in `live_load_context:data(Ctx)'; see `live_load_data'.</li>
+%% <li>`prometheus' (`"127.0.0.1:9568"'): serves `/metrics' during the run.</li>
 %% <li>Every other option goes to the scenario's `config/1', unless its name is within edit
 %%     distance 2 of a live_load option or a declared config key:
 %%     `{error, {unknown_option, Name, #{did_you_mean => [Close]}}}'.</li>
@@ -43,9 +48,17 @@
 run(Opts) ->
     case live_load_options:validate(Opts) of
         {ok, #{scenarios := Scenarios} = Run} ->
-            case start() of
-                ok -> run_each(Scenarios, Run, #{});
-                {error, Reason} -> {error, {live_load_not_started, Reason}}
+            case scenario_thresholds(Scenarios, Run, []) of
+                {ok, Thresholds} ->
+                    case start() of
+                        ok ->
+                            with_data(Run, fun(Run1) ->
+                                with_prometheus(Run1, fun() -> run_each(Scenarios, Run1, Thresholds, #{}) end)
+                            end);
+                        {error, Reason} ->
+                            {error, {live_load_not_started, Reason}}
+                    end;
+                {error, _} = E -> E
             end;
         {error, _} = E ->
             E
@@ -59,13 +72,13 @@ stop() ->
     live_load_engine:stop(),
     live_load_amoc_engine:stop().
 
-run_each([], _Run, Acc) ->
+run_each([], _Run, _Thresholds, Acc) ->
     Acc;
-run_each([S | Rest], Run, Acc) ->
-    Result = unwrap(engine(S, Run#{run_id => run_id(S)})),
+run_each([S | Rest], Run, Thresholds, Acc) ->
+    Result = checked(engine(S, Run#{run_id => run_id(S)}), maps:get(S, Thresholds)),
     case Result of
         #{<<"run">> := #{<<"interrupted">> := true}} -> Acc#{S => Result};
-        _ -> run_each(Rest, Run, Acc#{S => Result})
+        _ -> run_each(Rest, Run, Thresholds, Acc#{S => Result})
     end.
 
 engine(S, #{distributed := true} = Run) -> live_load_amoc_engine:run_distributed(S, Run);
@@ -77,11 +90,47 @@ run_id(S) ->
     iolist_to_binary(io_lib:format("~s-~b-~.36b", [S, erlang:system_time(millisecond),
                                                  erlang:unique_integer([positive])])).
 
+%% #{Scenario => the run's thresholds followed by the scenario's own}, all parsed before anything runs.
+scenario_thresholds([], _Run, Acc) ->
+    {ok, maps:from_list(Acc)};
+scenario_thresholds([S | Rest], #{thresholds := Given, config_opts := ConfigOpts} = Run, Acc) ->
+    case live_load_scenario:thresholds(S, ConfigOpts) of
+        {ok, Own} -> scenario_thresholds(Rest, Run, [{S, Given ++ Own} | Acc]);
+        {error, _} = E -> E
+    end.
+
+%% The data file is read once on this node; the engine puts the feeder in each user's CtxOpts.
+with_data(#{data := undefined} = Run, Fun) -> Fun(Run);
+with_data(#{data := Spec, users := Users} = Run, Fun) ->
+    case live_load_data:load(Spec) of
+        {ok, Feeder} ->
+            try live_load_data:check_users(Feeder, Users) of
+                ok -> Fun(Run#{data := Feeder});
+                {error, _} = E -> E
+            after live_load_data:unload(Feeder)
+            end;
+        {error, _} = E -> E
+    end.
+
+with_prometheus(#{prometheus := undefined}, Fun) -> Fun();
+with_prometheus(#{prometheus := Address}, Fun) ->
+    case live_load_prometheus:start(Address) of
+        {ok, Pid, _Port} ->
+            try Fun()
+            after live_load_prometheus:stop(Pid)
+            end;
+        {error, _} = E -> E
+    end.
+
+%% The result with its `thresholds' section when there are thresholds.
+checked({ok, Result}, []) -> Result;
+checked({ok, Result}, Thresholds) ->
+    Result#{<<"thresholds">> => live_load_threshold_eval:evaluate(Thresholds, Result)};
+checked({error, _} = E, _) -> E.
+
 start() ->
     case application:ensure_all_started(live_load) of
         {ok, _} -> ok;
         {error, _} = E -> E
     end.
 
-unwrap({ok, Result}) -> Result;
-unwrap({error, _} = E) -> E.

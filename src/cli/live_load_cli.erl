@@ -45,6 +45,8 @@ parse(Args) ->
         false ->
             case Args of
                 ["run" | Rest] -> parse_run(Rest, #{targets => [], set => [], opts => #{}});
+                ["compare" | Rest] -> live_load_cli_ci:parse_compare(Rest);
+                ["report" | Rest] -> live_load_cli_ci:parse_report(Rest);
                 ["help" | _] -> help;
                 [Other | _] -> {error, {unknown_command, Other}}
             end
@@ -108,6 +110,10 @@ flag("set", V, #{set := S} = Cmd) ->
         [K, Val] when K =/= "" -> {ok, Cmd#{set := [{K, Val} | S]}};
         _ -> {error, {invalid_option, "--set", V}}
     end;
+flag(F, V, Cmd) when F =:= "threshold"; F =:= "junit"; F =:= "save"; F =:= "baseline";
+                     F =:= "data"; F =:= "data-strategy";
+                     F =:= "max-regression"; F =:= "min-delta"; F =:= "prometheus" ->
+    live_load_cli_ci:flag(F, V, Cmd);
 flag(Flag, _V, _Cmd) ->
     {error, {unknown_option, "--" ++ Flag}}.
 
@@ -152,6 +158,10 @@ duration(S) ->
 
 %% --- run -----------------------------------------------------------------------------------
 
+run(#{command := compare} = Cmd) ->
+    live_load_cli_ci:compare(Cmd);
+run(#{command := report} = Cmd) ->
+    live_load_cli_ci:report(Cmd);
 run(#{targets := Targets} = Cmd) ->
     case load_all(Targets, []) of
         {ok, Modules} ->
@@ -164,7 +174,11 @@ run(#{targets := Targets} = Cmd) ->
                 Results when is_map(Results) ->
                     Ordered = [{M, maps:get(M, Results)} || M <- Modules],
                     ok = live_load_cli_output:write(Ordered, Cmd),
-                    exit_status(Ordered)
+                    CiStatus = live_load_cli_ci:after_run(Ordered, Cmd),
+                    case exit_status(Ordered) of
+                        0 -> CiStatus;
+                        Status -> Status
+                    end
             end;
         {error, Reason} ->
             err("live_load: ~ts~n", [format_error(Reason, verbose(Cmd))]),
@@ -258,6 +272,8 @@ iterations_ok(#{run := #{iterations := #{ok := Ok, halted := H}}}) ->
     Ok + H > 0;
 iterations_ok(_) -> true.
 
+format_error({invalid_threshold, _, _} = Reason, _Verbose) ->
+    live_load_cli_ci:format_error(Reason);
 format_error(Reason, Verbose) ->
     live_load_cli_errors:format(Reason, Verbose).
 
@@ -268,6 +284,8 @@ err(Fmt, Args) ->
 -spec usage() -> iodata().
 usage() ->
     <<"Usage: live_load run SCENARIO... [options]
+       live_load compare BASE.json NEW.json [--max-regression P] [--min-delta D] [--md FILE]
+       live_load report RUNS_DIR|RESULT.json... [--html FILE] [--md FILE]
        live_load --help
 
 Runs load-test scenarios against a Phoenix LiveView application with real headless Chromium
@@ -307,14 +325,31 @@ Options:
   --hosts H1,H2           ssh hosts (--provider ssh), or the running nodes' names
                           name@host (--provider nodes)
   --verbose               errors also show the Erlang term behind the message
+  --threshold EXPR        pass/fail rule on the result (repeatable), e.g.
+                          'liveview.event{event=inc}.p95 < 100ms', 'iterations.failed_rate < 1%'
+  --junit FILE            write a JUnit XML file: one testcase per threshold and per scenario
+  --save DIR              save each scenario's result under a timestamped name in DIR, with
+                          DIR/index.json (nothing is saved without it; CI uses live_load_runs/)
+  --baseline FILE         compare with a saved run (as `compare' does) after the run
+  --max-regression P      with --baseline or compare: relative change flagged (default 10%)
+  --min-delta D           with --baseline or compare: smallest latency change flagged (default 10ms)
+  --data FILE             per-user data: a CSV file with a header (or .jsonl), one row per user
+  --data-strategy S       per_user (row N for user N, default), per_iteration or random
+  --prometheus ADDR:PORT  serve live metrics at http://ADDR:PORT/metrics during the run
   -h, --help              this text
 
 The progress line on stderr is refreshed every second on a terminal, every 10 s otherwise.
 
 Exit status: 0 when every scenario had a successful iteration; 1 when a scenario failed to run
 or all of its iterations failed; 2 when the run could not start (bad option, unknown scenario,
-compile error); 130 when the run was interrupted (Ctrl-C or SIGTERM: the users are stopped and
+compile error); 4 when a threshold failed; 5 when a comparison (--baseline, compare)
+found a regression beyond noise (the first that applies of 2, 1, 4, 5 wins); 130 when the run was interrupted (Ctrl-C or SIGTERM: the users are stopped and
 the partial result is written, with run.interrupted = true; a second signal quits at once).
+
+compare prints a Markdown delta table of two results files (p50/p95/p99, error rate,
+throughput per metric and flagged dimension values) and exits 5 on a regression beyond noise.
+report writes the trend of saved runs (p95 of the main metrics per run, with run ids) as
+Markdown and, with --html, an HTML report with a trend view. See guides/ci.md.
 
 Examples:
   bin/live_load run scenarios/live_load_counter_scenario.erl --users 8 --duration 60s \\

@@ -67,6 +67,9 @@
 -export([reset_assigns/1]).
 -export([clear_assign/2]).
 -export([update_assign/3]).
+%% data
+-export([data/1]).
+-export([set_data/2]).
 %% flow
 -export([halt/1]).
 -export([fail/2]).
@@ -345,6 +348,17 @@ clear_assign(#llctx{assigns = A} = Ctx, Key) -> Ctx#llctx{assigns = maps:remove(
 -spec update_assign(t(), term(), fun((term()) -> term())) -> t().
 update_assign(#llctx{assigns = A} = Ctx, Key, Fun) when is_function(Fun, 1) ->
     Ctx#llctx{assigns = A#{Key => Fun(maps:get(Key, A, undefined))}}.
+
+%% ================================================================ data
+
+%% @doc This iteration's data row (a map with binary keys) from the run's `data' option, or
+%% `undefined' when the run has none. See `guides/scenarios.md' (per-user data).
+-spec data(t()) -> map() | undefined.
+data(#llctx{data = D}) -> D.
+
+%% @doc Puts the iteration's row on the context (the runner does it before `run/3').
+-spec set_data(t(), map() | undefined) -> t().
+set_data(#llctx{} = Ctx, Row) when is_map(Row); Row =:= undefined -> Ctx#llctx{data = Row}.
 
 %% ================================================================ flow
 

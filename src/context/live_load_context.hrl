@@ -11,6 +11,7 @@
     network = true :: boolean(),
     timeout = 30000 :: pos_integer(),                  %% per step, ms
     assigns = #{} :: map(),
+    data = undefined :: map() | undefined,             %% this iteration's data row (live_load_data)
     step = 0 :: non_neg_integer(),
     error = undefined :: undefined | map(),
     halted = false :: boolean(),

@@ -43,6 +43,7 @@ route(<<"/hostile/", Name/binary>>) ->
         true -> {hostile, Name};
         false -> not_found
     end;
+route(<<"/login">>) -> {live, live_load_demo_login};
 route(_) -> not_found.
 
 %% @doc The opaque `data-phx-session' token of a live page (names its path).
@@ -70,7 +71,7 @@ render_dead(dead_index, _Query) ->
     shell(<<"live_load demo">>,
           [<<"<main id=\"index\"><h1>live_load demo target</h1><ul>">>,
            [[<<"<li><a id=\"link-", N/binary, "\" href=\"/", N/binary, "\">", N/binary, "</a></li>">>]
-            || N <- [<<"counter">>, <<"form">>, <<"list">>, <<"nav">>]],
+            || N <- [<<"counter">>, <<"form">>, <<"list">>, <<"nav">>, <<"login">>]],
            <<"</ul></main>">>]);
 render_dead({hostile, Name}, Query) ->
     {Title, Body} = live_load_demo_hostile:dead(Name, Query),
@@ -89,7 +90,8 @@ path_of(live_load_demo_counter) -> <<"/counter">>;
 path_of(live_load_demo_form) -> <<"/form">>;
 path_of(live_load_demo_list) -> <<"/list">>;
 path_of(live_load_demo_nav) -> <<"/nav">>;
-path_of(live_load_demo_hostile) -> <<"/hostile/big-frame">>.
+path_of(live_load_demo_hostile) -> <<"/hostile/big-frame">>;
+path_of(live_load_demo_login) -> <<"/login">>.
 
 view_id() ->
     <<"phx-", (random_token(9))/binary>>.

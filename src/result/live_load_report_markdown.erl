@@ -1,5 +1,6 @@
 %% @doc A compact Markdown summary of a result (the map of {@link live_load_result}, or
-%% the same read back with {@link live_load_result:from_json/1}): run info, one table of
+%% the same read back with {@link live_load_result:from_json/1}): the thresholds (when the run
+%% had any), run info, one table of
 %% metrics (count, p50, p90, p95, p99, max, errors) with the top dimension rows under each
 %% metric, counters, a per-node table and the most frequent errors.
 -module(live_load_report_markdown).
@@ -20,7 +21,9 @@ render(Result) ->
 render(#{<<"run">> := Run} = R, Opts) ->
     Top = maps:get(top_rows, Opts, ?TOP_ROWS),
     Points = maps:get(<<"quantile_points">>, R, []),
-    [run_section(Run, maps:get(<<"live_load_version">>, R, null)),
+    [title(Run),
+     thresholds_section(maps:get(<<"thresholds">>, R, [])),
+     run_section(Run, maps:get(<<"live_load_version">>, R, null)),
      metrics_section(maps:get(<<"metrics">>, R, #{}), Points, Top),
      counters_section(maps:get(<<"counters">>, R, #{})),
      nodes_section(maps:get(<<"nodes">>, R, [])),
@@ -34,8 +37,33 @@ run_section(Run, Version) ->
             {<<"iterations">>, pairs(maps:get(<<"iterations">>, Run, null))},
             {<<"nodes">>, lists:join(<<", ">>, [txt(N) || N <- maps:get(<<"nodes">>, Run, [])])},
             {<<"live_load">>, txt(Version)}],
-    [<<"# live_load run: ">>, txt(maps:get(<<"scenario">>, Run, null)), <<"\n\n">>,
-     table([<<"">>, <<"">>], [l, l], [[K, V] || {K, V} <- Rows]), $\n].
+    [table([<<"">>, <<"">>], [l, l], [[K, V] || {K, V} <- Rows]), $\n].
+
+title(Run) ->
+    [<<"# live_load run: ">>, txt(maps:get(<<"scenario">>, Run, null)), <<"\n\n">>].
+
+%% Pass/fail first: what a CI reader looks for.
+thresholds_section([]) -> [];
+thresholds_section(Verdicts) ->
+    Failed = length([V || #{<<"pass">> := false} = V <- Verdicts]),
+    Rows = [[case maps:get(<<"pass">>, V, false) of true -> <<"pass">>; false -> <<"**FAIL**">> end,
+             [<<"`">>, esc(maps:get(<<"expression">>, V, <<>>)), <<"`">>],
+             case maps:get(<<"observed">>, V, null) of
+                 null -> esc(txt(maps:get(<<"reason">>, V, null)));
+                 O -> [num(O), $\s, unit_text(maps:get(<<"unit">>, V, <<>>))]
+             end]
+            || V <- Verdicts],
+    [<<"## Thresholds: ">>,
+     case Failed of
+         0 -> [integer_to_binary(length(Verdicts)), <<" passed">>];
+         _ -> [integer_to_binary(Failed), <<" of ">>, integer_to_binary(length(Verdicts)), <<" failed">>]
+     end, <<"\n\n">>,
+     table([<<"Result">>, <<"Threshold">>, <<"Observed">>], [l, l, r], Rows), $\n].
+
+unit_text(<<"percent">>) -> <<"%">>;
+unit_text(<<"per_second">>) -> <<"/s">>;
+unit_text(<<"count">>) -> <<"">>;
+unit_text(U) -> txt(U).
 
 metrics_section(Metrics, _, _) when map_size(Metrics) =:= 0 ->
     <<"## Metrics\n\nNo values recorded.\n\n">>;

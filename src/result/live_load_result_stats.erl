@@ -16,8 +16,8 @@
 quantile_points() ->
     [I / 100 || I <- lists:seq(0, 100)].
 
-%% @doc count, sum, min, max, mean, errors and the quantile curve aligned to
-%% {@link quantile_points/0}.
+%% @doc count, sum, min, max, mean, errors, the quantile curve aligned to
+%% {@link quantile_points/0} and `p99.9' (the tail between the curve's last two points).
 -spec summary(sketch(), non_neg_integer()) -> #{binary() => term()}.
 summary(S, Errors) ->
     Count = live_load_sketch:count(S),
@@ -25,12 +25,13 @@ summary(S, Errors) ->
              <<"errors">> => Errors},
     case Count of
         0 ->
-            Base#{<<"min">> => null, <<"max">> => null, <<"mean">> => null,
+            Base#{<<"min">> => null, <<"max">> => null, <<"mean">> => null, <<"p99.9">> => null,
                   <<"quantiles">> => [null || _ <- quantile_points()]};
         _ ->
             Base#{<<"min">> => float(live_load_sketch:min(S)),
                   <<"max">> => float(live_load_sketch:max(S)),
                   <<"mean">> => float(live_load_sketch:sum(S)) / Count,
+                  <<"p99.9">> => hd(quantiles(S, [0.999])),
                   <<"quantiles">> => quantiles(S, quantile_points())}
     end.
 

@@ -31,6 +31,7 @@
                      browsers := [pid()] | pool | none,
                      protocol := pid() | shared | none,
                      user_kinds := #{browser := non_neg_integer(), protocol := non_neg_integer()},
+                     data := live_load_data:feeder() | undefined,
                      adapter := module(),
                      mode := faithful | fast,
                      iteration_timeout := pos_integer(),
@@ -65,6 +66,7 @@ with_throttles(Scenario, Config, Specs, Opts, #{throttles := Backend, browsers :
                     {ok, (#{scenario => Scenario, config => Config, throttles => Names,
                                        throttle_backend => Backend, browsers => Browsers,
                                        protocol => Protocol, user_kinds => user_kinds(Opts),
+                                       data => maps:get(data, Opts, undefined),
                                        adapter => adapter_of(Opts), mode => maps:get(mode, Opts),
                                        iteration_timeout => maps:get(iteration_timeout, Opts),
                                        scenario_duration => maps:get(scenario_duration, Opts),
@@ -116,7 +118,7 @@ terminate(#{throttles := Names, throttle_backend := Backend, browsers := Browser
 
 %% @doc One field of the state.
 -spec get(scenario | config | mode | iteration_timeout | scenario_duration | on_failure
-          | run_id, state()) -> term().
+          | run_id | data, state()) -> term().
 get(Key, S) ->
     maps:get(Key, S).
 

@@ -36,6 +36,9 @@
                       distributed := boolean(),
                       cluster := map() | undefined,
                       progress_interval := pos_integer() | undefined,
+                      thresholds := [live_load_threshold:threshold()],
+                      data := live_load_data:feeder() | map() | undefined,
+                      prometheus := term(),
                       config_opts := map(),
                       run_id => binary(),
                       given := map()}.
@@ -43,7 +46,8 @@
 -define(CONSUMED, [scenario, scenarios, otp_app, users, scenario_duration, iteration_timeout,
                    user_rate, users_per_browser, browser, browser_connection_adapter,
                    browser_connection_opts, mode, quiet, progress_interval, distributed,
-                   cluster_opts, cluster, on_failure, engine, run_id, connection, protocol_opts]).
+                   cluster_opts, cluster, on_failure, engine, run_id, connection, protocol_opts,
+                   thresholds, data, prometheus]).
 %% checked by live_load, then passed on to config/1
 -define(CHECKED_CONFIG, [base_url]).
 %% names live_load reserves but cannot act on in this build: an error, never silence
@@ -67,7 +71,9 @@ defaults() ->
       engine => local,
       distributed => false,
       connection => browser,
-      protocol_opts => #{}}.
+      protocol_opts => #{},
+      data => undefined,
+      prometheus => undefined}.
 
 %% @doc Checks `Opts' (a map or a proplist of `{Key, Value}').
 -spec validate(term()) -> {ok, run_opts()} | {error, term()}.
@@ -85,20 +91,22 @@ validate_map(Given) ->
     Opts = maps:merge(defaults(), Given),
     Checks = [users, scenario_duration, iteration_timeout, user_rate, users_per_browser, browser,
               browser_connection_adapter, browser_connection_opts, mode, quiet, progress_interval,
-              on_failure, engine, distributed, cluster, connection, protocol_opts],
+              on_failure, engine, distributed, cluster, connection, protocol_opts, data, prometheus],
     case {check_all(Checks ++ ?CHECKED_CONFIG ++ [browser_opts], Opts#{cluster => cluster(Given)}),
           [N || N <- ?RESERVED, is_map_key(N, Given)]} of
         {ok, [Reserved | _]} ->
             {error, {unsupported_option, Reserved}};
         {ok, []} ->
-            case then_names(scenarios(Given), Given) of
-                {ok, Scenarios} ->
+            case {then_names(scenarios(Given), Given),
+                  live_load_threshold:parse_all(maps:get(thresholds, Given, []))} of
+                {{ok, Scenarios}, {ok, Thresholds}} ->
                     Run = users(maps:with(Checks -- [cluster], Opts)),
-                    {ok, Run#{scenarios => Scenarios,
+                    {ok, Run#{scenarios => Scenarios, thresholds => Thresholds,
                               cluster => cluster(Given),
                               config_opts => maps:without(?CONSUMED, Given),
                               given => Given}};
-                {error, _} = E -> E
+                {{error, _} = E, _} -> E;
+                {_, {error, _} = E} -> E
             end;
         {{error, _} = E, _} -> E
     end.
@@ -183,6 +191,13 @@ check(browser_connection_adapter, M) when is_atom(M) ->
         false -> invalid(browser_connection_adapter, M)
     end;
 check(browser_connection_opts, V) when is_map(V) -> ok;
+check(Name, undefined) when Name =:= data; Name =:= prometheus -> ok;
+check(data, V) -> live_load_data:check_spec(V);
+check(prometheus, V) ->
+    case live_load_prometheus:parse_address(V) of
+        {ok, _} -> ok;
+        {error, _} = E -> E
+    end;
 check(mode, V) when V =:= faithful; V =:= fast -> ok;
 check(Name, V) -> invalid(Name, V).
 

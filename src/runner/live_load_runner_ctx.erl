@@ -9,15 +9,23 @@
 -export([close/1]).
 -export([describe/1]).
 
+%% the feeder lives in the process that owns the context (the user's worker)
+-define(FEEDER, '$live_load_data_feeder').
+
 -type outcome() :: ok | halted | {failed, live_load_context:error_info() | map()}.
 -export_type([outcome/0]).
 
 %% @doc A context for one user, owned by the calling process (browser events come to it).
-%% Opts: `browser' (pid or `undefined' for a context without a browser), `user_id', `mode'.
+%% Opts: `browser' (pid or `undefined' for a context without a browser), `user_id', `mode',
+%% `data' (the node's `live_load_data' feeder or `undefined'; kept by the calling process for
+%% {@link before_iteration/3}).
 -spec new(map()) -> {ok, term()} | {error, term()}.
 new(Opts) ->
-    try live_load_context:new(Opts) of
-        {ok, Ctx} -> {ok, Ctx};
+    put(?FEEDER, maps:get(data, Opts, undefined)),
+    try live_load_context:new(maps:remove(data, Opts)) of
+        {ok, Ctx} ->
+            live_load_prometheus:users_changed(1),
+            {ok, Ctx};
         {error, Reason} -> {error, Reason}
     catch Class:Reason -> {error, {Class, Reason}}
     end.
@@ -41,13 +49,23 @@ next_iteration(Ctx) ->
 
 %% @doc The context handed to iteration `N' (1-based) of user `UserId', just before `run/3':
 %% the one place where per-iteration state (a data row, for instance) is put on the context.
+%% With a data feeder, the iteration's row goes on the context (`live_load_context:data/1');
+%% no row left fails the iteration with `data_exhausted' before `run/3' does anything.
 -spec before_iteration(term(), pos_integer(), pos_integer()) -> term().
-before_iteration(Ctx, _UserId, _N) ->
-    Ctx.
+before_iteration(Ctx, UserId, N) ->
+    case get(?FEEDER) of
+        undefined -> Ctx;
+        Feeder ->
+            case live_load_data:row(Feeder, UserId, N) of
+                {ok, Row} -> live_load_context:set_data(Ctx, Row);
+                {error, Reason} -> live_load_context:fail(Ctx, Reason)
+            end
+    end.
 
 -spec close(term()) -> ok.
 close(Ctx) ->
     try live_load_context:close(Ctx) catch _:_ -> ok end,
+    live_load_prometheus:users_changed(-1),
     ok.
 
 %% @doc `{Kind, Message}' binaries describing a failed step, for the error table: the kind is the

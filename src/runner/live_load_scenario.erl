@@ -6,6 +6,8 @@
 %%     consume, as a map; the default returns that map.</li>
 %% <li>`throttles(Config) -> [live_load_throttle:spec()]' (optional, once per node): throttles the
 %%     users share; default none.</li>
+%% <li>`thresholds(Opts) -> [Expression]' (optional): pass/fail rules checked on the result
+%%     (`live_load_threshold'); gets the same map as `config/1'; default none.</li>
 %% <li>`run(Ctx, UserId, Config) -> Ctx': one iteration of one user, a pipeline of
 %%     `live_load_context' steps.</li>
 %% <li>`config_keys() -> [atom()]' (optional): the config keys the scenario reads; a run option
@@ -18,12 +20,14 @@
 -export([discover/1]).
 -export([config/2]).
 -export([throttles/2]).
+-export([thresholds/2]).
 
 -callback config(Opts :: map()) -> Config :: term().
 -callback throttles(Config :: term()) -> [live_load_throttle:spec()].
+-callback thresholds(Opts :: map()) -> [unicode:chardata()].
 -callback run(Ctx :: term(), UserId :: pos_integer(), Config :: term()) -> Ctx :: term().
 -callback config_keys() -> [atom()].
--optional_callbacks([config/1, throttles/1, config_keys/0]).
+-optional_callbacks([config/1, throttles/1, thresholds/1, config_keys/0]).
 
 %% @doc `ok' when `Module' can be loaded and implements this behaviour.
 -spec check(term()) -> ok | {error, {unknown_scenario, term()} | {not_a_scenario, module()}}.
@@ -82,5 +86,18 @@ throttles(Module, Config) ->
                 Specs when is_list(Specs) -> {ok, Specs};
                 Other -> {error, {throttles_failed, {not_a_list, Other}}}
             catch Class:Reason:Stack -> {error, {throttles_failed, {Class, Reason, Stack}}}
+            end
+    end.
+
+%% @doc The scenario's thresholds, parsed (`[]' without a `thresholds/1' callback).
+-spec thresholds(module(), map()) -> {ok, [live_load_threshold:threshold()]} | {error, term()}.
+thresholds(Module, Opts) ->
+    case erlang:function_exported(Module, thresholds, 1) of
+        false -> {ok, []};
+        true ->
+            try Module:thresholds(Opts) of
+                Exprs when is_list(Exprs) -> live_load_threshold:parse_all(Exprs);
+                Other -> {error, {thresholds_failed, Module, {not_a_list, Other}}}
+            catch Class:Reason:Stack -> {error, {thresholds_failed, Module, {Class, Reason, Stack}}}
             end
     end.

@@ -47,7 +47,8 @@ start_link(UserId, Node) ->
 %% the node's state: the one place where per-node settings become per-user context options.
 -spec ctx_opts(pos_integer(), live_load_node:state()) -> map().
 ctx_opts(UserId, Node) ->
-    Base = #{user_id => UserId, mode => live_load_node:get(mode, Node)},
+    Base = #{user_id => UserId, mode => live_load_node:get(mode, Node),
+             data => live_load_node:get(data, Node)},   %% the node's data feeder (#12)
     case live_load_node:backend_for(UserId, Node) of
         {protocol, shared} -> Base#{connection => protocol};
         {protocol, Pid} -> Base#{connection => protocol, server => Pid};

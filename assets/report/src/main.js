@@ -12,6 +12,8 @@ import { breakdownsSection } from './views/breakdowns.js';
 import { nodesSection } from './views/nodes.js';
 import { errorsSection } from './views/errors.js';
 import { countersSection, optionsSection } from './views/counters.js';
+import { thresholdsSection } from './views/thresholds.js';
+import { trendSection } from './views/trend.js';
 
 const SECTIONS = [['overview', 'Overview'], ['metrics', 'Metrics'], ['timeseries', 'Over time'],
   ['breakdowns', 'Breakdowns'], ['nodes', 'Nodes'], ['errors', 'Errors'], ['counters', 'Counters'], ['options', 'Options']];
@@ -20,7 +22,7 @@ function message(text, check = 'message') {
   return h('div', { class: 'message error', role: 'alert', 'data-check': check }, text);
 }
 
-function header(results) {
+function header(results, first = []) {
   const o = overview(results[0].result);
   const sub = results.length === 1
     ? [o.scenario, o.started_at ? f.date(o.started_at) : null, o.duration_ms == null ? null : f.duration(o.duration_ms)]
@@ -29,7 +31,7 @@ function header(results) {
       ? `Comparing ${results.length} runs against the baseline “${results[0].label}”: ${results.map((r) => r.label).join(', ')}`
       : `${results.length} scenarios side by side (different scenarios: no deltas): ${results.map((r) => r.label).join(', ')}`;
   return h('header', { class: 'top' }, h('h1', null, 'live_load report'), h('p', { class: 'subtitle' }, sub),
-    h('nav', { 'aria-label': 'sections' }, SECTIONS.map(([id, label]) => h('a', { href: `#${id}` }, label))));
+    h('nav', { 'aria-label': 'sections' }, [...first, ...SECTIONS].map(([id, label]) => h('a', { href: `#${id}` }, label))));
 }
 
 function details(results, i) {
@@ -46,8 +48,12 @@ function render(app, results, problems) {
     detailBox.replaceChildren(...details(results, current));
     fitAll();
   };
-  const parts = [header(results), ...problems.map((p) => message(`Result “${p.label}” could not be shown: ${p.error}`)),
-    overviewSection(results), metricsSection(results), timeSeriesSection(results)];
+  // thresholds (the verdict) and the trend over runs come first, when there are any
+  const thresholds = thresholdsSection(results);
+  const trend = trendSection(results);
+  const first = [thresholds && ['thresholds', 'Thresholds'], trend && ['trend', 'Trend']].filter(Boolean);
+  const parts = [header(results, first), ...problems.map((p) => message(`Result “${p.label}” could not be shown: ${p.error}`)),
+    thresholds, trend, overviewSection(results), metricsSection(results), timeSeriesSection(results)].filter(Boolean);
   if (results.length > 1) {
     const pick = h('select', { 'aria-label': 'run shown in detail', onchange: (e) => { current = Number(e.target.value); drawDetails(); } },
       results.map((r, i) => h('option', { value: i, selected: i === current }, r.label)));
