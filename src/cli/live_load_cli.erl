@@ -4,6 +4,7 @@
 -export([main/0]).
 -export([main/1]).
 -export([parse/1]).
+-export([run_modules/2]).
 -export([usage/0]).
 
 -define(DEFAULT_BASE_URL, <<"http://127.0.0.1:4000">>).
@@ -116,19 +117,26 @@ duration(S) ->
 run(#{targets := Targets} = Cmd) ->
     case load_all(Targets, []) of
         {ok, Modules} ->
-            Opts = run_opts(Modules, Cmd),
-            case live_load:run(Opts) of
-                {error, Reason} ->
-                    err("live_load: ~ts~n", [format_error(Reason)]),
-                    2;
-                Results when is_map(Results) ->
-                    Ordered = [{M, maps:get(M, Results)} || M <- Modules],
-                    ok = live_load_cli_output:write(Ordered, Cmd),
-                    exit_status(Ordered)
-            end;
+            run_modules(Modules, Cmd);
         {error, Reason} ->
             err("live_load: ~ts~n", [format_error(Reason)]),
             2
+    end.
+
+%% @doc Runs loaded scenario modules with the options of a parsed `run' command (`parse/1''s
+%% `{ok, Cmd}'), writes the files and the summary; returns the exit status. `mix live_load.run'
+%% loads Elixir scenarios itself and calls this.
+-spec run_modules([module()], map()) -> 0..2.
+run_modules(Modules, Cmd) ->
+    Opts = run_opts(Modules, Cmd),
+    case live_load:run(Opts) of
+        {error, Reason} ->
+            err("live_load: ~ts~n", [format_error(Reason)]),
+            2;
+        Results when is_map(Results) ->
+            Ordered = [{M, maps:get(M, Results)} || M <- Modules],
+            ok = live_load_cli_output:write(Ordered, Cmd),
+            exit_status(Ordered)
     end.
 
 run_opts(Modules, #{opts := O, set := Set} = Cmd) ->
