@@ -186,7 +186,7 @@ defmodule LiveLoad.RunTest do
       {:module, _} = :code.ensure_loaded(CounterScenario)
       # apply/3: amoc is not on the code path when this file compiles
       _ = apply(:amoc_code_server, :add_module, [CounterScenario])
-      assert :ok = apply(:amoc, :do, [CounterScenario, 1, [base_url: T.url()]])
+      assert :ok = apply(:amoc, :do, [CounterScenario, 1, [base_url: T.url(), scenario_duration: 3_000]])
       Process.sleep(3_000)
       _ = apply(:amoc, :stop, [])
     else
