@@ -1,9 +1,17 @@
 # Runs a Livebook notebook without Livebook: every ```elixir cell of the .livemd, in order, with
 # the bindings and the environment (imports, aliases) of one cell given to the next, as Livebook
 # does, printing each cell's value.
-# Any exception stops the run with exit status 1.
+# Any exception stops the run with exit status 1. Also runs the examples of a Markdown guide;
+# `--install PATH` first installs live_load from PATH (for files without a Mix.install cell).
 #   elixir test/elixir/support/notebook_runner.exs notebooks/live_load_tour.livemd
-[notebook] = System.argv()
+#   elixir test/elixir/support/notebook_runner.exs guides/elixir.md --install .
+{notebook, install} =
+  case System.argv() do
+    [notebook] -> {notebook, nil}
+    [notebook, "--install", path] -> {notebook, Path.expand(path)}
+  end
+
+if install, do: Mix.install([{:live_load, path: install}])
 file = Path.expand(notebook)
 
 cells =
