@@ -71,6 +71,8 @@ defmodule LiveLoad do
   def format_error({:unknown_application, app}), do: "otp_app: unknown application #{inspect(app)}"
   def format_error({:no_scenarios, app}), do: "otp_app: application #{inspect(app)} has no scenario module"
   def format_error(:distributed_requires_amoc), do: "distributed?: true needs the amoc engine (amoc on the code path)"
+  def format_error({:amoc_not_available, %{option: option, reason: reason}}),
+    do: "#{elixir_name(option)}: #{reason}"
 
   def format_error({:flame_not_loaded, backend}),
     do: "flame_backend: #{inspect(backend)} needs FLAME (the :flame application) on the code path; it is not loaded"
@@ -89,6 +91,7 @@ defmodule LiveLoad do
         opts
         |> Enum.reverse()
         |> Map.new(fn {k, v} -> {Map.get(@renamed, k, k), v} end)
+        |> keyword_to_map(:cluster_opts)
 
       {:ok, default_scenarios(map)}
     else
@@ -97,6 +100,14 @@ defmodule LiveLoad do
   end
 
   defp options(other), do: {:error, {:invalid_option, :options, other}}
+
+  # nested options are maps in Erlang; a keyword list reads better in Elixir
+  defp keyword_to_map(map, key) do
+    case map do
+      %{^key => [{k, _} | _] = kw} when is_atom(k) -> %{map | key => Map.new(kw)}
+      _ -> map
+    end
+  end
 
   defp default_scenarios(map) do
     if Enum.any?([:scenario, :scenarios, :otp_app], &Map.has_key?(map, &1)) do

@@ -186,11 +186,22 @@ defmodule LiveLoad.RunTest do
       {:module, _} = :code.ensure_loaded(CounterScenario)
       # apply/3: amoc is not on the code path when this file compiles
       _ = apply(:amoc_code_server, :add_module, [CounterScenario])
-      assert :ok = apply(:amoc, :do, [CounterScenario, 1, [base_url: T.url(), scenario_duration: 3_000]])
-      Process.sleep(3_000)
+      :live_load_metrics.reset()
+      refute match?(%{count: n} when n > 0, :live_load_metrics.quick_stats("iteration.duration"))
+      assert :ok = apply(:amoc, :do, [CounterScenario, 1, [base_url: T.url(), scenario_duration: 5_000]])
+      # the amoc user ran the Elixir run/3: its iterations and the page's click timings were recorded
+      assert wait_until(30, fn -> match?(%{count: n} when n > 0, :live_load_metrics.quick_stats("iteration.duration")) end)
+      assert %{count: clicks} = :live_load_metrics.quick_stats("liveview.event")
+      assert clicks > 0
       _ = apply(:amoc, :stop, [])
     else
       IO.puts("skipped: amoc is loaded but live_load_amoc_scenario (the amoc area's delegate) is not in this build")
     end
+  end
+
+  defp wait_until(0, _fun), do: false
+
+  defp wait_until(n, fun) do
+    fun.() || (Process.sleep(1_000) && false) || wait_until(n - 1, fun)
   end
 end
