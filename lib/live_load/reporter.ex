@@ -3,6 +3,7 @@ defmodule LiveLoad.Reporter do
   # What the reporters accept: one result, a list of them, or the map `LiveLoad.run/1` returns
   # (scenarios that failed to start are left out). Results become `live_load_result` maps.
 
+  @doc false
   @spec results(term()) :: [map()]
   def results(%LiveLoad.Result{} = r), do: [LiveLoad.Result.to_map(r)]
   def results(%{"format" => _} = map), do: [map]
