@@ -73,7 +73,7 @@ defmodule LiveLoad.RunTest do
 
   test "otp_app: finds the application's scenarios; a halted user counts as succeeded" do
     assert %{LiveLoad.Test.HaltScenario => %LiveLoad.Result{} = r} =
-             LiveLoad.run(otp_app: :live_load, users: 1, scenario_duration: 2_000, base_url: T.url(), quiet: true)
+             LiveLoad.run(otp_app: :live_load, users: 1, scenario_duration: 10_000, base_url: T.url(), quiet: true)
 
     assert %{"halted" => 1, "ok" => 0, "failed" => 0} = LiveLoad.Result.iterations(r)
     assert r.run["users"]["failed"] == 0
