@@ -18,7 +18,7 @@ defmodule LiveLoad.RunTest do
     {:module, ^mod} = :code.load_binary(mod, String.to_charlist(twin), bin)
 
     run = fn scenario ->
-      LiveLoad.run(scenario: scenario, users: 2, scenario_duration: 6_000, base_url: T.url(), quiet: true)
+      LiveLoad.run(scenario: scenario, users: 2, scenario_duration: 10_000, base_url: T.url(), quiet: true)
     end
 
     %{elixir: run.(CounterScenario), erlang: run.(mod), twin: mod}
@@ -49,7 +49,7 @@ defmodule LiveLoad.RunTest do
     on_exit(fn -> File.rm(json) && File.rm(md) end)
 
     {out, status} =
-      System.cmd("mix", ["live_load.run", @scenario, "--users", "2", "--duration", "5s", "--base-url", T.url(),
+      System.cmd("mix", ["live_load.run", @scenario, "--users", "2", "--duration", "10s", "--base-url", T.url(),
                          "--json", json, "--md", md, "--quiet", "--set", "button=inc"],
         cd: @root, stderr_to_stdout: true, env: [{"MIX_ENV", "dev"}])
 
