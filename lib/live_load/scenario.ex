@@ -61,10 +61,11 @@ defmodule LiveLoad.Scenario do
       import LiveLoad.Scenario.Context
       alias LiveLoad.Scenario.Throttle.{Interarrival, Parallelism, Rate}
 
-      @impl LiveLoad.Scenario
+      # no @impl here: a module that uses @impl nowhere must not get warnings from these defaults
+      @doc false
       def config(opts), do: opts
 
-      @impl LiveLoad.Scenario
+      @doc false
       def throttles(_config), do: []
 
       defoverridable config: 1, throttles: 1

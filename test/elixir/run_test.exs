@@ -167,6 +167,25 @@ defmodule LiveLoad.RunTest do
       do: assert(scenario.init() == {:error, :live_load_amoc_scenario_not_loaded})
   end
 
+  test "use LiveLoad.Scenario compiles without warnings with and without @impl; run/3 is required" do
+    variants = [
+      "def run(ctx, _id, _c), do: ctx",
+      "@impl true\n def run(ctx, _id, _c), do: ctx",
+      "@impl true\n def config(o), do: o\n @impl true\n def throttles(_), do: []\n @impl true\n def run(ctx, _id, _c), do: ctx",
+      "def config(o), do: o\n def run(ctx, _id, _c), do: ctx"
+    ]
+
+    for {body, n} <- Enum.with_index(variants) do
+      code = "defmodule LiveLoad.Test.Variant#{n} do\n use LiveLoad.Scenario\n #{body}\n end"
+      stderr = ExUnit.CaptureIO.capture_io(:stderr, fn -> Code.compile_string(code) end)
+      assert stderr == "", "#{code}\n#{stderr}"
+    end
+
+    assert_raise CompileError, ~r/uses LiveLoad.Scenario but defines no run\/3/, fn ->
+      ExUnit.CaptureIO.capture_io(:stderr, fn -> Code.compile_string("defmodule LiveLoad.Test.NoRun do use LiveLoad.Scenario end") end)
+    end
+  end
+
   test "run/3 called from Elixir with a context struct returns a struct" do
     {:ok, ctx} = LiveLoad.Scenario.Context.new(timeout: 20_000)
 
