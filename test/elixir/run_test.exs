@@ -69,6 +69,10 @@ defmodule LiveLoad.RunTest do
     {out, status} = System.cmd("mix", ["live_load.run", @scenario, "--users", "x"], cd: @root, stderr_to_stdout: true)
     assert status != 0
     assert out =~ "invalid value for --users: x"
+    {out, 0} = System.cmd("mix", ["live_load.run", "--help"], cd: @root, stderr_to_stdout: true)
+    assert out =~ "Usage: mix live_load.run SCENARIO..."
+    assert out =~ "test/load/NAME.exs"
+    assert out =~ "--users N"
   end
 
   test "otp_app: finds the application's scenarios; a halted user counts as succeeded" do

@@ -31,7 +31,7 @@ defmodule Mix.Tasks.LiveLoad.Run do
 
     case :live_load_cli.parse([~c"run" | Enum.map(args, &String.to_charlist/1)]) do
       :help ->
-        IO.puts(String.replace(IO.iodata_to_binary(:live_load_cli.usage()), "live_load run", "mix live_load.run"))
+        IO.puts(usage())
 
       {:error, reason} ->
         Mix.raise("live_load: #{format_error(reason)} (mix live_load.run --help)")
@@ -44,6 +44,26 @@ defmodule Mix.Tasks.LiveLoad.Run do
           status -> exit({:shutdown, status})
         end
     end
+  end
+
+  # this task's SCENARIO forms, then the options of the CLI's usage text
+  defp usage do
+    cli = IO.iodata_to_binary(:live_load_cli.usage())
+
+    options =
+      case String.split(cli, "\nOptions:\n", parts: 2) do
+        [_, rest] -> "Options:\n" <> rest
+        _ -> cli
+      end
+
+    """
+    Usage: mix live_load.run SCENARIO... [options]
+
+    SCENARIO: a module (MyApp.Load.Counter, my_erlang_scenario), a source file (.ex/.exs
+    required, .erl compiled), a directory of .ex/.exs files, or a bare name looked up as
+    test/load/NAME.exs (or .ex), then priv/scenarios/NAME.exs (or .ex).
+
+    """ <> String.replace(options, "bin/live_load run", "mix live_load.run")
   end
 
   defp load(target) do
