@@ -60,6 +60,7 @@ defmodule LiveLoad.Scenario.ContextTest do
     assert input_value(c, "#kind") == "music"
     c = c |> check("#exact") |> ok!()
     assert checked?(c, "#exact") == true
+    assert checked?(c, "#exact", as: :exact).assigns.exact == true
     c = c |> uncheck("#exact") |> ok!()
     assert checked?(c, "#exact") == false
     c = c |> submit_form("#search-form") |> ok!()
@@ -225,6 +226,7 @@ defmodule LiveLoad.Scenario.ContextTest do
   test "new/1 with a bad option gives the Erlang error; unwrap rejects other values" do
     assert {:error, {:invalid_option, :timeout, -1}} = Context.new(timeout: -1)
     assert {:error, {:invalid_option, :options, [1]}} = Context.new([1])
+    assert_raise ArgumentError, ~r/cannot open a context: \{:invalid_option, :timeout, -1\}/, fn -> Context.new!(timeout: -1) end
     assert_raise ArgumentError, ~r/expected a LiveLoad.Scenario.Context/, fn -> click(%{}, "#x") end
   end
 end
