@@ -143,7 +143,7 @@ defmodule LiveLoad.Scenario.ContextTest do
   end
 
   test "a failed step keeps its error; later steps are skipped; exceptions become the error", %{ctx: ctx} do
-    c = ctx |> set_timeout(800) |> navigate(T.url("/counter")) |> click("#nope")
+    c = ctx |> navigate(T.url("/counter")) |> set_timeout(800) |> click("#nope")
     assert %{step: 2, op: :click, selector: "#nope", reason: {:selector_timeout, "#nope"}} = error(c)
     assert failed?(c)
     assert format_error(c) =~ "Step 2: click(#nope) failed"
