@@ -44,8 +44,13 @@ defmodule LiveLoad.MixProject do
       compilers: [:live_load_c | Mix.compilers()],
       erlc_paths: ["src"],
       erlc_include_path: "include",
-      erlc_options: [:debug_info, :warn_missing_spec, :warn_export_vars, :warn_unused_import,
-                     :warn_obsolete_guard],
+      erlc_options: [
+        :debug_info,
+        :warn_missing_spec,
+        :warn_export_vars,
+        :warn_unused_import,
+        :warn_obsolete_guard
+      ],
       elixirc_paths: elixirc_paths(Mix.env()),
       test_paths: ["test/elixir"],
       test_pattern: "*_test.exs",

@@ -67,18 +67,27 @@ defmodule LiveLoad do
   def format_error({:invalid_option, bad}), do: "invalid option #{inspect(bad)} (expected a keyword list)"
   def format_error({:missing_option, :scenario}), do: "no scenario given (scenario:, scenarios: or otp_app:)"
   def format_error({:unknown_scenario, m}), do: "unknown scenario #{inspect(m)} (no such module)"
-  def format_error({:not_a_scenario, m}), do: "#{inspect(m)} is not a scenario (use LiveLoad.Scenario, or -behaviour(live_load_scenario) with run/3)"
+
+  def format_error({:not_a_scenario, m}),
+    do:
+      "#{inspect(m)} is not a scenario (use LiveLoad.Scenario, or -behaviour(live_load_scenario) with run/3)"
+
   def format_error({:unknown_application, app}), do: "otp_app: unknown application #{inspect(app)}"
   def format_error({:no_scenarios, app}), do: "otp_app: application #{inspect(app)} has no scenario module"
-  def format_error(:distributed_requires_amoc), do: "distributed?: true needs the amoc engine (amoc on the code path)"
+
+  def format_error(:distributed_requires_amoc),
+    do: "distributed?: true needs the amoc engine (amoc on the code path)"
+
   def format_error({:amoc_not_available, %{option: option, reason: reason}}),
     do: "#{elixir_name(option)}: #{reason}"
 
   def format_error({:flame_not_loaded, backend}),
-    do: "flame_backend: #{inspect(backend)} needs FLAME (the :flame application) on the code path; it is not loaded"
+    do:
+      "flame_backend: #{inspect(backend)} needs FLAME (the :flame application) on the code path; it is not loaded"
 
   def format_error({:flame_unsupported, backend}),
-    do: "flame_backend: #{inspect(backend)}: starting cluster nodes through FLAME is not supported by this live_load build yet"
+    do:
+      "flame_backend: #{inspect(backend)}: starting cluster nodes through FLAME is not supported by this live_load build yet"
 
   def format_error(other), do: inspect(other)
 
@@ -126,7 +135,9 @@ defmodule LiveLoad do
 
   # The FLAME provider is optional at runtime, like amoc: without FLAME a precise error.
   defp check_flame(%{flame_backend: backend}) do
-    if Code.ensure_loaded?(FLAME), do: {:error, {:flame_unsupported, backend}}, else: {:error, {:flame_not_loaded, backend}}
+    if Code.ensure_loaded?(FLAME),
+      do: {:error, {:flame_unsupported, backend}},
+      else: {:error, {:flame_not_loaded, backend}}
   end
 
   defp check_flame(_), do: :ok

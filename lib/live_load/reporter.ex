@@ -13,7 +13,9 @@ defmodule LiveLoad.Reporter do
   end
 
   def results(list) when is_list(list), do: Enum.flat_map(list, &results/1)
-  def results(other), do: raise(ArgumentError, "not a LiveLoad.Result (or a list or map of them): #{inspect(other, limit: 5)}")
+
+  def results(other),
+    do: raise(ArgumentError, "not a LiveLoad.Result (or a list or map of them): #{inspect(other, limit: 5)}")
 
   defp only_results({:error, _}), do: []
   defp only_results(r), do: results(r)

@@ -7,15 +7,32 @@ defmodule LiveLoad.Result do
   Keys a newer writer added are kept in `extra`.
   """
 
-  @fields [:format, :live_load_version, :run, :quantile_points, :metrics, :counters, :time_series,
-           :nodes, :errors]
+  @fields [
+    :format,
+    :live_load_version,
+    :run,
+    :quantile_points,
+    :metrics,
+    :counters,
+    :time_series,
+    :nodes,
+    :errors
+  ]
   defstruct @fields ++ [extra: %{}]
 
   @type json :: nil | boolean() | number() | String.t() | [json()] | %{String.t() => json()}
-  @type t :: %__MODULE__{format: String.t(), live_load_version: String.t(), run: %{String.t() => json()},
-                         quantile_points: [float()], metrics: %{String.t() => json()},
-                         counters: %{String.t() => json()}, time_series: %{String.t() => json()},
-                         nodes: [json()], errors: [json()], extra: %{String.t() => json()}}
+  @type t :: %__MODULE__{
+          format: String.t(),
+          live_load_version: String.t(),
+          run: %{String.t() => json()},
+          quantile_points: [float()],
+          metrics: %{String.t() => json()},
+          counters: %{String.t() => json()},
+          time_series: %{String.t() => json()},
+          nodes: [json()],
+          errors: [json()],
+          extra: %{String.t() => json()}
+        }
 
   @doc "The struct of a `live_load_result` map (string keys, as `live_load:run/1` returns it)."
   @spec from_map(map()) :: t()

@@ -37,9 +37,25 @@ defmodule LiveLoad.AppDependencyTest do
     json = Path.join(dir, "result.json")
 
     {out, status} =
-      System.cmd("mix", ["live_load.run", "clicks", "--users", "1", "--duration", "8s", "--base-url", T.url(),
-                         "--json", json, "--quiet"],
-        cd: dir, stderr_to_stdout: true, env: [{"MIX_ENV", "dev"}, {"MIX_BUILD_PATH", nil}])
+      System.cmd(
+        "mix",
+        [
+          "live_load.run",
+          "clicks",
+          "--users",
+          "1",
+          "--duration",
+          "8s",
+          "--base-url",
+          T.url(),
+          "--json",
+          json,
+          "--quiet"
+        ],
+        cd: dir,
+        stderr_to_stdout: true,
+        env: [{"MIX_ENV", "dev"}, {"MIX_BUILD_PATH", nil}]
+      )
 
     assert status == 0, out
     assert File.dir?(Path.join(dir, "_build/dev/lib/live_load/ebin"))

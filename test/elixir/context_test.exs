@@ -43,7 +43,8 @@ defmodule LiveLoad.Scenario.ContextTest do
     plain |> navigate(T.url("/counter")) |> ensure_liveview() |> ok!()
   end
 
-  test "form: fill, clear, select_option, check, uncheck, submit_form, input_value, get_attribute, checked?", %{ctx: ctx} do
+  test "form: fill, clear, select_option, check, uncheck, submit_form, input_value, get_attribute, checked?",
+       %{ctx: ctx} do
     c =
       ctx
       |> navigate(T.url("/form"))
@@ -96,7 +97,10 @@ defmodule LiveLoad.Scenario.ContextTest do
     assert inner_text(c, "#multi-state") == "a,c"
     c |> wait_for_selector("#far") |> ok!()
     short = set_timeout(c, 600)
-    assert %{op: :wait_for_selector, reason: {:selector_timeout, "#nope"}} = error(wait_for_selector(short, "#nope"))
+
+    assert %{op: :wait_for_selector, reason: {:selector_timeout, "#nope"}} =
+             error(wait_for_selector(short, "#nope"))
+
     assert %{reason: {:not_actionable, "#disabled", "not_enabled"}} = error(click(short, "#disabled"))
   end
 
@@ -122,8 +126,15 @@ defmodule LiveLoad.Scenario.ContextTest do
       |> inner_text("h1", as: &%{title: &1, title_length: String.length(&1)})
       |> ok!()
 
-    assert %{count_html: "0", label: "+1", event: "inc", absent: nil, visible: true, title: "Counter", title_length: 7} =
-             c.assigns
+    assert %{
+             count_html: "0",
+             label: "+1",
+             event: "inc",
+             absent: nil,
+             visible: true,
+             title: "Counter",
+             title_length: 7
+           } = c.assigns
 
     assert c.assigns.html =~ "counter-page"
     assert_raise ArgumentError, ~r/unknown keys \[:bogus\]/, fn -> inner_text(c, "#inc", bogus: 1) end
@@ -158,7 +169,8 @@ defmodule LiveLoad.Scenario.ContextTest do
     assert error(reset(crashed)) == nil
   end
 
-  test "assigns: assign, ctx.assigns, clear_assign, update_assign!, reset_assigns; struct updates carry over", %{ctx: ctx} do
+  test "assigns: assign, ctx.assigns, clear_assign, update_assign!, reset_assigns; struct updates carry over",
+       %{ctx: ctx} do
     c = ctx |> assign(:n, 1) |> assign(%{a: "x"}) |> update_assign!(:n, &(&1 + 1))
     assert c.assigns == %{n: 2, a: "x"}
     assert_raise KeyError, fn -> update_assign!(c, :missing, & &1) end
@@ -212,7 +224,9 @@ defmodule LiveLoad.Scenario.ContextTest do
     {:ok, _} = :live_load_throttle.start(LiveLoad.Scenario.Throttle.Rate.new(:ctx_test_rate, 6000))
     on_exit(fn -> :live_load_throttle.stop(:ctx_test_rate) end)
     ok!(throttle(ctx, :ctx_test_rate))
-    assert %{op: :throttle, reason: {:unknown_throttle, :no_such_throttle}} = error(throttle(ctx, :no_such_throttle))
+
+    assert %{op: :throttle, reason: {:unknown_throttle, :no_such_throttle}} =
+             error(throttle(ctx, :no_such_throttle))
   end
 
   test "inspect shows assigns and status, not the Erlang value", %{ctx: ctx} do
@@ -226,7 +240,11 @@ defmodule LiveLoad.Scenario.ContextTest do
   test "new/1 with a bad option gives the Erlang error; unwrap rejects other values" do
     assert {:error, {:invalid_option, :timeout, -1}} = Context.new(timeout: -1)
     assert {:error, {:invalid_option, :options, [1]}} = Context.new([1])
-    assert_raise ArgumentError, ~r/cannot open a context: \{:invalid_option, :timeout, -1\}/, fn -> Context.new!(timeout: -1) end
+
+    assert_raise ArgumentError, ~r/cannot open a context: \{:invalid_option, :timeout, -1\}/, fn ->
+      Context.new!(timeout: -1)
+    end
+
     assert_raise ArgumentError, ~r/expected a LiveLoad.Scenario.Context/, fn -> click(%{}, "#x") end
   end
 end

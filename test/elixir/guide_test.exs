@@ -22,11 +22,17 @@ defmodule LiveLoad.GuideTest do
 
     assert status == 0, out
     printed = Regex.scan(~r/^--- cell \d+\/\d+\n=> (.*)$/m, out, capture: :all_but_first) |> Enum.map(&hd/1)
-    blocks = Regex.scan(~r/^```elixir\n(.*?)^```$/ms, File.read!(@guide), capture: :all_but_first) |> Enum.map(&hd/1)
+
+    blocks =
+      Regex.scan(~r/^```elixir\n(.*?)^```$/ms, File.read!(@guide), capture: :all_but_first) |> Enum.map(&hd/1)
+
     assert length(printed) == length(blocks), out
 
     checked =
-      for {block, value} <- Enum.zip(blocks, printed), shown = shown(block), shown != nil, not (shown =~ "(varies") do
+      for {block, value} <- Enum.zip(blocks, printed),
+          shown = shown(block),
+          shown != nil,
+          not (shown =~ "(varies") do
         assert squash(value) == squash(shown), "block:\n#{block}\nprinted: #{value}"
       end
 

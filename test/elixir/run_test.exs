@@ -49,9 +49,29 @@ defmodule LiveLoad.RunTest do
     on_exit(fn -> File.rm(json) && File.rm(md) end)
 
     {out, status} =
-      System.cmd("mix", ["live_load.run", @scenario, "--users", "2", "--duration", "10s", "--base-url", T.url(),
-                         "--json", json, "--md", md, "--quiet", "--set", "button=inc"],
-        cd: @root, stderr_to_stdout: true, env: [{"MIX_ENV", "dev"}])
+      System.cmd(
+        "mix",
+        [
+          "live_load.run",
+          @scenario,
+          "--users",
+          "2",
+          "--duration",
+          "10s",
+          "--base-url",
+          T.url(),
+          "--json",
+          json,
+          "--md",
+          md,
+          "--quiet",
+          "--set",
+          "button=inc"
+        ],
+        cd: @root,
+        stderr_to_stdout: true,
+        env: [{"MIX_ENV", "dev"}]
+      )
 
     assert status == 0, out
     assert out =~ "# live_load run: Elixir.LiveLoad.Examples.CounterScenario"
@@ -66,7 +86,10 @@ defmodule LiveLoad.RunTest do
     {out, status} = System.cmd("mix", ["live_load.run", "no_such_thing"], cd: @root, stderr_to_stdout: true)
     assert status != 0
     assert out =~ "unknown scenario no_such_thing"
-    {out, status} = System.cmd("mix", ["live_load.run", @scenario, "--users", "x"], cd: @root, stderr_to_stdout: true)
+
+    {out, status} =
+      System.cmd("mix", ["live_load.run", @scenario, "--users", "x"], cd: @root, stderr_to_stdout: true)
+
     assert status != 0
     assert out =~ "invalid value for --users: x"
     {out, 0} = System.cmd("mix", ["live_load.run", "--help"], cd: @root, stderr_to_stdout: true)
@@ -77,7 +100,13 @@ defmodule LiveLoad.RunTest do
 
   test "otp_app: finds the application's scenarios; a halted user counts as succeeded" do
     assert %{LiveLoad.Test.HaltScenario => %LiveLoad.Result{} = r} =
-             LiveLoad.run(otp_app: :live_load, users: 1, scenario_duration: 10_000, base_url: T.url(), quiet: true)
+             LiveLoad.run(
+               otp_app: :live_load,
+               users: 1,
+               scenario_duration: 10_000,
+               base_url: T.url(),
+               quiet: true
+             )
 
     assert %{"halted" => 1, "ok" => 0, "failed" => 0} = LiveLoad.Result.iterations(r)
     assert r.run["users"]["failed"] == 0
@@ -85,7 +114,10 @@ defmodule LiveLoad.RunTest do
 
   test "bad options raise ArgumentError naming the option; try_run/1 returns the reason" do
     base = [scenario: CounterScenario, quiet: true]
-    assert_raise ArgumentError, "LiveLoad.run/1: invalid option users: -3", fn -> LiveLoad.run(base ++ [users: -3]) end
+
+    assert_raise ArgumentError, "LiveLoad.run/1: invalid option users: -3", fn ->
+      LiveLoad.run(base ++ [users: -3])
+    end
 
     assert_raise ArgumentError, ~r/invalid option scenario_duration: :infinity/, fn ->
       LiveLoad.run(base ++ [scenario_duration: :infinity])
@@ -93,7 +125,10 @@ defmodule LiveLoad.RunTest do
 
     assert {:error, {:invalid_option, :users, -3}} = LiveLoad.try_run(base ++ [users: -3])
     assert {:error, {:invalid_option, :distributed, "yes"}} = LiveLoad.try_run(base ++ [distributed?: "yes"])
-    assert LiveLoad.format_error({:invalid_option, :distributed, "yes"}) == ~s(invalid option distributed?: "yes")
+
+    assert LiveLoad.format_error({:invalid_option, :distributed, "yes"}) ==
+             ~s(invalid option distributed?: "yes")
+
     assert {:error, {:unknown_scenario, NoSuch.Module}} = LiveLoad.try_run(scenario: NoSuch.Module)
     assert {:error, {:not_a_scenario, String}} = LiveLoad.try_run(scenario: String)
     assert_raise ArgumentError, ~r/String is not a scenario/, fn -> LiveLoad.run(scenario: String) end
@@ -105,7 +140,10 @@ defmodule LiveLoad.RunTest do
     refute Code.ensure_loaded?(FLAME)
     opts = [scenario: CounterScenario, distributed?: true, flame_backend: FLAME.LocalBackend]
     assert {:error, {:flame_not_loaded, FLAME.LocalBackend}} = LiveLoad.try_run(opts)
-    assert_raise ArgumentError, ~r/flame_backend: FLAME.LocalBackend needs FLAME/, fn -> LiveLoad.run(opts) end
+
+    assert_raise ArgumentError, ~r/flame_backend: FLAME.LocalBackend needs FLAME/, fn ->
+      LiveLoad.run(opts)
+    end
   end
 
   test "throttle builders give Erlang specs with an explicit interval in ms" do
@@ -113,16 +151,30 @@ defmodule LiveLoad.RunTest do
     assert Rate.new(:v, 10) |> Rate.interval(1000) == %{name: :v, kind: :rate, rate: 10, interval: 1000}
 
     assert :visitors |> Rate.new(10) |> Rate.ramp(100, duration: 60_000) ==
-             %{name: :visitors, kind: :rate, rate: 10, interval: 60_000, ramp: %{to: 100, plan: %{duration: 60_000}}}
+             %{
+               name: :visitors,
+               kind: :rate,
+               rate: 10,
+               interval: 60_000,
+               ramp: %{to: 100, plan: %{duration: 60_000}}
+             }
 
     assert %{ramp: %{to: 100, plan: %{steps: 10, interval: 5000}}, interarrival: 1000} =
              :polls |> Interarrival.new(1000) |> Interarrival.ramp(100, steps: 10, interval: 5000)
 
     assert Parallelism.new(:checkout, 4) == %{name: :checkout, kind: :parallelism, max: 4}
     assert_raise ArgumentError, "invalid throttle :v: rate -1", fn -> Rate.new(:v, -1) end
-    assert_raise ArgumentError, ~r/give duration: ms, or steps: n and interval: ms/, fn -> Rate.ramp(Rate.new(:v, 1), 5, steps: 3) end
-    assert_raise ArgumentError, ~r/expected a rate throttle spec/, fn -> Rate.ramp(Parallelism.new(:p, 1), 5, duration: 100) end
-    for spec <- [Rate.new(:a, 1), Interarrival.new(:b, 5), Parallelism.new(:c, 2)], do: assert(:live_load_throttle.validate(spec) == :ok)
+
+    assert_raise ArgumentError, ~r/give duration: ms, or steps: n and interval: ms/, fn ->
+      Rate.ramp(Rate.new(:v, 1), 5, steps: 3)
+    end
+
+    assert_raise ArgumentError, ~r/expected a rate throttle spec/, fn ->
+      Rate.ramp(Parallelism.new(:p, 1), 5, duration: 100)
+    end
+
+    for spec <- [Rate.new(:a, 1), Interarrival.new(:b, 5), Parallelism.new(:c, 2)],
+        do: assert(:live_load_throttle.validate(spec) == :ok)
   end
 
   test "Result: to_json/from_json round trip, the results file, a foreign format", %{elixir: ex} do
@@ -160,6 +212,7 @@ defmodule LiveLoad.RunTest do
     attrs = CounterScenario.module_info(:attributes)
     assert {:behavior, [:amoc_scenario]} in attrs
     assert {:behaviour, [LiveLoad.Scenario]} in attrs
+
     for {f, a} <- [init: 0, start: 2, terminate: 1, config: 1, throttles: 1, run: 3],
         do: assert(function_exported?(CounterScenario, f, a))
 
@@ -186,7 +239,9 @@ defmodule LiveLoad.RunTest do
     end
 
     assert_raise CompileError, ~r/uses LiveLoad.Scenario but defines no run\/3/, fn ->
-      ExUnit.CaptureIO.capture_io(:stderr, fn -> Code.compile_string("defmodule LiveLoad.Test.NoRun do use LiveLoad.Scenario end") end)
+      ExUnit.CaptureIO.capture_io(:stderr, fn ->
+        Code.compile_string("defmodule LiveLoad.Test.NoRun do use LiveLoad.Scenario end")
+      end)
     end
   end
 
@@ -213,12 +268,17 @@ defmodule LiveLoad.RunTest do
       refute match?(%{count: n} when n > 0, :live_load_metrics.quick_stats("iteration.duration"))
       assert :ok = apply(:amoc, :do, [CounterScenario, 1, [base_url: T.url(), scenario_duration: 5_000]])
       # the amoc user ran the Elixir run/3: its iterations and the page's click timings were recorded
-      assert wait_until(30, fn -> match?(%{count: n} when n > 0, :live_load_metrics.quick_stats("iteration.duration")) end)
+      assert wait_until(30, fn ->
+               match?(%{count: n} when n > 0, :live_load_metrics.quick_stats("iteration.duration"))
+             end)
+
       assert %{count: clicks} = :live_load_metrics.quick_stats("liveview.event")
       assert clicks > 0
       _ = apply(:amoc, :stop, [])
     else
-      IO.puts("skipped: amoc is loaded but live_load_amoc_scenario (the amoc area's delegate) is not in this build")
+      IO.puts(
+        "skipped: amoc is loaded but live_load_amoc_scenario (the amoc area's delegate) is not in this build"
+      )
     end
   end
 

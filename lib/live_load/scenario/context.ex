@@ -83,7 +83,9 @@ defmodule LiveLoad.Scenario.Context do
   @doc "Sets the step timeout in milliseconds."
   @spec set_timeout(t(), pos_integer()) :: t()
   def set_timeout(ctx, ms) when is_integer(ms) and ms > 0, do: wrap(@ctx.set_timeout(unwrap(ctx), ms))
-  def set_timeout(_ctx, ms), do: raise(ArgumentError, "invalid timeout: #{inspect(ms)} (a positive integer of ms)")
+
+  def set_timeout(_ctx, ms),
+    do: raise(ArgumentError, "invalid timeout: #{inspect(ms)} (a positive integer of ms)")
 
   # ---------------------------------------------------------------- navigation
 
@@ -127,7 +129,8 @@ defmodule LiveLoad.Scenario.Context do
 
   @doc "Selects exactly these options (values or labels) of a `<select multiple>`."
   @spec select_multiple_options(t(), selector(), value([String.t()])) :: t()
-  def select_multiple_options(ctx, selector, values), do: call(ctx, :select_multiple_options, [selector, values])
+  def select_multiple_options(ctx, selector, values),
+    do: call(ctx, :select_multiple_options, [selector, values])
 
   @doc "Focuses the element."
   @spec focus(t(), selector()) :: t()
@@ -329,7 +332,9 @@ defmodule LiveLoad.Scenario.Context do
   defp call(ctx, fun, args), do: wrap(apply(@ctx, fun, [unwrap(ctx) | Enum.map(args, &resolvable/1)]))
 
   defp extract(ctx, fun, args, opts) do
-    unless Keyword.keyword?(opts), do: raise(ArgumentError, "#{fun}: options must be a keyword list, got: #{inspect(opts)}")
+    unless Keyword.keyword?(opts),
+      do: raise(ArgumentError, "#{fun}: options must be a keyword list, got: #{inspect(opts)}")
+
     opts = Keyword.validate!(opts, [:as])
     erl_args = [unwrap(ctx) | Enum.map(args, &resolvable/1)]
 
@@ -372,9 +377,18 @@ defmodule LiveLoad.Scenario.Context do
         end
 
       fields = [assigns: ctx.assigns] ++ status
-      container_doc("#LiveLoad.Scenario.Context<", fields, ">", opts, fn {k, v}, o ->
-        concat([Atom.to_string(k), ": ", to_doc(v, o)])
-      end, separator: ",", break: :maybe)
+
+      container_doc(
+        "#LiveLoad.Scenario.Context<",
+        fields,
+        ">",
+        opts,
+        fn {k, v}, o ->
+          concat([Atom.to_string(k), ": ", to_doc(v, o)])
+        end,
+        separator: ",",
+        break: :maybe
+      )
     end
   end
 end

@@ -8,8 +8,11 @@ defmodule LiveLoad.Scenario.Throttle do
   """
 
   @typedoc "A `live_load_throttle` spec map (`name`, `kind`, and the kind's fields)."
-  @type spec :: %{required(:name) => atom() | String.t(), required(:kind) => :rate | :interarrival | :parallelism,
-                  optional(atom()) => term()}
+  @type spec :: %{
+          required(:name) => atom() | String.t(),
+          required(:kind) => :rate | :interarrival | :parallelism,
+          optional(atom()) => term()
+        }
   @typedoc "`duration:` ms (steps of 100 ms), or `steps:` + `interval:` ms."
   @type ramp_opts :: [duration: pos_integer()] | [steps: pos_integer(), interval: pos_integer()]
 
@@ -17,7 +20,9 @@ defmodule LiveLoad.Scenario.Throttle do
   @spec check!(spec()) :: spec()
   def check!(spec) do
     case :live_load_throttle.validate(spec) do
-      :ok -> spec
+      :ok ->
+        spec
+
       {:error, {:invalid_throttle, field, value}} ->
         raise ArgumentError, "invalid throttle #{inspect(spec[:name])}: #{field} #{inspect(value)}"
     end
@@ -28,9 +33,15 @@ defmodule LiveLoad.Scenario.Throttle do
   def ramp(%{kind: kind} = spec, kind, to, opts) do
     plan =
       case Enum.sort(opts) do
-        [duration: ms] -> %{duration: ms}
-        [interval: ms, steps: steps] -> %{steps: steps, interval: ms}
-        _ -> raise ArgumentError, "ramp of #{inspect(spec.name)}: give duration: ms, or steps: n and interval: ms; got #{inspect(opts)}"
+        [duration: ms] ->
+          %{duration: ms}
+
+        [interval: ms, steps: steps] ->
+          %{steps: steps, interval: ms}
+
+        _ ->
+          raise ArgumentError,
+                "ramp of #{inspect(spec.name)}: give duration: ms, or steps: n and interval: ms; got #{inspect(opts)}"
       end
 
     check!(:live_load_throttle.ramp(spec, to, plan))

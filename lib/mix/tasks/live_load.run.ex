@@ -86,7 +86,9 @@ defmodule Mix.Tasks.LiveLoad.Run do
         require_scenarios(file)
 
       true ->
-        Mix.raise("live_load: unknown scenario #{target} (not a module, a file, or a name in #{Enum.join(@lookup_dirs, " or ")})")
+        Mix.raise(
+          "live_load: unknown scenario #{target} (not a module, a file, or a name in #{Enum.join(@lookup_dirs, " or ")})"
+        )
     end
   end
 

@@ -18,7 +18,12 @@ cells =
   Regex.scan(~r/^```elixir\n(.*?)^```$/ms, File.read!(file), capture: :all_but_first)
   |> Enum.map(fn [code] -> code end)
 
-if cells == [], do: (IO.puts(:stderr, "no elixir cell in #{file}"); System.halt(1))
+if cells == [],
+  do:
+    (
+      IO.puts(:stderr, "no elixir cell in #{file}")
+      System.halt(1)
+    )
 
 Enum.reduce(Enum.with_index(cells, 1), {[], Code.env_for_eval(file: file)}, fn {code, n}, {binding, env} ->
   IO.puts("--- cell #{n}/#{length(cells)}")
