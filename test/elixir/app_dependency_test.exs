@@ -12,6 +12,7 @@ defmodule LiveLoad.AppDependencyTest do
     # under _build/ (ignored by git); kept between runs so live_load is not rebuilt every time
     dir = Path.join(@root, "_build/mix/app_dependency_test")
     File.mkdir_p!(dir)
+
     File.write!(Path.join(dir, "mix.exs"), """
     defmodule MyApp.MixProject do
       use Mix.Project
@@ -37,6 +38,7 @@ defmodule LiveLoad.AppDependencyTest do
     """)
 
     json = Path.join(dir, "result.json")
+    File.rm(json)
 
     {out, status} =
       System.cmd(
