@@ -4,6 +4,7 @@
 -export([main/0]).
 -export([main/1]).
 -export([parse/1]).
+-export([run_modules/2]).
 -export([usage/0]).
 
 -define(DEFAULT_BASE_URL, <<"http://127.0.0.1:4000">>).
@@ -165,27 +166,34 @@ run(#{command := report} = Cmd) ->
 run(#{targets := Targets} = Cmd) ->
     case load_all(Targets, []) of
         {ok, Modules} ->
-            Opts = run_opts(Modules, Cmd),
-            ok = live_load_cli_signals:install(),
-            case live_load:run(Opts) of
-                {error, Reason} ->
-                    err("live_load: ~ts~n", [format_error(Reason, verbose(Cmd))]),
-                    2;
-                Results when is_map(Results) ->
-                    Ordered = [{M, maps:get(M, Results)} || M <- Modules],
-                    ok = live_load_cli_output:write(Ordered, Cmd),
-                    CiStatus = live_load_cli_ci:after_run(Ordered, Cmd),
-                    case exit_status(Ordered) of
-                        0 -> CiStatus;
-                        Status -> Status
-                    end
-            end;
+            run_modules(Modules, Cmd);
         {error, Reason} ->
             err("live_load: ~ts~n", [format_error(Reason, verbose(Cmd))]),
             2
     end.
 
 verbose(Cmd) -> maps:get(verbose, Cmd, false).
+
+%% @doc Runs loaded scenario modules with the options of a parsed `run' command (`parse/1''s
+%% `{ok, Cmd}'), writes the files and the summary; returns the exit status. `mix live_load.run'
+%% loads Elixir scenarios itself and calls this.
+-spec run_modules([module()], map()) -> non_neg_integer().
+run_modules(Modules, Cmd) ->
+    Opts = run_opts(Modules, Cmd),
+    ok = live_load_cli_signals:install(),
+    case live_load:run(Opts) of
+        {error, Reason} ->
+            err("live_load: ~ts~n", [format_error(Reason, verbose(Cmd))]),
+            2;
+        Results when is_map(Results) ->
+            Ordered = [{M, maps:get(M, Results)} || M <- Modules],
+            ok = live_load_cli_output:write(Ordered, Cmd),
+            CiStatus = live_load_cli_ci:after_run(Ordered, Cmd),
+            case exit_status(Ordered) of
+                0 -> CiStatus;
+                Status -> Status
+            end
+    end.
 
 run_opts(Modules, #{opts := O, set := Set} = Cmd) ->
     %% the option names of live_load:run/1 exist as atoms once this module is loaded

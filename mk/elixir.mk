@@ -1,0 +1,13 @@
+# Elixir face (guides/elixir.md): the mix build of the same application plus lib/, and the ExUnit
+# suite (every Context function against the demo target, LiveLoad.run/1, mix live_load.run, the
+# Livebook tour's cells). mix builds into _build/mix/<env>; rebar3's _build/default|test are untouched.
+
+.PHONY: elixir-build elixir-test
+TEST_STEPS += elixir-test
+
+elixir-build: setup ## mix compile --warnings-as-errors (src/, C via make, lib/)
+	mix compile --warnings-as-errors
+
+elixir-test: setup ## ExUnit suite with real Chromium (add ERL_LIBS=<amoc libs> for the amoc case)
+	MIX_ENV=test mix compile --warnings-as-errors
+	mix test
