@@ -108,6 +108,7 @@ static const char *const DEFAULT_ARGS[] = {
     "--disable-background-timer-throttling", "--disable-backgrounding-occluded-windows",
     "--disable-renderer-backgrounding", "--disable-ipc-flooding-protection", "--disable-back-forward-cache",
     "--disable-dev-shm-usage", "--disable-extensions", "--mute-audio", "--hide-scrollbars",
+    "--disable-auto-reload", /* an error page reloading itself would be traffic the scenario never made */
     "--disable-features=WebUIOmniboxPopup,WebUIOmniboxAimPopup,WebUIOmniboxFullPopup,"
     "SpareRendererForSitePerProcess,Translate,OptimizationHints,MediaRouter,PaintHolding",
     NULL};
@@ -132,7 +133,7 @@ static struct {
     char udd[256];
     /* lifecycle */
     int done, exit_code, shutting;
-    lws_sorted_usec_list_t sul_deadline, sul_tick;
+    lws_sorted_usec_list_t sul_deadline, sul_tick, sul_rearm;
 } g;
 
 static void finish(int code)
@@ -303,6 +304,19 @@ static int on_browser_readable(int fd)
     return 0;
 }
 
+/* lws 4.1 drops a writable request made from inside a raw file's WRITEABLE callback (it clears
+ * POLLOUT after the callback), so a pipe that filled up mid-flush was never written again and the
+ * rest of the queue (commands to Chromium, replies to Erlang) sat there until their deadlines. The
+ * request is made again from outside the callback. */
+static void rearm_cb(lws_sorted_usec_list_t *sul)
+{
+    (void)sul;
+    if (g.w_out && ll_buf_unread(&g.out))
+        lws_callback_on_writable(g.w_out);
+    if (g.w_cdp_wr && ll_buf_unread(&g.cdp_out))
+        lws_callback_on_writable(g.w_cdp_wr);
+}
+
 static int flush_fd(struct lws *wsi, int fd, ll_buf *b)
 {
     while (ll_buf_unread(b)) {
@@ -318,7 +332,8 @@ static int flush_fd(struct lws *wsi, int fd, ll_buf *b)
         return -1;
     }
     if (ll_buf_unread(b))
-        lws_callback_on_writable(wsi);
+        lws_sul_schedule(g.ctx, 0, &g.sul_rearm, rearm_cb, 1);
+    (void)wsi;
     return 0;
 }
 
@@ -713,6 +728,7 @@ int main(int argc, char **argv)
     }
     lws_sul_cancel(&g.sul_deadline);
     lws_sul_cancel(&g.sul_tick);
+    lws_sul_cancel(&g.sul_rearm);
     cleanup_browser();
     lws_context_destroy(g.ctx);
     ll_core_free(g.core);
