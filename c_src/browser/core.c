@@ -599,6 +599,9 @@ static void user_event(ll_core *c, struct user *u, const char *m, json_t *params
     for (int i = 0; FORWARDED[i]; i++)
         if (!strcmp(m, FORWARDED[i])) {
             emit_event(c, u->id, json_pack("{s:s,s:s,s:O}", "type", "cdp", "method", m, "params", params));
+            /* the renderer is gone: what was sent to the page will never be answered */
+            if (!strcmp(m, "Inspector.targetCrashed"))
+                release_pending(c, u->id, 1, "target_crashed");
             return;
         }
 }

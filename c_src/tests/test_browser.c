@@ -695,6 +695,30 @@ static void test_pending_release_on_detach(void)
     ll_core_free(c);
 }
 
+/* The renderer crashes: calls in flight on the page are answered target_crashed at once, the
+ * user stays (a navigation brings a new renderer) and root-session calls are untouched. */
+static void test_pending_release_on_crash(void)
+{
+    ll_core_cfg cfg = {.to_browser = cap_browser, .to_erlang = cap_erlang};
+    ll_core *c = ll_core_new(&cfg);
+    make_user(c, 1, 1.0, "C1", "S1");
+    q_reset();
+    unsigned base = pending_of(c);
+    send_call(c, 60, "call", 1, "Runtime.evaluate", 0);
+    send_call(c, 61, "call_browser", 1, "Storage.getCookies", 0);
+    q_reset();
+    from_browser(c, "{'method':'Inspector.targetCrashed','sessionId':'S1','params':{}}");
+    CHECK(answered_error(60, "target_crashed"));
+    CHECK(!reply_to(61, (char[MAXATOMLEN_UTF8]){0}));
+    CHECK(count_events("cdp") == 1);
+    CHECK(pending_of(c) == base + 1);
+    q_reset();
+    send_call(c, 62, "call", 1, "Page.reload", 0);
+    CHECK(q.nb == 1 && q.ne == 0);
+    q_reset();
+    ll_core_free(c);
+}
+
 /* Closing a user whose page hangs: its pending call is answered user_gone at once. */
 static void test_pending_release_on_close(void)
 {
@@ -856,6 +880,7 @@ int main(void)
     test_pending_stuck_slot();
     test_pending_release_on_detach();
     test_pending_release_on_close();
+    test_pending_release_on_crash();
     test_pending_deadline();
     test_setup_detach_and_deadline();
     test_browser_queue_full();
