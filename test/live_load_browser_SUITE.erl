@@ -499,6 +499,7 @@ recv(P) ->
         {P, {data, D}} ->
             case binary_to_term(D) of
                 {0, U, _} when U > 0 -> recv(P);   %% user events
+                {0, 0, #{<<"type">> := <<"browser_launched">>}} -> recv(P);
                 T -> T
             end;
         {P, {exit_status, S}} -> {exit, S}

@@ -62,6 +62,8 @@
  *         Page.javascriptDialogOpening, Inspector.targetCrashed, Inspector.detached,
  *         Runtime.exceptionThrown, Target.detachedFromTarget
  *     {0, 0, #{<<"type">> => <<"protocol_error">>, reason}} for a frame without a readable Id.
+ *     {0, 0, #{<<"type">> => <<"browser_launched">>, <<"pid">> => Pid}} once, after launching Chromium:
+ *         its pid is also its process group, which the owner kills should this port be killed.
  *   Network sampling: with sample < 1 each request/WebSocket is kept with that probability.
  *
  * READING: each fd is read 64 KiB at a time, frames parsed after every read, at most 1 MiB per
@@ -75,6 +77,7 @@
  *   The browser gets PR_SET_PDEATHSIG so it cannot outlive the port.
  */
 #define _GNU_SOURCE
+#include <ei.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -708,6 +711,20 @@ int main(int argc, char **argv)
             g.exit_code = 3;
             g.done = 1;
         }
+    }
+    if (!g.done && g.pid > 0) {
+        ei_x_buff x;
+        ei_x_new_with_version(&x);
+        ei_x_encode_tuple_header(&x, 3);
+        ei_x_encode_ulong(&x, 0);
+        ei_x_encode_ulong(&x, 0);
+        ei_x_encode_map_header(&x, 2);
+        ei_x_encode_binary(&x, "type", 4);
+        ei_x_encode_binary(&x, "browser_launched", 16);
+        ei_x_encode_binary(&x, "pid", 3);
+        ei_x_encode_long(&x, (long)g.pid);
+        to_erlang(NULL, x.buff, (size_t)x.index, 0);
+        ei_x_free(&x);
     }
     if (!g.done) {
         ll_core_start(g.core);

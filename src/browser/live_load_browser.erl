@@ -39,6 +39,7 @@
 -record(state, {opts :: live_load_browser_opts:browser_opts(),
                 port :: port() | undefined,
                 profile :: file:filename() | undefined,
+                chromium :: pos_integer() | undefined,
                 epoch = 1 :: pos_integer(),
                 next_id = 1 :: pos_integer(),
                 pending = #{} :: #{pos_integer() => {gen_server:from() | none, reference() | none, term()}},
@@ -171,6 +172,15 @@ make_profile(_Opts) ->
         {error, Reason} -> {error, {profile_dir, Dir, Reason}}
     end.
 
+%% The port died without cleaning up (kill -9): Chromium's main process gets SIGKILL from the kernel
+%% (PR_SET_PDEATHSIG) but its zygotes and renderers would take seconds to notice; its process group
+%% goes at once.
+kill_group(undefined) ->
+    ok;
+kill_group(Pgid) ->
+    _ = os:cmd("kill -9 -" ++ integer_to_list(Pgid) ++ " 2>/dev/null"),
+    ok.
+
 %% Chromium dies with the port but may still be flushing files for a moment: remove the directory
 %% now and once more a second later.
 remove_profile(undefined) ->
@@ -299,6 +309,8 @@ send(S = #state{port = Port, next_id = Id, pending = P}, Cmd, From, Kind, Timeou
            end,
     S#state{next_id = Id + 1, pending = P#{Id => {From, TRef, Kind}}}.
 
+from_port({0, 0, #{<<"type">> := <<"browser_launched">>, <<"pid">> := Pid}}, S) when is_integer(Pid), Pid > 1 ->
+    S#state{chromium = Pid};
 from_port({0, 0, Event}, S) ->
     logger:warning("live_load_browser port: ~p", [Event]),
     S;
@@ -345,6 +357,7 @@ cancel(TRef) -> _ = erlang:cancel_timer(TRef), ok.
 browser_down(Status, S = #state{pending = P, users = Users, epoch = E, exits = Exits, opts = Opts,
                                 profile = Profile}) ->
     logger:warning("live_load_browser: port exited with status ~p, ~b users lost", [Status, map_size(Users)]),
+    kill_group(S#state.chromium),
     remove_profile(Profile),
     maps:foreach(fun(_Id, {From, TRef, _Kind}) -> cancel(TRef), reply(From, x, {error, browser_down}) end, P),
     maps:foreach(fun(Id, {Owner, Mon}) ->
@@ -354,7 +367,7 @@ browser_down(Status, S = #state{pending = P, users = Users, epoch = E, exits = E
                  end, Users),
     Now = erlang:monotonic_time(millisecond),
     Recent = [T || T <- [Now | Exits], Now - T < 60000],
-    S2 = S#state{port = undefined, profile = undefined, pending = #{}, late = #{}, users = #{}, epoch = E + 1,
+    S2 = S#state{port = undefined, profile = undefined, chromium = undefined, pending = #{}, late = #{}, users = #{}, epoch = E + 1,
                  exits = Recent},
     case length(Recent) > maps:get(restart_limit, Opts) of
         true ->
