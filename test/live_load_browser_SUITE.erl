@@ -539,9 +539,16 @@ pmap(F, L) ->
     Pids = [spawn_link(fun() -> Self ! {self(), F(X)} end) || X <- L],
     [receive {P, R} -> R end || P <- Pids].
 
-wait_until(F, Ms) when Ms =< 0 -> ?assert(F());
+%% polls F every 100 ms for Ms of wall-clock time (each poll may itself be slow: pgrep under load)
 wait_until(F, Ms) ->
+    poll_until(F, erlang:monotonic_time(millisecond) + Ms).
+
+poll_until(F, Deadline) ->
     case catch F() of
         true -> ok;
-        _ -> timer:sleep(100), wait_until(F, Ms - 100)
+        _ ->
+            case erlang:monotonic_time(millisecond) >= Deadline of
+                true -> ?assert(F());
+                false -> timer:sleep(100), poll_until(F, Deadline)
+            end
     end.

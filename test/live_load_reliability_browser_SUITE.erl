@@ -385,12 +385,19 @@ flush() ->
 wait_for(F, Ms) ->
     wait_until(F, Ms) =:= ok.
 
-wait_until(F, Ms) when Ms =< 0 ->
-    case catch F() of true -> ok; _ -> timeout end;
+%% polls F every 100 ms until it holds or Ms of wall-clock time have passed (pgrep under load is
+%% slow: counting sleeps would overstate the bound)
 wait_until(F, Ms) ->
+    poll_until(F, erlang:monotonic_time(millisecond) + Ms).
+
+poll_until(F, Deadline) ->
     case catch F() of
         true -> ok;
-        _ -> timer:sleep(100), wait_until(F, Ms - 100)
+        _ ->
+            case erlang:monotonic_time(millisecond) >= Deadline of
+                true -> timeout;
+                false -> timer:sleep(100), poll_until(F, Deadline)
+            end
     end.
 
 root() ->
