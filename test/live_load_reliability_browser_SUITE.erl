@@ -60,7 +60,8 @@ end_per_group(_, _Config) ->
     ok.
 
 init_per_testcase(open_close_cycles, Config) ->
-    [{timetrap, {minutes, 90}} | Config];
+    ct:timetrap({minutes, 90}),
+    Config;
 init_per_testcase(_, Config) ->
     Config.
 

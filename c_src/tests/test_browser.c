@@ -64,6 +64,9 @@ static void test_nul_framing(void)
     const char *m;
     size_t n, scanned = 0;
     ll_buf_init(&b, 1 << 16);
+    /* a buffer never allocated (fuzz regression crash-da39a3ee...: empty input, UBSan NULL + 0) */
+    CHECK(ll_buf_append(&b, "", 0) == 0);
+    CHECK(ll_nul_next(&b, 100, &scanned, &m, &n) == 0 && scanned == 0);
     CHECK(ll_buf_append(&b, "{\"a\":1}", 7) == 0);
     CHECK(ll_nul_next(&b, 100, &scanned, &m, &n) == 0 && scanned == 7);
     CHECK(ll_buf_append(&b, "\0{\"b\"", 5) == 0);
