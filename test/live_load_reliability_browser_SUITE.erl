@@ -214,8 +214,13 @@ seen_text(Seen) ->
 
 %% ------------------------------------------------------------------ open/close cycles
 
+%% LIVE_LOAD_CYCLES overrides the full count (a shorter campaign by hand); the row says how many ran
 cycles(smoke) -> 200;
-cycles(full) -> 10000.
+cycles(full) ->
+    case os:getenv("LIVE_LOAD_CYCLES") of
+        false -> 10000;
+        N -> list_to_integer(N)
+    end.
 
 open_close_cycles() ->
     [{doc, "N context open/close cycles on one browser (8 at a time): port RSS, Chromium PSS and open fds "
@@ -267,7 +272,9 @@ sample_loop(B, PortPid, Chromium, Par, Step, N, Done, Acc) ->
     Done2 = Done + Todo,
     %% let Chromium reap the closed renderers before measuring
     wait_for(fun() -> {ok, #{<<"users">> := U}} = live_load_browser:stats(B), U =:= 0 end, 10000),
-    sample_loop(B, PortPid, Chromium, Par, Step, N, Done2, [sample(Done2, PortPid, Chromium) | Acc]).
+    Sample = sample(Done2, PortPid, Chromium),
+    ct:pal("~p", [Sample]),
+    sample_loop(B, PortPid, Chromium, Par, Step, N, Done2, [Sample | Acc]).
 
 %% Todo open/close cycles, Par at a time
 cycle(B, Par, Todo) ->
