@@ -9,6 +9,8 @@ all() ->
     [start_stop, evaluate, invalid_options, cdp_error, navigate_static_page, network_records,
      observer_before_page_scripts, liveview_counter, fast_mode, owner_down_closes_user, malformed_frames,
      eof_kills_chromium, eof_exit_status, killed_port_takes_chromium_along, kill_chromium_gives_browser_down, endpoint_mode, pool_places_users,
+     refused_port_reports_only_its_traffic, killed_port_leaves_no_profile, burst_of_frames, hung_command_frees_slot,
+     close_fails_pending_calls,
      open_close_many].
 
 suite() -> [{timetrap, {minutes, 6}}].
@@ -115,20 +117,21 @@ navigate_static_page(Config) ->
                  navigate(U, "http://127.0.0.1:" ++ integer_to_list(Closed) ++ "/")),
     live_load_browser:stop(B).
 
-network_records() -> [{doc, "HTTP records computed in C: status, route with ids collapsed, bytes, timings"}].
+network_records() -> [{doc, "HTTP records computed in C: status, raw URL (no route: Erlang templates it), bytes, timings"}].
 network_records(Config) ->
     B = start(),
     {ok, U} = live_load_browser:new_user(B, #{}),
     {ok, _} = navigate(U, ?config(base, Config) ++ "/index.html"),
     Http = http_events(U, 2),
-    [Doc] = [E || #{<<"route">> := <<"/index.html">>} = E <- Http],
+    ?assertEqual([], [E || #{<<"route">> := _} = E <- Http]),
+    [Doc] = [E || #{<<"url">> := Url} = E <- Http, lists:suffix("/index.html", binary_to_list(Url))],
     ?assertMatch(#{<<"status">> := 200, <<"method">> := <<"GET">>, <<"failed">> := false,
                    <<"resource_type">> := <<"Document">>}, Doc),
     ?assert(maps:get(<<"duration_ms">>, Doc) > 0),
     ?assert(maps:get(<<"ttfb_ms">>, Doc) > 0),
     ?assert(maps:get(<<"ttfb_ms">>, Doc) =< maps:get(<<"duration_ms">>, Doc)),
     ?assert(maps:get(<<"bytes">>, Doc) > 100),
-    [Pic] = [E || #{<<"route">> := <<"/items/:id/pic.txt">>} = E <- Http],
+    [Pic] = [E || #{<<"url">> := Url} = E <- Http, string:find(Url, <<"/items/12345/pic.txt?v=1">>) =/= nomatch],
     ?assertMatch(#{<<"status">> := 200}, Pic),
     ?assert(maps:get(<<"bytes">>, Pic) >= 1000),
     ?assertMatch(<<"http://127.0.0.1:", _/binary>>, maps:get(<<"url">>, Pic)),
@@ -169,7 +172,8 @@ liveview_counter(_Config) ->
          || T <- [<<"mouseMoved">>, <<"mousePressed">>, <<"mouseReleased">>]],
         poll(U, <<"document.getElementById('count').textContent.trim()">>, <<"1">>),
         Ws = [E || {live_load_event, X1, #{<<"type">> := <<"ws">>} = E} <- flush(), X1 =:= U],
-        ?assertMatch([#{<<"route">> := <<"/live/websocket">>} | _], Ws),
+        ?assertMatch([#{<<"url">> := <<"ws://127.0.0.1:", _/binary>>} | _], Ws),
+        ?assertEqual([], [E || #{<<"count">> := _} = E <- Ws]), %% one event = one frame
         ?assert(lists:any(fun(#{<<"what">> := W}) -> W =:= <<"open">> end, Ws)),
         ?assert(lists:any(fun(#{<<"what">> := W}) -> W =:= <<"sent">> end, Ws)),
         ?assert(lists:any(fun(#{<<"what">> := W, <<"bytes">> := N}) -> W =:= <<"received">> andalso N > 0;
@@ -321,6 +325,102 @@ pool_places_users(_Config) ->
         gen_server:stop(Pool)
     end.
 
+refused_port_reports_only_its_traffic() ->
+    [{doc, "Navigating to a refused port reports one failed request, never Chromium's error page and its data: images"}].
+refused_port_reports_only_its_traffic(_Config) ->
+    B = start(),
+    {ok, U} = live_load_browser:new_user(B, #{}),
+    Url = "http://127.0.0.1:" ++ integer_to_list(refused_port()) ++ "/",
+    [begin
+         ?assertMatch({ok, #{<<"errorText">> := <<"net::ERR_CONNECTION_REFUSED">>}}, navigate(U, Url)),
+         timer:sleep(1500)
+     end || _ <- [1, 2, 3]],
+    Http = [E || {live_load_event, X, #{<<"type">> := <<"http">>} = E} <- flush(), X =:= U],
+    ct:pal("http events after 3 refused navigations: ~p", [[maps:with([<<"url">>, <<"status">>, <<"error">>, <<"resource_type">>, <<"wall_ms">>, <<"canceled">>], E) || E <- Http]]),
+    ?assertEqual([], [E || #{<<"url">> := <<"data:", _/binary>>} = E <- Http]),
+    ?assertEqual([], [E || #{<<"status">> := 200} = E <- Http]),
+    ?assertEqual(3, length(Http)),
+    ?assert(lists:all(fun(#{<<"url">> := V, <<"failed">> := F}) -> V =:= list_to_binary(Url) andalso F end, Http)),
+    live_load_browser:stop(B).
+
+killed_port_leaves_no_profile() ->
+    [{doc, "kill -9 of a browser's port program: within 5 s no Chromium process of it and no profile dir left; a fresh port serves"}].
+killed_port_leaves_no_profile(_Config) ->
+    B = start(),
+    {ok, U} = live_load_browser:new_user(B, #{}),
+    {ok, OsPid} = live_load_browser:os_pid(B),
+    Chromium = wait_chromium(OsPid),
+    Udd = udd_of(Chromium),
+    ?assert(filelib:is_dir(Udd)),
+    os:cmd("kill -9 " ++ integer_to_list(OsPid)),
+    T0 = erlang:monotonic_time(millisecond),
+    wait_until(fun() -> group(Chromium) =:= [] andalso not filelib:is_dir(Udd) end, 5000),
+    ct:pal("Chromium group and profile ~s gone ~b ms after kill -9 of the port",
+           [Udd, erlang:monotonic_time(millisecond) - T0]),
+    ?assertEqual({error, browser_down}, eval(U, <<"1">>)),
+    {ok, U2} = live_load_browser:new_user(B, #{}),
+    ?assertMatch({ok, _}, eval(U2, <<"1">>)),
+    {ok, OsPid2} = live_load_browser:os_pid(B),
+    Udd2 = udd_of(wait_chromium(OsPid2)),
+    ?assertNotEqual(Udd, Udd2),
+    live_load_browser:stop(B),
+    ?assertNot(filelib:is_dir(Udd2)).
+
+burst_of_frames() ->
+    [{doc, "A burst of valid frames far above the read buffer (--max-frame 4096: 400 x 3 KB at once) is parsed as read: every call answered, same port"}].
+burst_of_frames(_Config) ->
+    {ok, B} = live_load_browser:start(maps:merge(browser_opts(), #{max_frame => 4096})),
+    {ok, OsPid} = live_load_browser:os_pid(B),
+    Pad = binary:copy(<<"x">>, 3000),
+    Rs = pmap(fun(_) -> live_load_browser:call_root(B, <<"Browser.getVersion">>, #{<<"pad">> => Pad}, 60000) end,
+              lists:seq(1, 400)),
+    Bad = [R || R <- Rs, element(1, R) =/= ok andalso not is_tuple(element(2, R))],
+    ct:pal("400 calls: ~b ok, others ~p", [length([R || {ok, _} = R <- Rs]), lists:usort(Bad)]),
+    ?assertEqual([], [R || {error, browser_down} = R <- Rs]),
+    ?assertEqual(400, length([R || {ok, _} = R <- Rs])),
+    ?assertEqual({ok, OsPid}, live_load_browser:os_pid(B)),
+    live_load_browser:stop(B).
+
+hung_command_frees_slot() ->
+    [{doc, "A command Chromium never answers (a promise that never settles) times out and its port slot is freed"}].
+hung_command_frees_slot(_Config) ->
+    B = start(),
+    {ok, U} = live_load_browser:new_user(B, #{}),
+    {ok, #{<<"pending">> := Base}} = live_load_browser:stats(B),
+    Never = #{<<"expression">> => <<"new Promise(() => {})">>, <<"awaitPromise">> => true},
+    ?assertEqual({error, timeout}, live_load_browser:call(U, <<"Runtime.evaluate">>, Never, 500)),
+    wait_until(fun() -> {ok, #{<<"pending">> := P, <<"expired">> := X}} = live_load_browser:stats(B),
+                        P =< Base andalso X >= 1 end, 5000),
+    {ok, St} = live_load_browser:stats(B),
+    ct:pal("after the hung command: ~p", [St]),
+    ?assertMatch({ok, _}, eval(U, <<"1">>)),
+    live_load_browser:stop(B).
+
+close_fails_pending_calls() ->
+    [{doc, "Closing a user with a command in flight answers that command at once (user_gone) and frees its slot"}].
+close_fails_pending_calls(_Config) ->
+    B = start(),
+    {ok, U} = live_load_browser:new_user(B, #{}),
+    Self = self(),
+    Never = #{<<"expression">> => <<"new Promise(() => {})">>, <<"awaitPromise">> => true},
+    spawn(fun() -> Self ! {hung, live_load_browser:call(U, <<"Runtime.evaluate">>, Never, 60000)} end),
+    timer:sleep(500),
+    {ok, #{<<"pending">> := P0}} = live_load_browser:stats(B),
+    ?assert(P0 >= 1),
+    T0 = erlang:monotonic_time(millisecond),
+    ok = live_load_browser:close_user(U),
+    receive {hung, R} -> ?assertEqual({error, user_gone}, R) after 10000 -> ct:fail(hung_call_not_answered) end,
+    ?assert(erlang:monotonic_time(millisecond) - T0 < 10000),
+    wait_until(fun() -> {ok, #{<<"pending">> := P, <<"users">> := N}} = live_load_browser:stats(B),
+                        P =:= 0 andalso N =:= 0 end, 5000),
+    live_load_browser:stop(B).
+
+refused_port() ->
+    {ok, L} = gen_tcp:listen(0, [{ip, {127, 0, 0, 1}}]),
+    {ok, Port} = inet:port(L),
+    gen_tcp:close(L),
+    Port.
+
 open_close_many() -> [{doc, "20 users opened and closed 50 times leave no contexts or renderers, port memory flat"},
                      {timetrap, {minutes, 12}}].
 open_close_many(_Config) ->
@@ -399,6 +499,7 @@ recv(P) ->
         {P, {data, D}} ->
             case binary_to_term(D) of
                 {0, U, _} when U > 0 -> recv(P);   %% user events
+                {0, 0, #{<<"type">> := <<"browser_launched">>}} -> recv(P);
                 T -> T
             end;
         {P, {exit_status, S}} -> {exit, S}
@@ -438,9 +539,16 @@ pmap(F, L) ->
     Pids = [spawn_link(fun() -> Self ! {self(), F(X)} end) || X <- L],
     [receive {P, R} -> R end || P <- Pids].
 
-wait_until(F, Ms) when Ms =< 0 -> ?assert(F());
+%% polls F every 100 ms for Ms of wall-clock time (each poll may itself be slow: pgrep under load)
 wait_until(F, Ms) ->
+    poll_until(F, erlang:monotonic_time(millisecond) + Ms).
+
+poll_until(F, Deadline) ->
     case catch F() of
         true -> ok;
-        _ -> timer:sleep(100), wait_until(F, Ms - 100)
+        _ ->
+            case erlang:monotonic_time(millisecond) >= Deadline of
+                true -> ?assert(F());
+                false -> timer:sleep(100), poll_until(F, Deadline)
+            end
     end.

@@ -40,15 +40,23 @@ $(BUILD)/test_browser: tests/test_browser.c $(BROWSER_CORE_OBJ)
 C_TESTS += $(BUILD)/test_browser
 
 # libFuzzer targets (clang only): the command decoder (ETF from Erlang) and CDP messages
-FUZZ_CFLAGS := -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined $(BROWSER_CFLAGS)
+FUZZ_CFLAGS := -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all $(BROWSER_CFLAGS)
 $(FUZZ_BUILD)/fuzz_browser_%: fuzz/fuzz_browser_%.c fuzz/fuzz_browser_user.h $(BROWSER_CORE_SRC) | $(FUZZ_BUILD)
 	clang $(FUZZ_CFLAGS) -o $@ $(filter %.c,$^) $(BROWSER_LIBEI) $(BROWSER_LIBS) -lpthread
 
 FUZZ_TARGETS += $(FUZZ_BUILD)/fuzz_browser_command $(FUZZ_BUILD)/fuzz_browser_cdp
 
+# FUZZ_MIN (minutes, for `make reliability`) wins over FUZZ_SECONDS (per target). A crash is
+# written into the committed corpus (fuzz/corpus_browser_<t>/crash-<sha1>) and fails the run: once
+# fixed, that file stays as a regression input every later run replays first.
+FUZZ_BROWSER_SECONDS = $(if $(FUZZ_MIN),$(shell echo $$(( $(FUZZ_MIN) * 60 ))),$(FUZZ_SECONDS))
 .PHONY: fuzz-browser
 fuzz-browser: $(FUZZ_BUILD)/fuzz_browser_command $(FUZZ_BUILD)/fuzz_browser_cdp
-	@set -e; for t in command cdp; do echo "== fuzz_browser_$$t ($(FUZZ_SECONDS) s)"; \
+	@set -e; for t in command cdp; do echo "== fuzz_browser_$$t ($(FUZZ_BROWSER_SECONDS) s)"; \
 	  mkdir -p $(FUZZ_BUILD)/corpus_$$t; \
-	  $(FUZZ_BUILD)/fuzz_browser_$$t -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -print_final_stats=0 \
-	    $(FUZZ_BUILD)/corpus_$$t fuzz/corpus_browser_$$t 2>&1 | tail -3; done
+	  if $(FUZZ_BUILD)/fuzz_browser_$$t -max_total_time=$(FUZZ_BROWSER_SECONDS) -max_len=65536 \
+	       -print_final_stats=1 -artifact_prefix=fuzz/corpus_browser_$$t/ \
+	       $(FUZZ_BUILD)/corpus_$$t fuzz/corpus_browser_$$t > $(FUZZ_BUILD)/fuzz_browser_$$t.log 2>&1; then \
+	    grep -E '^(Done|stat::number_of_executed_units|stat::peak_rss_mb)' $(FUZZ_BUILD)/fuzz_browser_$$t.log || true; \
+	  else tail -40 $(FUZZ_BUILD)/fuzz_browser_$$t.log; \
+	    echo "fuzz_browser_$$t: crash; input saved as fuzz/corpus_browser_$$t/crash-*"; exit 1; fi; done

@@ -7,15 +7,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <time.h>
 
 #include "codec.h"
 
 #define ID_CAP 64          /* CDP ids (context, target, session) are 32 hex chars today */
 #define PEND_CAP 4096      /* in-flight CDP commands (power of two) */
 #define URL_CAP 1024       /* URL kept per HTTP record */
-#define ROUTE_CAP 128      /* collapsed route */
 #define WS_CAP 8           /* tracked WebSockets per user */
 #define METHOD_CAP 128     /* CDP method names from Erlang */
+#define CMD_TIMEOUT_MS 120000u /* default deadline of a CDP command */
 
 enum ustate { U_CREATING, U_SETUP, U_READY, U_CLOSING, U_GONE };
 enum pkind { P_FREE, P_IGNORE, P_ERL, P_CTX, P_TARGET, P_SETUP, P_DISPOSE };
@@ -30,7 +31,7 @@ struct http_req {
 
 struct ws_conn {
     int used;
-    char id[ID_CAP], route[ROUTE_CAP];
+    char id[ID_CAP], url[URL_CAP];
     double t_hs;
     uint64_t sent, received;
 };
@@ -54,6 +55,8 @@ struct pending {
     uint64_t id, erl;
     uint32_t user;
     enum pkind k;
+    int on_session; /* sent on the user's page session (dies with it) */
+    double deadline; /* ms on the core's clock */
 };
 
 struct ll_core {
@@ -64,7 +67,7 @@ struct ll_core {
     uint64_t next_id;
     struct pending pend[PEND_CAP];
     unsigned npending, disposing;
-    int plain_target;
+    int plain_target, freeing;
     ll_core_stats st;
 };
 
@@ -178,8 +181,12 @@ static struct user *user_by_ctx(ll_core *c, const char *ctx)
     return NULL;
 }
 
+static void release_pending(ll_core *c, uint32_t user, int session_only, const char *reason);
+
+/* Forgets the user: its pending commands are failed (user_gone) and their slots freed. */
 static void user_free(ll_core *c, struct user *u)
 {
+    release_pending(c, u->id, 0, "user_gone");
     for (unsigned i = 0; i < c->cfg.max_users; i++)
         if (c->users[i] == u) {
             c->users[i] = NULL;
@@ -198,17 +205,30 @@ static void copy_id(char *dst, const char *src)
     strcpy(dst, src);
 }
 
-/* Sends {id, method, params, sessionId}. Takes ownership of params. 0 when the pending table is full. */
-static uint64_t send_cmd(ll_core *c, const char *session, const char *method, json_t *params, enum pkind k,
-                         uint32_t user, uint64_t erl)
+static double now_ms(ll_core *c)
 {
-    uint64_t id = c->next_id;
-    struct pending *p = &c->pend[id & (PEND_CAP - 1)];
-    if (p->k != P_FREE) {
+    if (c->cfg.now_ms)
+        return c->cfg.now_ms(c->cfg.ud);
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
+}
+
+/* Sends {id, method, params, sessionId} with a deadline of timeout_ms (0 = the default). Takes
+ * ownership of params. A slot still held by an unanswered command is skipped (its id is not
+ * reused), so only a table that is really full fails: 0 then, or when the queue to the browser is
+ * full. */
+static uint64_t send_cmd_t(ll_core *c, const char *session, const char *method, json_t *params, enum pkind k,
+                           uint32_t user, uint64_t erl, unsigned timeout_ms)
+{
+    if (c->npending >= PEND_CAP) {
         json_decref(params);
         return 0;
     }
-    c->next_id++;
+    while (c->pend[c->next_id & (PEND_CAP - 1)].k != P_FREE)
+        c->next_id++;
+    uint64_t id = c->next_id;
+    struct pending *p = &c->pend[id & (PEND_CAP - 1)];
     json_t *m = json_object();
     json_object_set_new(m, "id", json_integer((json_int_t)id));
     json_object_set_new(m, "method", json_string(method));
@@ -219,12 +239,46 @@ static uint64_t send_cmd(ll_core *c, const char *session, const char *method, js
     json_decref(m);
     if (!s)
         return 0;
-    *p = (struct pending){.id = id, .erl = erl, .user = user, .k = k};
-    c->npending++;
-    c->cfg.to_browser(c->cfg.ud, s, strlen(s));
-    c->st.cdp_out++;
+    if (c->cfg.to_browser(c->cfg.ud, s, strlen(s))) {
+        free(s);
+        return 0;
+    }
     free(s);
+    c->next_id++;
+    *p = (struct pending){.id = id,
+                          .erl = erl,
+                          .user = user,
+                          .k = k,
+                          .on_session = session && *session,
+                          .deadline = now_ms(c) + (timeout_ms ? timeout_ms : c->cfg.cmd_timeout_ms)};
+    c->npending++;
+    c->st.cdp_out++;
     return id;
+}
+
+static uint64_t send_cmd(ll_core *c, const char *session, const char *method, json_t *params, enum pkind k,
+                         uint32_t user, uint64_t erl)
+{
+    return send_cmd_t(c, session, method, params, k, user, erl, 0);
+}
+
+/* Frees the slots of user id's pending commands (only those sent on its page session when
+ * session_only): Erlang calls among them are answered {Id, error, Reason}. */
+static void release_pending(ll_core *c, uint32_t user, int session_only, const char *reason)
+{
+    for (unsigned i = 0; i < PEND_CAP && c->npending > 0; i++) {
+        struct pending *p = &c->pend[i];
+        if (p->k == P_FREE || p->user != user || (session_only && !p->on_session))
+            continue;
+        enum pkind k = p->k;
+        uint64_t erl = p->erl;
+        p->k = P_FREE;
+        c->npending--;
+        if ((k == P_ERL || (k == P_DISPOSE && erl)) && !c->freeing)
+            reply_err(c, erl, reason, NULL);
+        else if (k == P_DISPOSE && c->disposing > 0)
+            c->disposing--;
+    }
 }
 
 static json_t *user_info(const struct user *u)
@@ -294,65 +348,20 @@ static int sampled(struct user *u)
     return (double)(xorshift(&u->rng) >> 11) / 9007199254740992.0 < u->sample;
 }
 
-static int id_like(const char *s, size_t n)
+/* Only the scenario's own traffic is reported: Chromium also reports data:, blob:, chrome-error://
+ * (its error page and that page's data: images) and about: loads, which the target never saw. */
+static int scheme_is(const char *url, const char *const *schemes)
 {
-    size_t digits = 0, hex = 0;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char ch = (unsigned char)s[i];
-        if (isdigit(ch))
-            digits++;
-        if (isxdigit(ch) || ch == '-')
-            hex++;
+    for (int i = 0; schemes[i]; i++) {
+        size_t n = strlen(schemes[i]);
+        if (!strncasecmp(url, schemes[i], n))
+            return 1;
     }
-    if (n > 0 && digits == n)
-        return 1;
-    return n >= 8 && hex == n && digits > 0;
+    return 0;
 }
 
-void ll_route_of(const char *url, char *out, size_t cap)
-{
-    if (cap == 0)
-        return;
-    out[0] = 0;
-    if (!url)
-        return;
-    const char *p = strstr(url, "://");
-    if (!p) {
-        const char *colon = strchr(url, ':');
-        size_t n = colon ? (size_t)(colon - url) + 1 : strlen(url);
-        if (n >= cap)
-            n = cap - 1;
-        memcpy(out, url, n);
-        out[n] = 0;
-        return;
-    }
-    p += 3;
-    p += strcspn(p, "/?#"); /* skip host */
-    size_t o = 0;
-    if (*p != '/') {
-        if (cap > 1)
-            out[o++] = '/';
-        out[o] = 0;
-        return;
-    }
-    while (*p == '/') {
-        const char *seg = p + 1;
-        size_t n = strcspn(seg, "/?#");
-        const char *rep = seg;
-        size_t rn = n;
-        if (id_like(seg, n)) {
-            rep = ":id";
-            rn = 3;
-        }
-        if (o + 1 + rn >= cap)
-            break;
-        out[o++] = '/';
-        memcpy(out + o, rep, rn);
-        o += rn;
-        p = seg + n;
-    }
-    out[o] = 0;
-}
+static const char *const HTTP_SCHEMES[] = {"http://", "https://", NULL};
+static const char *const WS_SCHEMES[] = {"ws://", "wss://", NULL};
 
 static const char *jstr(const json_t *o, const char *k)
 {
@@ -379,13 +388,10 @@ static json_t *ms_or_null(double v) { return v >= 0 ? json_real(v) : json_null()
 static void http_emit(ll_core *c, struct user *u, struct http_req *r, double t_end, double bytes, const char *error,
                       int canceled)
 {
-    char route[ROUTE_CAP];
-    ll_route_of(r->url, route, sizeof route);
     json_t *ev = json_object();
     json_object_set_new(ev, "type", json_string("http"));
     json_object_set_new(ev, "method", json_string(r->method));
     json_object_set_new(ev, "url", json_string(r->url));
-    json_object_set_new(ev, "route", json_string(route));
     json_object_set_new(ev, "resource_type", json_string(r->type));
     json_object_set_new(ev, "status", r->have_resp ? json_integer(r->status) : json_null());
     json_object_set_new(ev, "duration_ms", ms_or_null(t_end >= r->t0 ? (t_end - r->t0) * 1000.0 : -1));
@@ -443,18 +449,20 @@ static struct ws_conn *ws_find(struct user *u, const char *id)
 
 static json_t *ws_event(struct ws_conn *w, const char *what)
 {
-    return json_pack("{s:s,s:s,s:s}", "type", "ws", "what", what, "route", w->route);
+    return json_pack("{s:s,s:s,s:s}", "type", "ws", "what", what, "url", w->url);
 }
 
+/* Payload size of a frame: text as is, binary frames arrive base64-encoded (padded or not; a
+ * malformed tail never makes the size wrap around). */
 static size_t frame_bytes(const json_t *resp)
 {
-    size_t n = json_string_length(json_object_get(resp, "payloadData"));
-    if ((long)jnum(resp, "opcode", 1) == 2) { /* binary frames arrive base64-encoded */
-        const char *s = json_string_value(json_object_get(resp, "payloadData"));
-        size_t pad = (n >= 1 && s[n - 1] == '=') + (n >= 2 && s[n - 2] == '=');
-        n = n / 4 * 3 - pad;
-    }
-    return n;
+    const char *s = json_string_value(json_object_get(resp, "payloadData"));
+    size_t n = s ? json_string_length(json_object_get(resp, "payloadData")) : 0;
+    if ((long)jnum(resp, "opcode", 1) != 2)
+        return n;
+    while (n > 0 && s[n - 1] == '=')
+        n--;
+    return n / 4 * 3 + (n % 4) * 3 / 4;
 }
 
 static void net_event(ll_core *c, struct user *u, const char *m, const json_t *p)
@@ -471,7 +479,7 @@ static void net_event(ll_core *c, struct user *u, const char *m, const json_t *p
             if (json_is_object(rr))
                 http_response(r, rr);
             http_emit(c, u, r, ts, 0, NULL, 0);
-        } else if (!sampled(u)) {
+        } else if (!scheme_is(jstr(req, "url"), HTTP_SCHEMES) || !sampled(u)) {
             return;
         }
         for (unsigned i = 0; !r && i < c->cfg.max_inflight; i++)
@@ -506,7 +514,7 @@ static void net_event(ll_core *c, struct user *u, const char *m, const json_t *p
                       json_is_true(json_object_get(p, "canceled")));
         }
     } else if (!strcmp(m, "Network.webSocketCreated")) {
-        if (ws_find(u, rid) || !sampled(u))
+        if (ws_find(u, rid) || !scheme_is(jstr(p, "url"), WS_SCHEMES) || !sampled(u))
             return;
         for (int i = 0; i < WS_CAP; i++)
             if (!u->ws[i].used) {
@@ -515,7 +523,7 @@ static void net_event(ll_core *c, struct user *u, const char *m, const json_t *p
                 w->used = 1;
                 w->t_hs = -1;
                 strcpy(w->id, rid);
-                ll_route_of(jstr(p, "url"), w->route, sizeof w->route);
+                set_str(w->url, sizeof w->url, jstr(p, "url"));
                 emit_event(c, u->id, ws_event(w, "open"));
                 return;
             }
@@ -536,10 +544,12 @@ static void net_event(ll_core *c, struct user *u, const char *m, const json_t *p
             int sent = !strcmp(m, "Network.webSocketFrameSent");
             const json_t *resp = json_object_get(p, "response");
             json_t *ev = ws_event(w, sent ? "sent" : "received");
-            uint64_t n = sent ? ++w->sent : ++w->received;
+            if (sent)
+                w->sent++;
+            else
+                w->received++;
             json_object_set_new(ev, "bytes", json_integer((json_int_t)frame_bytes(resp)));
             json_object_set_new(ev, "opcode", json_integer((json_int_t)jnum(resp, "opcode", 1)));
-            json_object_set_new(ev, "count", json_integer((json_int_t)n));
             emit_event(c, u->id, ev);
         } else if (!strcmp(m, "Network.webSocketClosed")) {
             json_t *ev = ws_event(w, "close");
@@ -589,6 +599,9 @@ static void user_event(ll_core *c, struct user *u, const char *m, json_t *params
     for (int i = 0; FORWARDED[i]; i++)
         if (!strcmp(m, FORWARDED[i])) {
             emit_event(c, u->id, json_pack("{s:s,s:s,s:O}", "type", "cdp", "method", m, "params", params));
+            /* the renderer is gone: what was sent to the page will never be answered */
+            if (!strcmp(m, "Inspector.targetCrashed"))
+                release_pending(c, u->id, 1, "target_crashed");
             return;
         }
 }
@@ -612,25 +625,26 @@ static void root_event(ll_core *c, const char *m, json_t *params)
         }
     } else if (!strcmp(m, "Target.detachedFromTarget")) {
         struct user *u = user_by_session(c, jstr(params, "sessionId"));
-        if (u && (u->st == U_READY || u->st == U_SETUP)) {
+        if (u && u->st == U_SETUP) {
+            /* the page went away while being set up: its setup commands will never be answered */
+            release_pending(c, u->id, 1, "user_gone");
+            u->session[0] = 0;
+            fail_user(c, u, -1, "target detached during setup");
+        } else if (u && u->st == U_READY) {
             emit_event(c, u->id, json_pack("{s:s,s:s,s:O}", "type", "cdp", "method", m, "params", params));
             u->st = U_GONE;
+            /* commands on the dead session get no answer: fail them now, free their slots */
+            release_pending(c, u->id, 1, "user_gone");
+        } else if (u && u->st == U_CLOSING) {
+            release_pending(c, u->id, 1, "user_gone");
         }
     }
 }
 
-static void on_reply(ll_core *c, json_t *msg, uint64_t id)
+/* The answer (or, for an expired command, err with code -1) to pending command p, whose slot is
+ * already free. */
+static void complete(ll_core *c, struct pending p, int err, long code, const char *emsg, json_t *res)
 {
-    struct pending *slot = &c->pend[id & (PEND_CAP - 1)];
-    if (slot->k == P_FREE || slot->id != id)
-        return;
-    struct pending p = *slot;
-    slot->k = P_FREE;
-    c->npending--;
-    json_t *err = json_object_get(msg, "error");
-    json_t *res = json_object_get(msg, "result");
-    long code = err ? (long)jnum(err, "code", 0) : 0;
-    const char *emsg = err ? jstr(err, "message") : "";
     struct user *u = p.user ? user_by_id(c, p.user) : NULL;
     switch (p.k) {
     case P_ERL:
@@ -663,7 +677,7 @@ static void on_reply(ll_core *c, json_t *msg, uint64_t id)
     case P_TARGET:
         if (!u)
             break;
-        if (err)
+        if (err && u->st == U_CREATING)
             fail_user(c, u, code, emsg);
         else if (!u->target[0])
             copy_id(u->target, jstr(res, "targetId"));
@@ -676,7 +690,7 @@ static void on_reply(ll_core *c, json_t *msg, uint64_t id)
             u->err_code = code;
             set_str(u->err_msg, sizeof u->err_msg, emsg);
         }
-        if (--u->setup_left > 0)
+        if (--u->setup_left > 0 || u->st != U_SETUP)
             break;
         if (u->setup_failed) {
             fail_user(c, u, u->err_code, u->err_msg);
@@ -703,6 +717,42 @@ static void on_reply(ll_core *c, json_t *msg, uint64_t id)
         break;
     }
 }
+
+static void on_reply(ll_core *c, json_t *msg, uint64_t id)
+{
+    struct pending *slot = &c->pend[id & (PEND_CAP - 1)];
+    if (slot->k == P_FREE || slot->id != id)
+        return;
+    struct pending p = *slot;
+    slot->k = P_FREE;
+    c->npending--;
+    json_t *err = json_object_get(msg, "error");
+    complete(c, p, err != NULL, err ? (long)jnum(err, "code", 0) : 0, err ? jstr(err, "message") : "",
+             json_object_get(msg, "result"));
+}
+
+unsigned ll_core_tick(ll_core *c)
+{
+    double now = now_ms(c);
+    unsigned n = 0;
+    for (unsigned i = 0; i < PEND_CAP && c->npending > 0; i++) {
+        struct pending *slot = &c->pend[i];
+        if (slot->k == P_FREE || slot->deadline > now)
+            continue;
+        struct pending p = *slot;
+        slot->k = P_FREE;
+        c->npending--;
+        c->st.expired++;
+        n++;
+        if (p.k == P_ERL)
+            reply_err(c, p.erl, "timeout", NULL);
+        else
+            complete(c, p, 1, -1, "timeout", NULL);
+    }
+    return n;
+}
+
+unsigned ll_core_pending_cap(void) { return PEND_CAP; }
 
 int ll_core_from_browser(ll_core *c, const char *buf, size_t len)
 {
@@ -864,13 +914,18 @@ void ll_core_from_erlang(ll_core *c, const char *buf, size_t len)
     }
     if (!strcmp(cmd, "new_user") && arity == 3) {
         cmd_new_user(c, erl, buf, &idx);
-    } else if ((!strcmp(cmd, "call") || !strcmp(cmd, "call_browser")) && arity == 5) {
-        unsigned long uid;
+    } else if ((!strcmp(cmd, "call") || !strcmp(cmd, "call_browser")) && (arity == 5 || arity == 6)) {
+        unsigned long uid, timeout = 0;
         char method[METHOD_CAP];
         json_t *params = NULL;
         const char *e = "user";
         if (ei_decode_ulong(buf, &idx, &uid) || uid > 0xffffffffu || decode_call(buf, &idx, method, &params, &e)) {
             reply_err(c, erl, "bad_params", e);
+            return;
+        }
+        if (arity == 6 && (ei_decode_ulong(buf, &idx, &timeout) || timeout == 0 || timeout > 86400000ul)) {
+            json_decref(params);
+            reply_err(c, erl, "bad_params", "timeout");
             return;
         }
         struct user *u = uid ? user_by_id(c, (uint32_t)uid) : NULL;
@@ -889,7 +944,7 @@ void ll_core_from_erlang(ll_core *c, const char *buf, size_t len)
             for (int i = 0; CTX_METHODS[i]; i++)
                 if (!strcmp(method, CTX_METHODS[i]))
                     json_object_set_new(params, "browserContextId", json_string(u->ctx));
-        if (!send_cmd(c, root ? NULL : u->session, method, params, P_ERL, u ? u->id : 0, erl))
+        if (!send_cmd_t(c, root ? NULL : u->session, method, params, P_ERL, u ? u->id : 0, erl, (unsigned)timeout))
             reply_err(c, erl, "too_many_pending", NULL);
     } else if (!strcmp(cmd, "close_user") && arity == 3) {
         unsigned long uid;
@@ -903,6 +958,8 @@ void ll_core_from_erlang(ll_core *c, const char *buf, size_t len)
         } else if (u->st == U_CREATING || u->st == U_SETUP || u->st == U_CLOSING) {
             reply_err(c, erl, "user_busy", NULL);
         } else {
+            /* nothing the user asked for is answered any more: fail it now, free the slots */
+            release_pending(c, u->id, 0, "user_gone");
             u->st = U_CLOSING;
             if (!send_cmd(c, NULL, "Target.disposeBrowserContext", json_pack("{s:s}", "browserContextId", u->ctx),
                           P_DISPOSE, u->id, erl)) {
@@ -913,13 +970,14 @@ void ll_core_from_erlang(ll_core *c, const char *buf, size_t len)
     } else if (!strcmp(cmd, "stats") && arity == 2) {
         struct rusage ru;
         getrusage(RUSAGE_SELF, &ru);
-        json_t *s = json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "users", (json_int_t)c->nusers,
+        json_t *s = json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "users", (json_int_t)c->nusers,
                               "pending", (json_int_t)c->npending, "cdp_in", (json_int_t)c->st.cdp_in, "cdp_out",
                               (json_int_t)c->st.cdp_out, "erl_in", (json_int_t)c->st.erl_in, "erl_out",
                               (json_int_t)c->st.erl_out, "events_dropped", (json_int_t)c->st.events_dropped,
                               "bad_frames", (json_int_t)c->st.bad_frames, "http_dropped",
                               (json_int_t)c->st.http_dropped, "max_rss_kb", (json_int_t)ru.ru_maxrss, "max_users",
-                              (json_int_t)c->cfg.max_users);
+                              (json_int_t)c->cfg.max_users, "expired", (json_int_t)c->st.expired, "pending_cap",
+                              (json_int_t)PEND_CAP);
         reply_ok(c, erl, s);
         json_decref(s);
     } else {
@@ -939,6 +997,8 @@ ll_core *ll_core_new(const ll_core_cfg *cfg)
         c->cfg.max_users = 256;
     if (!c->cfg.max_inflight)
         c->cfg.max_inflight = 128;
+    if (!c->cfg.cmd_timeout_ms)
+        c->cfg.cmd_timeout_ms = CMD_TIMEOUT_MS;
     if (!c->cfg.binding)
         c->cfg.binding = "__live_load";
     if (!c->cfg.observer_js)
@@ -957,6 +1017,7 @@ void ll_core_free(ll_core *c)
 {
     if (!c)
         return;
+    c->freeing = 1; /* the loop is gone: nothing more is sent */
     for (unsigned i = 0; i < c->cfg.max_users; i++)
         if (c->users[i])
             user_free(c, c->users[i]);

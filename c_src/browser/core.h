@@ -11,8 +11,9 @@
 typedef struct ll_core ll_core;
 
 typedef struct {
-    /* one CDP message (JSON, no terminator) for the browser */
-    void (*to_browser)(void *ud, const char *json, size_t len);
+    /* one CDP message (JSON, no terminator) for the browser; returns 0, or -1 when the queue to the
+     * browser is full (the command is then answered too_many_pending) */
+    int (*to_browser)(void *ud, const char *json, size_t len);
     /* one ETF term (version byte included, no length prefix) for Erlang; is_event = 1 for id-0
      * events, which the loop may drop under back-pressure, never replies */
     void (*to_erlang)(void *ud, const char *etf, size_t len, int is_event);
@@ -21,10 +22,15 @@ typedef struct {
     const char *binding;     /* name of the Runtime binding the observer calls */
     unsigned max_users;      /* cap on live users (default 256) */
     unsigned max_inflight;   /* cap on tracked in-flight HTTP requests per user (default 128) */
+    /* deadline of a CDP command Erlang gave none (ms, default 120000); internal setup commands
+     * and disposals use it too */
+    unsigned cmd_timeout_ms;
+    /* monotonic clock in ms (default CLOCK_MONOTONIC); tests drive a fake one */
+    double (*now_ms)(void *ud);
 } ll_core_cfg;
 
 typedef struct {
-    uint64_t cdp_in, cdp_out, erl_in, erl_out, events_dropped, bad_frames, http_dropped;
+    uint64_t cdp_in, cdp_out, erl_in, erl_out, events_dropped, bad_frames, http_dropped, expired;
     unsigned users, pending;
 } ll_core_stats;
 
@@ -44,8 +50,11 @@ void ll_core_get_stats(const ll_core *c, ll_core_stats *s);
 /* Track an extra counter the loop owns (events dropped under back-pressure). */
 void ll_core_count_dropped(ll_core *c);
 
-/* Exposed for unit tests: collapse a URL into a bounded route (path only, id-like segments as
- * ":id"). Writes at most cap bytes including the NUL. */
-void ll_route_of(const char *url, char *out, size_t cap);
+/* Expires every pending command whose deadline has passed: an Erlang call gets {Id, error, timeout},
+ * a user still being created fails, a disposal counts as done. Its slot is free again. The loop
+ * calls it periodically. Returns how many expired. */
+unsigned ll_core_tick(ll_core *c);
+/* The slot capacity of the pending-command table (for tests). */
+unsigned ll_core_pending_cap(void);
 
 #endif

@@ -7,9 +7,11 @@
  * USAGE (argv, built by live_load_browser.erl)
  *   live_load_browser [--chromium PATH] [--arg FLAG]... [--no-default-args] [--headful] [--endpoint URL]
  *                     [--max-users N] [--max-frame BYTES] [--binding NAME] [--chromium-log PATH]
+ *                     [--user-data-dir DIR]
  *   Without --endpoint: launches PATH (default /usr/bin/chromium) with --remote-debugging-pipe
- *   (fd 3 = commands to the browser, fd 4 = replies/events, NUL-terminated JSON), a fresh
- *   --user-data-dir, the default flags below (unless --no-default-args) and every --arg.
+ *   (fd 3 = commands to the browser, fd 4 = replies/events, NUL-terminated JSON), the profile DIR
+ *   (made and, should the port be killed, removed by the Erlang owner; a fresh mkdtemp dir in
+ *   $TMPDIR without it), the default flags below (unless --no-default-args) and every --arg.
  *   With --endpoint ws://host:port/devtools/browser/<id> connects to that DevTools WebSocket;
  *   with --endpoint http://host:port it first GETs /json/version for webSocketDebuggerUrl.
  *
@@ -26,14 +28,19 @@
  *         Runtime.runIfWaitingForDebugger. fast = hidden target (no painting).
  *         -> {Id, ok, #{<<"user">> => U, <<"target_id">>, <<"browser_context_id">>, <<"session_id">> => binary()}}
  *     {Id, call, U, Method :: binary(), Params :: map()}      CDP command on the user's page session
- *     {Id, call_browser, U, Method, Params}  on the root session; U = 0 for none, else
+ *     {Id, call, U, Method, Params, TimeoutMs}  the same with its deadline (default 120 s)
+ *     {Id, call_browser, U, Method, Params[, TimeoutMs]}  on the root session; U = 0 for none, else
  *         browserContextId is added to the Storage.*Cookies / Target.createTarget / Browser.*
  *         permission and download methods when absent
  *         -> {Id, ok, Result :: map()} | {Id, error, {cdp, Code, Message :: binary()}}
+ *         A command past its deadline is answered {Id, error, timeout}; commands on a page session
+ *         that detaches (dispose, crash) are answered {Id, error, user_gone}, and so is every
+ *         pending command of a user when it is closed; their slots are free again at once.
  *     {Id, close_user, U}             Target.disposeBrowserContext  -> {Id, ok, null}
  *     {Id, stats}                     -> {Id, ok, #{<<"users">>, <<"pending">>, <<"cdp_in">>, ...}}
  *   Errors: {Id, error, R}, R = no_such_user | user_not_ready | user_gone | user_busy |
- *     too_many_users | too_many_pending | out_of_memory | result_too_deep |
+ *     too_many_users | too_many_pending (4096 commands in flight, or the queue to the browser
+ *     full) | timeout | out_of_memory | result_too_deep |
  *     {invalid_option, Key :: binary()} | {bad_params, What :: binary()} |
  *     {bad_command, What :: binary()} | {cdp, Code, Message}.
  *   Terms <-> JSON: see codec.h (map = object with binary keys, list = array, binary = string,
@@ -42,19 +49,25 @@
  *   Port -> Erlang, unsolicited (id 0): {0, U, Event :: map()}
  *     #{<<"type">> => <<"observer">>, ...}  one Runtime.bindingCalled of the binding: the payload
  *         JSON object with type added, or #{<<"events">> => Array} when the payload is an array
- *     #{<<"type">> => <<"http">>, method, url (<=1 KiB), route (path, ids as :id, <=128 B),
+ *     #{<<"type">> => <<"http">>, method, url (raw, <=1 KiB; route templates are made in Erlang),
  *         resource_type, status (int|null), duration_ms, ttfb_ms (request start -> response headers),
  *         dns_ms, connect_ms, tls_ms (float|null), bytes (encoded), failed, error (binary|null),
- *         canceled, wall_ms}      one finished/failed HTTP request (Network.*), when network is on
- *     #{<<"type">> => <<"ws">>, what => open|handshake|sent|received|close, route,
- *         ms+status (handshake), bytes+opcode+count (frames), sent+received (close)}
+ *         canceled, wall_ms}      one finished/failed http(s) request (Network.*), when network is on;
+ *         Chromium's own loads (data:, blob:, about:, chrome-error://: its error page) are not reported
+ *     #{<<"type">> => <<"ws">>, what => open|handshake|sent|received|close, url (raw, ws(s) only),
+ *         ms+status (handshake), bytes+opcode (frames: one event = one frame),
+ *         sent+received (close: the socket's totals, not to be added to the frame events)}
  *     #{<<"type">> => <<"cdp">>, method, params}  Page.lifecycleEvent, Page.frameNavigated,
  *         Page.navigatedWithinDocument, Page.loadEventFired, Page.domContentEventFired,
  *         Page.javascriptDialogOpening, Inspector.targetCrashed, Inspector.detached,
  *         Runtime.exceptionThrown, Target.detachedFromTarget
  *     {0, 0, #{<<"type">> => <<"protocol_error">>, reason}} for a frame without a readable Id.
+ *     {0, 0, #{<<"type">> => <<"browser_launched">>, <<"pid">> => Pid}} once, after launching Chromium:
+ *         its pid is also its process group, which the owner kills should this port be killed.
  *   Network sampling: with sample < 1 each request/WebSocket is kept with that probability.
  *
+ * READING: each fd is read 64 KiB at a time, frames parsed after every read, at most 1 MiB per
+ *   wakeup, so a burst of valid frames never exceeds a buffer and neither fd starves the other.
  * CAPS: Erlang frames --max-frame; CDP messages 64 MiB; out queue to Erlang 256 MiB (events are
  *   dropped and counted above it, replies never); out queue to the browser 256 MiB (commands get
  *   too_many_pending); 4096 CDP commands in flight; --max-users users (default 256); 128 in-flight
@@ -64,6 +77,7 @@
  *   The browser gets PR_SET_PDEATHSIG so it cannot outlive the port.
  */
 #define _GNU_SOURCE
+#include <ei.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -87,6 +101,9 @@ extern const char ll_observer_js[];
 #define OUT_MAX (256u << 20)
 #define MAX_ARGS 64
 #define SHUTDOWN_GRACE_US (3 * LWS_US_PER_SEC)
+#define TICK_US (250 * LWS_US_PER_MS)
+#define READ_CHUNK 65536
+#define READS_PER_WAKEUP 16 /* 1 MiB from one fd, then the other fd gets its turn */
 
 static const char *const DEFAULT_ARGS[] = {
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -94,6 +111,7 @@ static const char *const DEFAULT_ARGS[] = {
     "--disable-background-timer-throttling", "--disable-backgrounding-occluded-windows",
     "--disable-renderer-backgrounding", "--disable-ipc-flooding-protection", "--disable-back-forward-cache",
     "--disable-dev-shm-usage", "--disable-extensions", "--mute-audio", "--hide-scrollbars",
+    "--disable-auto-reload", /* an error page reloading itself would be traffic the scenario never made */
     "--disable-features=WebUIOmniboxPopup,WebUIOmniboxAimPopup,WebUIOmniboxFullPopup,"
     "SpareRendererForSitePerProcess,Translate,OptimizationHints,MediaRouter,PaintHolding",
     NULL};
@@ -118,7 +136,7 @@ static struct {
     char udd[256];
     /* lifecycle */
     int done, exit_code, shutting;
-    lws_sorted_usec_list_t sul_deadline;
+    lws_sorted_usec_list_t sul_deadline, sul_tick, sul_rearm;
 } g;
 
 static void finish(int code)
@@ -147,7 +165,7 @@ static void to_erlang(void *ud, const char *etf, size_t len, int is_event)
         lws_callback_on_writable(g.w_out);
 }
 
-static void to_browser(void *ud, const char *json, size_t len)
+static int to_browser(void *ud, const char *json, size_t len)
 {
     (void)ud;
     int r;
@@ -155,21 +173,27 @@ static void to_browser(void *ud, const char *json, size_t len)
         r = ll_packet4_put(&g.cdp_out, json, len);
     else
         r = ll_buf_append(&g.cdp_out, json, len) || ll_buf_append(&g.cdp_out, "", 1);
-    if (r) {
-        lwsl_err("queue to the browser is full (%zu bytes); exiting\n", ll_buf_unread(&g.cdp_out));
-        finish(4);
-        return;
-    }
+    if (r) /* the core answers the command too_many_pending */
+        return -1;
     if (g.ws_mode && g.w_ws && g.ws_connected)
         lws_callback_on_writable(g.w_ws);
     else if (!g.ws_mode && g.w_cdp_wr)
         lws_callback_on_writable(g.w_cdp_wr);
+    return 0;
 }
 
 static void maybe_finish_shutdown(void)
 {
     if (g.shutting && ll_core_disposing(g.core) == 0)
         finish(0);
+}
+
+/* Pending CDP commands past their deadline are answered timeout and their slots freed. */
+static void tick_cb(lws_sorted_usec_list_t *sul)
+{
+    ll_core_tick(g.core);
+    maybe_finish_shutdown();
+    lws_sul_schedule(g.ctx, 0, sul, tick_cb, TICK_US);
 }
 
 static void deadline_cb(lws_sorted_usec_list_t *sul)
@@ -193,16 +217,23 @@ static void begin_shutdown(void)
 
 /* ------------------------------------------------------------------ fd reading / writing */
 
-static int drain_read(int fd, ll_buf *b)
+/* Reads at most READS_PER_WAKEUP chunks from fd and hands every complete frame on after each chunk
+ * (parse returns -1 for a frame above its cap), so the buffer holds at most one partial frame plus
+ * one chunk whatever the peer sends, and a busy fd cannot starve the other one (poll is
+ * level-triggered: what is left is read on the next wakeup). 1 = fine, 0 = EOF, -1 = read error,
+ * -2 = oversized frame. */
+static int read_frames(int fd, ll_buf *b, int (*parse)(void))
 {
-    for (;;) {
-        char *w = ll_buf_reserve(b, 65536);
+    for (int i = 0; i < READS_PER_WAKEUP; i++) {
+        char *w = ll_buf_reserve(b, READ_CHUNK);
         if (!w)
-            return -2; /* over cap */
-        ssize_t n = read(fd, w, 65536);
+            return -2;
+        ssize_t n = read(fd, w, READ_CHUNK);
         if (n > 0) {
             ll_buf_commit(b, (size_t)n);
-            if (n < 65536)
+            if (parse() < 0)
+                return -2;
+            if (n < READ_CHUNK)
                 return 1;
             continue;
         }
@@ -212,19 +243,27 @@ static int drain_read(int fd, ll_buf *b)
             continue;
         return (errno == EAGAIN || errno == EWOULDBLOCK) ? 1 : -1;
     }
+    return 1;
+}
+
+static int erlang_frames(void)
+{
+    const char *f;
+    size_t n;
+    int k;
+    while (!g.done && (k = ll_packet4_next(&g.in, g.max_frame, &f, &n)) == 1) {
+        ll_core_from_erlang(g.core, f, n);
+        ll_buf_consume(&g.in, n + 4);
+    }
+    return g.done ? 0 : k;
 }
 
 static int on_erlang_readable(int fd)
 {
-    int r = drain_read(fd, &g.in);
-    const char *f;
-    size_t n;
-    int k;
-    while ((k = ll_packet4_next(&g.in, g.max_frame, &f, &n)) == 1) {
-        ll_core_from_erlang(g.core, f, n);
-        ll_buf_consume(&g.in, n + 4);
-    }
-    if (k < 0 || r == -2) {
+    int r = read_frames(fd, &g.in, erlang_frames);
+    if (g.done)
+        return 0;
+    if (r == -2) {
         lwsl_err("frame from Erlang above --max-frame (%zu bytes); exiting\n", g.max_frame);
         finish(2);
         return -1;
@@ -236,26 +275,29 @@ static int on_erlang_readable(int fd)
     return 0;
 }
 
-static void browser_messages(void)
+static int browser_frames(void)
 {
     const char *m;
     size_t n;
     int k;
-    while ((k = ll_nul_next(&g.cdp_in, CDP_MSG_MAX, &g.cdp_scanned, &m, &n)) == 1) {
+    while (!g.done && (k = ll_nul_next(&g.cdp_in, CDP_MSG_MAX, &g.cdp_scanned, &m, &n)) == 1) {
         ll_core_from_browser(g.core, m, n);
         ll_buf_consume(&g.cdp_in, n + 1);
     }
-    if (k < 0) {
-        lwsl_err("CDP message above %u bytes; exiting\n", CDP_MSG_MAX);
-        finish(3);
-    }
     maybe_finish_shutdown();
+    return g.done ? 0 : k;
 }
 
 static int on_browser_readable(int fd)
 {
-    int r = drain_read(fd, &g.cdp_in);
-    browser_messages();
+    int r = read_frames(fd, &g.cdp_in, browser_frames);
+    if (r == -2) {
+        lwsl_err("CDP message above %u bytes; exiting\n", CDP_MSG_MAX);
+        finish(3);
+        return -1;
+    }
+    if (g.done)
+        return 0;
     if (r <= 0) {
         if (!g.shutting)
             lwsl_err("browser pipe closed (browser gone)\n");
@@ -263,6 +305,19 @@ static int on_browser_readable(int fd)
         return -1;
     }
     return 0;
+}
+
+/* lws 4.1 drops a writable request made from inside a raw file's WRITEABLE callback (it clears
+ * POLLOUT after the callback), so a pipe that filled up mid-flush was never written again and the
+ * rest of the queue (commands to Chromium, replies to Erlang) sat there until their deadlines. The
+ * request is made again from outside the callback. */
+static void rearm_cb(lws_sorted_usec_list_t *sul)
+{
+    (void)sul;
+    if (g.w_out && ll_buf_unread(&g.out))
+        lws_callback_on_writable(g.w_out);
+    if (g.w_cdp_wr && ll_buf_unread(&g.cdp_out))
+        lws_callback_on_writable(g.w_cdp_wr);
 }
 
 static int flush_fd(struct lws *wsi, int fd, ll_buf *b)
@@ -280,7 +335,8 @@ static int flush_fd(struct lws *wsi, int fd, ll_buf *b)
         return -1;
     }
     if (ll_buf_unread(b))
-        lws_callback_on_writable(wsi);
+        lws_sul_schedule(g.ctx, 0, &g.sul_rearm, rearm_cb, 1);
+    (void)wsi;
     return 0;
 }
 
@@ -480,12 +536,18 @@ static void cleanup_browser(void)
 }
 
 static int launch(const char *path, const char **extra, int nextra, int defaults, int headless, const char *log_path,
-                  int *fd_wr, int *fd_rd)
+                  const char *udd, int *fd_wr, int *fd_rd)
 {
     int to_b[2], from_b[2];
     const char *tmp = getenv("TMPDIR");
-    snprintf(g.udd, sizeof g.udd, "%s/live_load_browser.XXXXXX", tmp && *tmp ? tmp : "/tmp");
-    if (!mkdtemp(g.udd)) {
+    if (udd) { /* made by the Erlang owner, which also removes it if we die without cleaning up */
+        if (strlen(udd) >= sizeof g.udd) {
+            lwsl_err("--user-data-dir longer than %zu bytes\n", sizeof g.udd - 1);
+            return -1;
+        }
+        strcpy(g.udd, udd);
+    } else if (snprintf(g.udd, sizeof g.udd, "%s/live_load_browser.XXXXXX", tmp && *tmp ? tmp : "/tmp"),
+               !mkdtemp(g.udd)) {
         lwsl_err("mkdtemp %s: %s\n", g.udd, strerror(errno));
         g.udd[0] = 0;
         return -1;
@@ -558,13 +620,13 @@ static void usage(void)
 {
     fprintf(stderr, "usage: live_load_browser [--chromium PATH] [--arg FLAG]... [--no-default-args] [--headful]\n"
                     "       [--endpoint ws://...|http://host:port] [--max-users N] [--max-frame BYTES]\n"
-                    "       [--binding NAME] [--chromium-log PATH]\n");
+                    "       [--binding NAME] [--chromium-log PATH] [--user-data-dir DIR]\n");
 }
 
 int main(int argc, char **argv)
 {
     const char *chromium = "/usr/bin/chromium", *endpoint = NULL, *binding = "__live_load";
-    const char *log_path = "/dev/null";
+    const char *log_path = "/dev/null", *udd = NULL;
     const char *extra[MAX_ARGS];
     int nextra = 0, defaults = 1, headless = 1;
     unsigned long max_users = 256;
@@ -590,6 +652,8 @@ int main(int argc, char **argv)
             binding = v;
         else if (!strcmp(a, "--chromium-log"))
             log_path = v;
+        else if (!strcmp(a, "--user-data-dir"))
+            udd = v;
         else if (!strcmp(a, "--max-users") && (max_users = strtoul(v, NULL, 10)) > 0 && max_users <= 100000)
             ;
         else if (!strcmp(a, "--max-frame") && (g.max_frame = strtoul(v, NULL, 10)) >= 1024 && g.max_frame <= (1u << 30))
@@ -641,15 +705,31 @@ int main(int argc, char **argv)
         }
     } else {
         int wr, rd;
-        if (launch(chromium, extra, nextra, defaults, headless, log_path, &wr, &rd) || !(g.w_cdp_wr = adopt(wr)) ||
+        if (launch(chromium, extra, nextra, defaults, headless, log_path, udd, &wr, &rd) || !(g.w_cdp_wr = adopt(wr)) ||
             !(g.w_cdp_rd = adopt(rd))) {
             lwsl_err("cannot launch %s: %s\n", chromium, strerror(errno));
             g.exit_code = 3;
             g.done = 1;
         }
     }
-    if (!g.done)
+    if (!g.done && g.pid > 0) {
+        ei_x_buff x;
+        ei_x_new_with_version(&x);
+        ei_x_encode_tuple_header(&x, 3);
+        ei_x_encode_ulong(&x, 0);
+        ei_x_encode_ulong(&x, 0);
+        ei_x_encode_map_header(&x, 2);
+        ei_x_encode_binary(&x, "type", 4);
+        ei_x_encode_binary(&x, "browser_launched", 16);
+        ei_x_encode_binary(&x, "pid", 3);
+        ei_x_encode_long(&x, (long)g.pid);
+        to_erlang(NULL, x.buff, (size_t)x.index, 0);
+        ei_x_free(&x);
+    }
+    if (!g.done) {
         ll_core_start(g.core);
+        lws_sul_schedule(g.ctx, 0, &g.sul_tick, tick_cb, TICK_US);
+    }
 
     while (!g.done && lws_service(g.ctx, 0) >= 0)
         ;
@@ -664,6 +744,8 @@ int main(int argc, char **argv)
         }
     }
     lws_sul_cancel(&g.sul_deadline);
+    lws_sul_cancel(&g.sul_tick);
+    lws_sul_cancel(&g.sul_rearm);
     cleanup_browser();
     lws_context_destroy(g.ctx);
     ll_core_free(g.core);

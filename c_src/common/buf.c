@@ -43,6 +43,8 @@ void ll_buf_commit(ll_buf *b, size_t n) { b->len += n; }
 
 int ll_buf_append(ll_buf *b, const void *p, size_t n)
 {
+    if (n == 0) /* nothing to add (and no NULL + 0 on a buffer never allocated) */
+        return 0;
     char *w = ll_buf_reserve(b, n);
     if (!w)
         return -1;
@@ -101,6 +103,10 @@ int ll_packet4_put(ll_buf *b, const void *p, size_t n)
 int ll_nul_next(const ll_buf *b, size_t max_msg, size_t *scanned, const char **msg, size_t *len)
 {
     size_t unread = ll_buf_unread(b);
+    if (unread == 0) { /* also: a buffer never allocated has no head to point into */
+        *scanned = 0;
+        return 0;
+    }
     const char *h = ll_buf_head(b);
     if (*scanned > unread)
         *scanned = 0;

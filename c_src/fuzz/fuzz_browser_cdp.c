@@ -9,13 +9,17 @@
 #include "core.h"
 #include "fuzz_browser_user.h"
 
-static void to_browser(void *ud, const char *json, size_t len) { (void)ud, (void)json, (void)len; }
+static int to_browser(void *ud, const char *json, size_t len)
+{
+    (void)ud, (void)json, (void)len;
+    return 0;
+}
 static void to_erlang(void *ud, const char *etf, size_t len, int ev) { (void)ud, (void)etf, (void)len, (void)ev; }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    ll_core_cfg cfg = {.to_browser = to_browser, .to_erlang = to_erlang, .max_users = 4, .max_inflight = 4};
+    ll_core_cfg cfg = {.to_browser = to_browser, .to_erlang = to_erlang, .now_ms = fuzz_clock, .max_users = 4, .max_inflight = 4};
     ll_core *c = ll_core_new(&cfg);
     fuzz_ready_user(c);
     ll_buf b;
@@ -29,6 +33,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             ll_core_from_browser(c, m, n);
             ll_buf_consume(&b, n + 1);
         }
+        fuzz_now = 1000; /* within the default deadline: nothing expires yet */
+        ll_core_tick(c);
         if (ll_buf_append(&b, data + half, size - half) == 0)
             while (ll_nul_next(&b, 1 << 20, &scanned, &m, &n) == 1) {
                 ll_core_from_browser(c, m, n);
@@ -36,6 +42,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             }
     }
     ll_buf_free(&b);
+    /* every command still pending expires: the timeout paths of each kind of command */
+    fuzz_now = 1e12;
+    ll_core_tick(c);
     ll_core_free(c);
     return 0;
 }

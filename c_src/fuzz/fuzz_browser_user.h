@@ -9,6 +9,14 @@
 
 #include "core.h"
 
+/* the core's clock: the targets move it to expire pending commands (deadline paths) */
+static double fuzz_now;
+static double fuzz_clock(void *ud)
+{
+    (void)ud;
+    return fuzz_now;
+}
+
 static void fuzz_ready_user(ll_core *c)
 {
     /* {1, new_user, #{}} */
@@ -19,6 +27,7 @@ static void fuzz_ready_user(ll_core *c)
         "{\"method\":\"Target.attachedToTarget\",\"params\":{\"sessionId\":\"S\",\"waitingForDebugger\":true,"
         "\"targetInfo\":{\"targetId\":\"T\",\"type\":\"page\",\"browserContextId\":\"C\"}}}",
         NULL};
+    fuzz_now = 0;
     ll_core_start(c);
     ll_core_from_erlang(c, new_user, sizeof new_user);
     for (int i = 0; script[i]; i++)

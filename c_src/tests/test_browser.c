@@ -64,6 +64,9 @@ static void test_nul_framing(void)
     const char *m;
     size_t n, scanned = 0;
     ll_buf_init(&b, 1 << 16);
+    /* a buffer never allocated (fuzz regression crash-da39a3ee...: empty input, UBSan NULL + 0) */
+    CHECK(ll_buf_append(&b, "", 0) == 0);
+    CHECK(ll_nul_next(&b, 100, &scanned, &m, &n) == 0 && scanned == 0);
     CHECK(ll_buf_append(&b, "{\"a\":1}", 7) == 0);
     CHECK(ll_nul_next(&b, 100, &scanned, &m, &n) == 0 && scanned == 7);
     CHECK(ll_buf_append(&b, "\0{\"b\"", 5) == 0);
@@ -167,13 +170,24 @@ static struct {
     int nb;
     ei_x_buff to_erl[MAXQ];
     int ne;
+    int browser_full; /* to_browser refuses (queue to the browser full) */
+    double now;       /* the core's clock, ms */
 } q;
 
-static void cap_browser(void *ud, const char *json, size_t len)
+static int cap_browser(void *ud, const char *json, size_t len)
 {
     (void)ud;
+    if (q.browser_full)
+        return -1;
     if (q.nb < MAXQ)
         q.to_browser[q.nb++] = json_loadb(json, len, 0, NULL);
+    return 0;
+}
+
+static double fake_now(void *ud)
+{
+    (void)ud;
+    return q.now;
 }
 
 static void cap_erlang(void *ud, const char *etf, size_t len, int is_event)
@@ -328,7 +342,9 @@ static void test_core_user_lifecycle(void)
                     "'timestamp':10.010,'encodedDataLength':1234}}");
     CHECK(q.ne == 1);
     r = erl_out(0, &a, b);
-    CHECK(r && !strcmp(json_string_value(json_object_get(r, "route")), "/users/:id/edit"));
+    /* the raw URL, no route: templating is Erlang's (live_load_context_route) */
+    CHECK(r && !strcmp(json_string_value(json_object_get(r, "url")), "http://h:1/users/42/edit?x=1"));
+    CHECK(r && !json_object_get(r, "route"));
     CHECK(r && json_integer_value(json_object_get(r, "status")) == 200);
     CHECK(r && json_integer_value(json_object_get(r, "bytes")) == 1234);
     CHECK(r && json_real_value(json_object_get(r, "duration_ms")) > 9.99 &&
@@ -353,7 +369,9 @@ static void test_core_user_lifecycle(void)
     for (int i = 0; i < 4 && i < q.ne; i++) {
         r = erl_out(i, &a, b);
         CHECK(r && !strcmp(json_string_value(json_object_get(r, "what")), whats[i]));
-        CHECK(r && !strcmp(json_string_value(json_object_get(r, "route")), "/live/websocket"));
+        CHECK(r && !strcmp(json_string_value(json_object_get(r, "url")), "ws://h/live/websocket?vsn=2.0.0"));
+        CHECK(r && !json_object_get(r, "route"));
+        CHECK(r && !json_object_get(r, "count")); /* each frame event is one frame */
         if (sizes[i] >= 0)
             CHECK(r && json_integer_value(json_object_get(r, "bytes")) == sizes[i]);
         if (i == 3)
@@ -492,22 +510,363 @@ static void test_core_bad_frames(void)
     ll_core_free(c);
 }
 
-static void test_route(void)
+/* ------------------------------------------------------------------ #15 regressions */
+
+/* {Erl, call | call_browser, Uid, Method, #{}} or, with timeout_ms > 0, {..., TimeoutMs} */
+static void send_call(ll_core *c, long erl, const char *cmd, long uid, const char *method, long timeout_ms)
 {
-    char out[128];
-    ll_route_of("http://h:4000/counter?x=1#f", out, sizeof out);
-    CHECK(!strcmp(out, "/counter"));
-    ll_route_of("https://h/a/123/b/550e8400-e29b-41d4-a716-446655440000/c", out, sizeof out);
-    CHECK(!strcmp(out, "/a/:id/b/:id/c"));
-    ll_route_of("http://h", out, sizeof out);
-    CHECK(!strcmp(out, "/"));
-    ll_route_of("data:text/html,<p>", out, sizeof out);
-    CHECK(!strcmp(out, "data:"));
-    ll_route_of("http://h/abcdefghij/deadbeef12", out, sizeof out);
-    CHECK(!strcmp(out, "/abcdefghij/:id"));
-    char small[8];
-    ll_route_of("http://h/aaaa/bbbb/cccc", small, sizeof small);
-    CHECK(strlen(small) < sizeof small);
+    ei_x_buff x;
+    ei_x_new_with_version(&x);
+    ei_x_encode_tuple_header(&x, timeout_ms > 0 ? 6 : 5);
+    ei_x_encode_long(&x, erl);
+    ei_x_encode_atom(&x, cmd);
+    ei_x_encode_long(&x, uid);
+    ei_x_encode_binary(&x, method, (long)strlen(method));
+    ei_x_encode_map_header(&x, 0);
+    if (timeout_ms > 0)
+        ei_x_encode_long(&x, timeout_ms);
+    send_erl(c, &x);
+}
+
+static void send_close(ll_core *c, long erl, long uid)
+{
+    ei_x_buff x;
+    ei_x_new_with_version(&x);
+    ei_x_encode_tuple_header(&x, 3);
+    ei_x_encode_long(&x, erl);
+    ei_x_encode_atom(&x, "close_user");
+    ei_x_encode_long(&x, uid);
+    send_erl(c, &x);
+}
+
+/* The reply to Erlang request erl among the captured outputs: its status atom in status and its
+ * third element (decoded) returned; NULL with status "" when there is none. */
+static json_t *reply_to(long erl, char *status)
+{
+    status[0] = 0;
+    for (int i = 0; i < q.ne; i++) {
+        long a;
+        char b[MAXATOMLEN_UTF8];
+        json_t *r = erl_out(i, &a, b);
+        if (a == erl) {
+            strcpy(status, b);
+            return r ? r : json_null();
+        }
+        json_decref(r);
+    }
+    return NULL;
+}
+
+/* true when request erl was answered error with the atom reason */
+static int answered_error(long erl, const char *reason)
+{
+    char st[MAXATOMLEN_UTF8];
+    json_t *r = reply_to(erl, st);
+    int ok = r && !strcmp(st, "error") && json_is_string(r) && !strcmp(json_string_value(r), reason);
+    json_decref(r);
+    return ok;
+}
+
+static unsigned pending_of(ll_core *c)
+{
+    ll_core_stats st;
+    ll_core_get_stats(c, &st);
+    return st.pending;
+}
+
+static int count_events(const char *type)
+{
+    int n = 0;
+    for (int i = 0; i < q.ne; i++) {
+        long a;
+        char b[MAXATOMLEN_UTF8];
+        json_t *r = erl_out(i, &a, b);
+        n += a == 0 && r && !strcmp(json_string_value(json_object_get(r, "type")), type);
+        json_decref(r);
+    }
+    return n;
+}
+
+/* Chromium's own loads (its error page's data: images, blob:, about:, chrome-error://) are not
+ * the scenario's traffic: only http(s) requests and ws(s) sockets are reported. */
+static void test_scheme_filter(void)
+{
+    ll_core_cfg cfg = {.to_browser = cap_browser, .to_erlang = cap_erlang};
+    ll_core *c = ll_core_new(&cfg);
+    make_user(c, 1, 1.0, "C1", "S1");
+    q_reset();
+    const char *urls[] = {"data:image/png;base64,iVBORw0KGgo=", "blob:http://h/0b4e", "chrome-error://chromewebdata/",
+                          "about:blank", "chrome://version", "http://h/a", "HTTPS://h/b", "httpx://h/c"};
+    for (int i = 0; i < 8; i++) {
+        from_browser(c, "{'method':'Network.requestWillBeSent','sessionId':'S1','params':{'requestId':'R%d',"
+                        "'timestamp':1,'type':'Image','request':{'method':'GET','url':'%s'}}}", i, urls[i]);
+        from_browser(c, "{'method':'Network.responseReceived','sessionId':'S1','params':{'requestId':'R%d',"
+                        "'response':{'status':200}}}", i);
+        from_browser(c, "{'method':'Network.loadingFinished','sessionId':'S1','params':{'requestId':'R%d',"
+                        "'timestamp':2,'encodedDataLength':0}}", i);
+    }
+    CHECK(count_events("http") == 2);
+    from_browser(c, "{'method':'Network.webSocketCreated','sessionId':'S1','params':{'requestId':'W1','url':'wss://h/live'}}");
+    from_browser(c, "{'method':'Network.webSocketCreated','sessionId':'S1','params':{'requestId':'W2','url':'ws://h/live'}}");
+    from_browser(c, "{'method':'Network.webSocketCreated','sessionId':'S1','params':{'requestId':'W3','url':'data:x'}}");
+    CHECK(count_events("ws") == 2);
+    q_reset();
+    ll_core_free(c);
+}
+
+/* binary frames are base64: padded, unpadded and malformed tails give the decoded size, never a
+ * wrapped-around one */
+static void test_frame_bytes(void)
+{
+    ll_core_cfg cfg = {.to_browser = cap_browser, .to_erlang = cap_erlang};
+    ll_core *c = ll_core_new(&cfg);
+    make_user(c, 1, 1.0, "C1", "S1");
+    from_browser(c, "{'method':'Network.webSocketCreated','sessionId':'S1','params':{'requestId':'W1','url':'ws://h/s'}}");
+    q_reset();
+    const char *payloads[] = {"", "=", "==", "AA", "AA==", "AAE", "AAE=", "AAEC", "AAECAw", "AAECAw=="};
+    long want[] = {0, 0, 0, 1, 1, 2, 2, 3, 4, 4};
+    for (int i = 0; i < 10; i++)
+        from_browser(c, "{'method':'Network.webSocketFrameReceived','sessionId':'S1','params':{'requestId':'W1',"
+                        "'response':{'opcode':2,'payloadData':'%s'}}}", payloads[i]);
+    from_browser(c, "{'method':'Network.webSocketFrameSent','sessionId':'S1','params':{'requestId':'W1',"
+                    "'response':{'opcode':1,'payloadData':'hi'}}}");
+    CHECK(q.ne == 11);
+    for (int i = 0; i < q.ne; i++) {
+        long a;
+        char b[MAXATOMLEN_UTF8];
+        json_t *r = erl_out(i, &a, b);
+        CHECK(r && json_integer_value(json_object_get(r, "bytes")) == (i < 10 ? want[i] : 2));
+        CHECK(r && !json_object_get(r, "count"));
+        json_decref(r);
+    }
+    q_reset();
+    ll_core_free(c);
+}
+
+/* One command that never gets an answer must not cost more than its own slot: 2 x the table's
+ * capacity of answered commands after it all go out. */
+static void test_pending_stuck_slot(void)
+{
+    ll_core_cfg cfg = {.to_browser = cap_browser, .to_erlang = cap_erlang};
+    ll_core *c = ll_core_new(&cfg);
+    make_user(c, 1, 1.0, "C1", "S1");
+    q_reset();
+    send_call(c, 100, "call", 1, "Runtime.evaluate", 0); /* never answered */
+    q_reset();
+    unsigned base = pending_of(c), ok = 0, n = 2 * ll_core_pending_cap();
+    for (unsigned i = 0; i < n; i++) {
+        send_call(c, 1000 + i, "call", 1, "Runtime.evaluate", 0);
+        if (q.nb == 1)
+            from_browser(c, "{'id':%lld,'sessionId':'S1','result':{}}", (long long)cmd_id(0));
+        char st[MAXATOMLEN_UTF8];
+        json_t *r = reply_to(1000 + i, st);
+        ok += r && !strcmp(st, "ok");
+        json_decref(r);
+        q_reset();
+    }
+    CHECK(ok == n);
+    CHECK(pending_of(c) == base);
+    ll_core_free(c);
+}
+
+/* The page session detaches (dispose, crash): commands sent on it are failed at once and their
+ * slots freed; a root-session command of the user is failed when the user is closed. */
+static void test_pending_release_on_detach(void)
+{
+    ll_core_cfg cfg = {.to_browser = cap_browser, .to_erlang = cap_erlang};
+    ll_core *c = ll_core_new(&cfg);
+    make_user(c, 1, 1.0, "C1", "S1");
+    q_reset();
+    unsigned base = pending_of(c);
+    send_call(c, 10, "call", 1, "Runtime.evaluate", 0);
+    send_call(c, 11, "call_browser", 1, "Storage.getCookies", 0);
+    CHECK(q.nb == 2 && pending_of(c) == base + 2);
+    from_browser(c, "{'method':'Target.detachedFromTarget','params':{'sessionId':'S1','targetId':'T'}}");
+    CHECK(answered_error(10, "user_gone"));
+    CHECK(pending_of(c) == base + 1);
+    q_reset();
+    send_close(c, 12, 1);
+    CHECK(answered_error(11, "user_gone"));
+    CHECK(q.nb == 1 && !strcmp(cmd_method(0), "Target.disposeBrowserContext"));
+    from_browser(c, "{'id':%lld,'result':{}}", (long long)cmd_id(0));
+    char st[MAXATOMLEN_UTF8];
+    json_t *r = reply_to(12, st);
+    CHECK(r && !strcmp(st, "ok"));
+    json_decref(r);
+    CHECK(pending_of(c) == 0); /* the user's unanswered createTarget went with it */
+    q_reset();
+    ll_core_free(c);
+}
+
+/* The renderer crashes: calls in flight on the page are answered target_crashed at once, the
+ * user stays (a navigation brings a new renderer) and root-session calls are untouched. */
+static void test_pending_release_on_crash(void)
+{
+    ll_core_cfg cfg = {.to_browser = cap_browser, .to_erlang = cap_erlang};
+    ll_core *c = ll_core_new(&cfg);
+    make_user(c, 1, 1.0, "C1", "S1");
+    q_reset();
+    unsigned base = pending_of(c);
+    send_call(c, 60, "call", 1, "Runtime.evaluate", 0);
+    send_call(c, 61, "call_browser", 1, "Storage.getCookies", 0);
+    q_reset();
+    from_browser(c, "{'method':'Inspector.targetCrashed','sessionId':'S1','params':{}}");
+    CHECK(answered_error(60, "target_crashed"));
+    CHECK(!reply_to(61, (char[MAXATOMLEN_UTF8]){0}));
+    CHECK(count_events("cdp") == 1);
+    CHECK(pending_of(c) == base + 1);
+    q_reset();
+    send_call(c, 62, "call", 1, "Page.reload", 0);
+    CHECK(q.nb == 1 && q.ne == 0);
+    q_reset();
+    ll_core_free(c);
+}
+
+/* Closing a user whose page hangs: its pending call is answered user_gone at once. */
+static void test_pending_release_on_close(void)
+{
+    ll_core_cfg cfg = {.to_browser = cap_browser, .to_erlang = cap_erlang};
+    ll_core *c = ll_core_new(&cfg);
+    make_user(c, 1, 1.0, "C1", "S1");
+    make_user(c, 2, 1.0, "C2", "S2");
+    q_reset();
+    send_call(c, 20, "call", 1, "Runtime.evaluate", 0);
+    send_call(c, 22, "call", 2, "Runtime.evaluate", 0);
+    long long other = (long long)cmd_id(1);
+    q_reset();
+    send_close(c, 21, 1);
+    CHECK(answered_error(20, "user_gone"));
+    CHECK(!reply_to(22, (char[MAXATOMLEN_UTF8]){0})); /* the other user's call is untouched */
+    from_browser(c, "{'id':%lld,'result':{}}", (long long)cmd_id(0));
+    from_browser(c, "{'id':%lld,'sessionId':'S2','result':{}}", other);
+    char st[MAXATOMLEN_UTF8];
+    json_t *r = reply_to(22, st);
+    CHECK(r && !strcmp(st, "ok"));
+    json_decref(r);
+    q_reset();
+    ll_core_free(c);
+}
+
+/* Per-command deadlines: the one Erlang gave, else the default; an expired call answers timeout, a
+ * late CDP reply for it is ignored, the user keeps working. */
+static void test_pending_deadline(void)
+{
+    ll_core_cfg cfg = {.to_browser = cap_browser, .to_erlang = cap_erlang, .now_ms = fake_now, .cmd_timeout_ms = 1000};
+    q.now = 0;
+    ll_core *c = ll_core_new(&cfg);
+    make_user(c, 1, 1.0, "C1", "S1");
+    q_reset();
+    send_call(c, 30, "call", 1, "Runtime.evaluate", 500);
+    send_call(c, 31, "call", 1, "Runtime.evaluate", 0);
+    long long late = (long long)cmd_id(0);
+    q_reset();
+    q.now = 499;
+    CHECK(ll_core_tick(c) == 0 && q.ne == 0);
+    q.now = 600;
+    CHECK(ll_core_tick(c) == 1);
+    CHECK(answered_error(30, "timeout"));
+    q_reset();
+    q.now = 1100;
+    CHECK(ll_core_tick(c) == 2); /* 31 and the user's never-answered createTarget */
+    CHECK(answered_error(31, "timeout"));
+    CHECK(pending_of(c) == 0);
+    q_reset();
+    from_browser(c, "{'id':%lld,'sessionId':'S1','result':{}}", late);
+    CHECK(q.ne == 0);
+    send_call(c, 32, "call", 1, "Runtime.evaluate", 0);
+    from_browser(c, "{'id':%lld,'sessionId':'S1','result':{}}", (long long)cmd_id(0));
+    char st[MAXATOMLEN_UTF8];
+    json_t *r = reply_to(32, st);
+    CHECK(r && !strcmp(st, "ok"));
+    json_decref(r);
+    q_reset();
+    /* a bad timeout is refused with its name */
+    ei_x_buff x;
+    ei_x_new_with_version(&x);
+    ei_x_encode_tuple_header(&x, 6);
+    ei_x_encode_long(&x, 33);
+    ei_x_encode_atom(&x, "call");
+    ei_x_encode_long(&x, 1);
+    ei_x_encode_binary(&x, "Page.reload", 11);
+    ei_x_encode_map_header(&x, 0);
+    ei_x_encode_atom(&x, "soon");
+    send_erl(c, &x);
+    CHECK(q.nb == 0);
+    r = reply_to(33, st);
+    CHECK(r && !strcmp(st, "error"));
+    json_decref(r);
+    q_reset();
+    ll_core_free(c);
+}
+
+/* A user whose page detaches during setup, or whose setup is never answered, gets its new_user
+ * answered (an error) and leaves no slot behind. */
+static void test_setup_detach_and_deadline(void)
+{
+    ll_core_cfg cfg = {.to_browser = cap_browser, .to_erlang = cap_erlang, .now_ms = fake_now, .cmd_timeout_ms = 1000};
+    q.now = 0;
+    ll_core *c = ll_core_new(&cfg);
+    ei_x_buff x;
+    ei_x_new_with_version(&x);
+    ei_x_encode_tuple_header(&x, 3);
+    ei_x_encode_long(&x, 40);
+    ei_x_encode_atom(&x, "new_user");
+    ei_x_encode_map_header(&x, 0);
+    send_erl(c, &x);
+    from_browser(c, "{'id':%lld,'result':{'browserContextId':'C4'}}", (long long)cmd_id(q.nb - 1));
+    from_browser(c, "{'method':'Target.attachedToTarget','params':{'sessionId':'S4','waitingForDebugger':true,"
+                    "'targetInfo':{'targetId':'T4','type':'page','browserContextId':'C4'}}}");
+    CHECK(pending_of(c) >= 8);
+    from_browser(c, "{'method':'Target.detachedFromTarget','params':{'sessionId':'S4','targetId':'T4'}}");
+    char st[MAXATOMLEN_UTF8];
+    json_t *r = reply_to(40, st);
+    CHECK(r && !strcmp(st, "error"));
+    json_decref(r);
+    ll_core_stats s;
+    ll_core_get_stats(c, &s);
+    CHECK(s.users == 0 && s.pending == 1); /* only the disposal of its context is in flight */
+    q_reset();
+    ei_x_new_with_version(&x);
+    ei_x_encode_tuple_header(&x, 3);
+    ei_x_encode_long(&x, 41);
+    ei_x_encode_atom(&x, "new_user");
+    ei_x_encode_map_header(&x, 0);
+    send_erl(c, &x);
+    from_browser(c, "{'id':%lld,'result':{'browserContextId':'C5'}}", (long long)cmd_id(q.nb - 1));
+    from_browser(c, "{'method':'Target.attachedToTarget','params':{'sessionId':'S5','waitingForDebugger':true,"
+                    "'targetInfo':{'targetId':'T5','type':'page','browserContextId':'C5'}}}");
+    q.now = 5000;
+    CHECK(ll_core_tick(c) > 0);
+    r = reply_to(41, st);
+    CHECK(r && !strcmp(st, "error"));
+    json_decref(r);
+    ll_core_get_stats(c, &s);
+    CHECK(s.users == 0 && s.pending == 1);
+    q_reset();
+    ll_core_free(c);
+}
+
+/* The queue to the browser is full: the command is answered too_many_pending (the protocol's
+ * promise), the port goes on, nothing is left pending. */
+static void test_browser_queue_full(void)
+{
+    ll_core_cfg cfg = {.to_browser = cap_browser, .to_erlang = cap_erlang};
+    ll_core *c = ll_core_new(&cfg);
+    make_user(c, 1, 1.0, "C1", "S1");
+    q_reset();
+    unsigned base = pending_of(c);
+    q.browser_full = 1;
+    send_call(c, 50, "call", 1, "Runtime.evaluate", 0);
+    CHECK(answered_error(50, "too_many_pending"));
+    send_close(c, 51, 1);
+    CHECK(answered_error(51, "too_many_pending"));
+    CHECK(pending_of(c) <= base);
+    q.browser_full = 0;
+    q_reset();
+    send_call(c, 52, "call", 1, "Runtime.evaluate", 0); /* the user is still ready */
+    CHECK(q.nb == 1 && q.ne == 0);
+    q_reset();
+    ll_core_free(c);
 }
 
 int main(void)
@@ -519,7 +878,15 @@ int main(void)
     test_core_user_lifecycle();
     test_core_bad_frames();
     test_core_sampling();
-    test_route();
+    test_scheme_filter();
+    test_frame_bytes();
+    test_pending_stuck_slot();
+    test_pending_release_on_detach();
+    test_pending_release_on_close();
+    test_pending_release_on_crash();
+    test_pending_deadline();
+    test_setup_detach_and_deadline();
+    test_browser_queue_full();
     printf("test_browser: %d checks, %d failures\n", checks, failures);
     return failures ? 1 : 0;
 }

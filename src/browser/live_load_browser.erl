@@ -10,6 +10,11 @@
 %% `{error, browser_down}', every owner gets the event `#{<<"type">> => <<"browser_down">>}', the
 %% users are forgotten and a fresh port is started; after `restart_limit' exits within a minute the
 %% server stops instead. A user whose owner dies is closed.
+%%
+%% The Chromium profile directory (`live_load_browser.*' in `$TMPDIR') is made here and given to
+%% the port, so it is removed whenever the port ends, even by `kill -9' (Chromium itself dies with
+%% the port: PR_SET_PDEATHSIG in the launched child). A `call/4' timeout travels with the command:
+%% the port frees the command's slot at that deadline whether or not Chromium ever answers.
 -module(live_load_browser).
 -behaviour(gen_server).
 -behaviour(live_load_browser_connection).
@@ -34,6 +39,8 @@
 
 -record(state, {opts :: live_load_browser_opts:browser_opts(),
                 port :: port() | undefined,
+                profile :: file:filename() | undefined,
+                chromium :: pos_integer() | undefined,
                 epoch = 1 :: pos_integer(),
                 next_id = 1 :: pos_integer(),
                 pending = #{} :: #{pos_integer() => {gen_server:from() | none, reference() | none, term()}},
@@ -134,17 +141,59 @@ safe_call(Pid, Req) ->
 init(Opts) ->
     process_flag(trap_exit, true),
     case open(Opts) of
-        {ok, Port} -> {ok, #state{opts = Opts, port = Port}};
+        {ok, Port, Profile} -> {ok, #state{opts = Opts, port = Port, profile = Profile}};
         {error, Reason} -> {stop, Reason}
     end.
 
 open(Opts) ->
     Exe = maps:get(port_program, Opts, default_program()),
-    try open_port({spawn_executable, Exe},
-                  [{packet, 4}, binary, exit_status, {args, live_load_browser_opts:port_args(Opts)}]) of
-        Port -> {ok, Port}
-    catch error:Reason -> {error, {port_program, Exe, Reason}}
+    case make_profile(Opts) of
+        {ok, Profile} ->
+            Args = live_load_browser_opts:port_args(Opts) ++
+                       case Profile of undefined -> []; _ -> ["--user-data-dir", Profile] end,
+            try open_port({spawn_executable, Exe}, [{packet, 4}, binary, exit_status, {args, Args}]) of
+                Port -> {ok, Port, Profile}
+            catch error:Reason ->
+                    remove_profile(Profile),
+                    {error, {port_program, Exe, Reason}}
+            end;
+        {error, _} = E ->
+            E
     end.
+
+%% A fresh profile directory for a launched Chromium (none for an endpoint).
+make_profile(#{endpoint := _}) ->
+    {ok, undefined};
+make_profile(_Opts) ->
+    Tmp = case os:getenv("TMPDIR") of
+              false -> "/tmp";
+              "" -> "/tmp";
+              T -> T
+          end,
+    Dir = filename:join(Tmp, lists:flatten(io_lib:format("live_load_browser.~s.~b",
+                                                         [os:getpid(), erlang:unique_integer([positive])]))),
+    case file:make_dir(Dir) of
+        ok -> {ok, Dir};
+        {error, Reason} -> {error, {profile_dir, Dir, Reason}}
+    end.
+
+%% The port died without cleaning up (kill -9): Chromium's main process gets SIGKILL from the kernel
+%% (PR_SET_PDEATHSIG) but its zygotes and renderers would take seconds to notice; its process group
+%% goes at once.
+kill_group(undefined) ->
+    ok;
+kill_group(Pgid) ->
+    _ = os:cmd("kill -9 -" ++ integer_to_list(Pgid) ++ " 2>/dev/null"),
+    ok.
+
+%% Chromium dies with the port but may still be flushing files for a moment: remove the directory
+%% now and once more a second later.
+remove_profile(undefined) ->
+    ok;
+remove_profile(Dir) ->
+    _ = file:del_dir_r(Dir),
+    _ = erlang:send_after(1000, self(), {remove_profile, Dir}),
+    ok.
 
 default_program() ->
     Priv = case code:priv_dir(live_load) of
@@ -165,8 +214,12 @@ handle_call({new_user, Opts}, From, S) ->
     {noreply, send(S, {new_user, PortOpts}, From, {new_user, maps:get(owner, Opts), maps:get(mode, Opts)},
                    maps:get(timeout, Opts))};
 handle_call({call, Kind, U, Method, Params, Timeout}, From, S) ->
+    Cmd = case Timeout of
+              T when is_integer(T), T > 0 -> fun(Id) -> {Kind, Id, Method, Params, min(T, 86400000)} end;
+              _ -> fun(Id) -> {Kind, Id, Method, Params} end
+          end,
     case live_user(U, S) of
-        {ok, Id} -> {noreply, send(S, {Kind, Id, Method, Params}, From, call, Timeout)};
+        {ok, Id} -> {noreply, send(S, Cmd(Id), From, call, Timeout)};
         error -> {reply, {error, browser_down}, S}
     end;
 handle_call({close_user, U}, From, S = #state{users = Users}) ->
@@ -214,6 +267,9 @@ handle_info({'DOWN', Mon, process, _Owner, _}, S = #state{users = Users}) ->
     end;
 handle_info({'EXIT', Port, _}, S = #state{port = Port}) ->
     {noreply, S};
+handle_info({remove_profile, Dir}, S) ->
+    _ = file:del_dir_r(Dir),
+    {noreply, S};
 handle_info({'EXIT', _Pid, Reason}, S) when Reason =/= normal ->
     {stop, Reason, S};
 handle_info(_Msg, S) ->
@@ -221,10 +277,25 @@ handle_info(_Msg, S) ->
 
 %% @private
 -spec terminate(term(), #state{}) -> ok.
-terminate(_Reason, #state{port = Port}) ->
-    %% closing stdin makes the port dispose the contexts, kill Chromium and exit
+terminate(_Reason, #state{port = Port, profile = Profile}) ->
+    %% closing stdin makes the port dispose the contexts, kill Chromium and exit; the profile goes
+    %% once the port program has gone (it waits for Chromium)
+    OsPid = case catch erlang:port_info(Port, os_pid) of
+                {os_pid, P} -> P;
+                _ -> undefined
+            end,
     catch port_close(Port),
+    wait_gone(OsPid, 100),
+    _ = Profile =:= undefined orelse file:del_dir_r(Profile),
     ok.
+
+wait_gone(undefined, _) -> ok;
+wait_gone(_, 0) -> ok;
+wait_gone(OsPid, N) ->
+    case filelib:is_dir("/proc/" ++ integer_to_list(OsPid)) of
+        true -> timer:sleep(50), wait_gone(OsPid, N - 1);
+        false -> ok
+    end.
 
 %% ------------------------------------------------------------------ internals
 
@@ -244,6 +315,8 @@ send(S = #state{port = Port, next_id = Id, pending = P}, Cmd, From, Kind, Timeou
            end,
     S#state{next_id = Id + 1, pending = P#{Id => {From, TRef, Kind}}}.
 
+from_port({0, 0, #{<<"type">> := <<"browser_launched">>, <<"pid">> := Pid}}, S) when is_integer(Pid), Pid > 1 ->
+    S#state{chromium = Pid};
 from_port({0, 0, Event}, S) ->
     logger:warning("live_load_browser port: ~p", [Event]),
     S;
@@ -288,8 +361,11 @@ reply(From, _Kind, Reply) -> gen_server:reply(From, Reply).
 cancel(none) -> ok;
 cancel(TRef) -> _ = erlang:cancel_timer(TRef), ok.
 
-browser_down(Status, S = #state{pending = P, users = Users, epoch = E, exits = Exits, opts = Opts}) ->
+browser_down(Status, S = #state{pending = P, users = Users, epoch = E, exits = Exits, opts = Opts,
+                                profile = Profile}) ->
     logger:warning("live_load_browser: port exited with status ~p, ~b users lost", [Status, map_size(Users)]),
+    kill_group(S#state.chromium),
+    remove_profile(Profile),
     maps:foreach(fun(_Id, {From, TRef, _Kind}) -> cancel(TRef), reply(From, x, {error, browser_down}) end, P),
     maps:foreach(fun(_Id, {Owner, Mon, User}) ->
                          erlang:demonitor(Mon, [flush]),
@@ -297,13 +373,14 @@ browser_down(Status, S = #state{pending = P, users = Users, epoch = E, exits = E
                  end, Users),
     Now = erlang:monotonic_time(millisecond),
     Recent = [T || T <- [Now | Exits], Now - T < 60000],
-    S2 = S#state{port = undefined, pending = #{}, late = #{}, users = #{}, epoch = E + 1, exits = Recent},
+    S2 = S#state{port = undefined, profile = undefined, chromium = undefined, pending = #{}, late = #{}, users = #{}, epoch = E + 1,
+                 exits = Recent},
     case length(Recent) > maps:get(restart_limit, Opts) of
         true ->
             {stop, {browser_down, Status}, S2};
         false ->
             case open(Opts) of
-                {ok, Port} -> {noreply, S2#state{port = Port}};
+                {ok, Port, Profile2} -> {noreply, S2#state{port = Port, profile = Profile2}};
                 {error, Reason} -> {stop, Reason, S2}
             end
     end.

@@ -12,6 +12,7 @@
                           default_args => boolean(),
                           headless => boolean(),
                           max_users => pos_integer(),
+                          max_frame => pos_integer(),
                           chromium_log => file:filename_all(),
                           port_program => file:filename_all(),
                           restart_limit => non_neg_integer()}.
@@ -57,6 +58,7 @@ browser_opt(endpoint, V) ->
 browser_opt(default_args, V) -> is_boolean(V);
 browser_opt(headless, V) -> is_boolean(V);
 browser_opt(max_users, V) -> is_integer(V) andalso V > 0 andalso V =< 100000;
+browser_opt(max_frame, V) -> is_integer(V) andalso V >= 1024 andalso V =< 1 bsl 30;
 browser_opt(restart_limit, V) -> is_integer(V) andalso V >= 0;
 browser_opt(_, _) -> false.
 
@@ -84,6 +86,7 @@ port_args(Opts) ->
         case maps:get(default_args, Opts) of true -> []; false -> ["--no-default-args"] end,
         case maps:get(headless, Opts) of true -> []; false -> ["--headful"] end,
         ["--max-users", integer_to_list(maps:get(max_users, Opts))],
+        case Opts of #{max_frame := F} -> ["--max-frame", integer_to_list(F)]; _ -> [] end,
         lists:append([["--arg", S(A)] || A <- maps:get(args, Opts, [])])]).
 
 -ifdef(TEST).
