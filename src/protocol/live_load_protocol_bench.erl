@@ -72,7 +72,10 @@ step(Base, N, Think, Duration, ServerPid) ->
     B1 = cpu_ticks(os:getpid()),
     S1 = case ServerPid of undefined -> 0; _ -> cpu_ticks(ServerPid) end,
     Rss1 = rss_kb(PortPid),
-    Stats = [receive {stats, U, St} -> St after 10000 -> {0, [], []} end || U <- Users],
+    StatsBy = erlang:monotonic_time(millisecond) + 15000,
+    Stats = [receive {stats, U, St} -> St
+             after max(0, StatsBy - erlang:monotonic_time(millisecond)) -> {0, [], []}
+             end || U <- Users],
     [exit(U, kill) || U <- Users],
     unlink(Sem),
     exit(Sem, kill),
