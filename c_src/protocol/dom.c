@@ -557,7 +557,9 @@ int ll_sel_matches(const ll_sel *s, const GumboNode *n)
 /* ------------------------------------------------------------------ DOM */
 
 /* Gumbo allocates per node, attribute and string (malloc was a quarter of the port's CPU): a bump
- * arena per parse makes each allocation a pointer increment and the destroy one free per chunk. */
+ * arena per parse makes each allocation a pointer increment and the destroy one free per chunk.
+ * Used for the rendered tree's fragment (re-parsed after every diff, short-lived); the page shell,
+ * parsed once per page and kept, uses malloc so its temporaries do not stay allocated. */
 struct ll_arena {
     struct ll_arena *next;
     size_t used, cap;
@@ -606,11 +608,15 @@ static void arena_release(ll_arena *a)
     }
 }
 
-static GumboOutput *parse(ll_dom *d, const GumboOptions *base, const char *html, size_t len)
+static GumboOutput *parse(ll_dom *d, const GumboOptions *base, const char *html, size_t len, int use_arena)
 {
     GumboOptions o = *base;
     d->out = NULL;
     d->arena = NULL;
+    if (!use_arena) { /* malloc: temporaries are freed, what stays is what the tree needs */
+        d->out = gumbo_parse_with_options(&o, html, len);
+        return d->out;
+    }
     arena_owner *own = calloc(1, sizeof *own);
     if (!own)
         return NULL;
@@ -643,7 +649,7 @@ int ll_dom_parse(ll_dom *d, const char *html, size_t len, unsigned max_depth)
     GumboOptions o = kGumboDefaultOptions;
     o.max_errors = 0;
     o.stop_on_first_error = false;
-    if (!parse(d, &o, html, len)) {
+    if (!parse(d, &o, html, len, 0)) {
         ll_dom_free(d);
         return -1;
     }
@@ -659,7 +665,7 @@ int ll_dom_parse_fragment(ll_dom *d, const char *html, size_t len, GumboTag cont
     GumboOptions o = kGumboDefaultOptions;
     o.max_errors = 0;
     o.fragment_context = context;
-    if (!parse(d, &o, html, len)) {
+    if (!parse(d, &o, html, len, 1)) {
         ll_dom_free(d);
         return -1;
     }
@@ -692,6 +698,8 @@ void ll_dom_free(ll_dom *d)
     if (own) {
         arena_release(own->head);
         free(own);
+    } else if (d->out) {
+        gumbo_destroy_output(&kGumboDefaultOptions, d->out);
     }
     d->out = NULL;
     d->arena = NULL;
