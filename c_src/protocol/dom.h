@@ -22,8 +22,10 @@ ll_sel *ll_sel_parse(const char *s, const char **err);
 void ll_sel_free(ll_sel *s);
 int ll_sel_matches(const ll_sel *s, const GumboNode *n);
 
+typedef struct ll_arena ll_arena;
 typedef struct {
     GumboOutput *out;
+    ll_arena *arena; /* every gumbo allocation of this parse, freed at once */
 } ll_dom;
 
 /* 0 = ok; -1 when gumbo fails or the document nests deeper than max_depth. */
