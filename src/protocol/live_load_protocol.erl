@@ -12,6 +12,7 @@
 %% backend uses (observer batches with `connect' / `event' / `navigation', `http', `ws'), each
 %% carrying `<<"connection">> => <<"protocol">>'.
 -module(live_load_protocol).
+-behaviour(live_load_connection).
 
 -export([start_link/1]).
 -export([new_user/2]).
