@@ -11,7 +11,8 @@
 
 all() ->
     [engine_amoc_on_this_node, raw_amoc_dist_two_workers, settings_errors, live_load_run_distributed,
-     cli_distributed, worker_lost_mid_run, throttles_across_three_nodes, interrupt_distributed_run].
+     cli_distributed, worker_lost_mid_run, throttles_across_three_nodes, interrupt_distributed_run,
+     data_rows_distinct_across_nodes].
 
 suite() ->
     [{timetrap, {minutes, 8}}].
@@ -158,6 +159,34 @@ live_load_run_distributed(Config) ->
     %% torn down
     timer:sleep(500),
     ?assertEqual([], [N || N <- nodes(), not lists:member(N, Before)]).
+
+data_rows_distinct_across_nodes() ->
+    [{doc, "A distributed run with per-user data (#12): 4 users on 2 workers sign in through the demo's /login with their own CSV row; the target sees the 4 accounts, each signing in only as its own user, and both workers ran users."}].
+data_rows_distinct_across_nodes(Config) ->
+    Users = 4,
+    Name = fun(I) -> iolist_to_binary(io_lib:format("user~b", [I])) end,
+    Csv = filename:join(?config(priv_dir, Config), "users.csv"),
+    ok = file:write_file(Csv, ["username,password\n" |
+                               [[Name(I), ",", live_load_demo_login:password(Name(I)), "\n"] || I <- lists:seq(1, Users)]]),
+    Src = filename:join([?config(root, Config), "scenarios", "live_load_login_scenario.erl"]),
+    {ok, M, Bin} = compile:file(Src, [binary, debug_info]),
+    {module, M} = code:load_binary(M, Src, Bin),
+    Before = live_load_demo_login:logins(),
+    #{M := R} = live_load:run(#{scenario => M, users => Users, scenario_duration => 10000,
+                                distributed => true, cluster => #{provider => peer, nodes => 2},
+                                data => #{source => Csv}, base_url => ?config(url, Config), quiet => true}),
+    After = live_load_demo_login:logins(),
+    New = maps:filter(fun(K, V) -> V > maps:get(K, Before, 0) end, After),
+    Per = per_node_iterations(R),
+    #{<<"ok">> := Ok, <<"failed">> := Failed} = maps:get(<<"iterations">>, maps:get(<<"run">>, R)),
+    ct:pal("distributed data run: per node ~p, ~b ok, ~b failed; sign-ins per account ~p; errors ~p",
+           [Per, Ok, Failed, New, maps:get(<<"errors">>, R)]),
+    ?assertEqual(2, map_size(Per)),
+    [?assert(N > 0) || N <- maps:values(Per)],
+    ?assertEqual(lists:sort([Name(I) || I <- lists:seq(1, Users)]), lists:sort(maps:keys(New))),
+    ?assertEqual(0, Failed),
+    %% every sign-in the target saw was an ok iteration: one account per user, never another's
+    ?assertEqual(Ok, lists:sum([V - maps:get(K, Before, 0) || {K, V} <- maps:to_list(New)])).
 
 cli_distributed() ->
     [{doc, "bin/live_load run scenarios/live_load_counter_scenario.erl --distributed --nodes 2 writes a result made by amoc on 2 workers."}].

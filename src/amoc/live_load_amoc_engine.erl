@@ -72,7 +72,19 @@ stop() ->
 %% @doc The amoc settings of a run of `Scenario' (the generic runner's).
 -spec settings(module(), live_load_options:run_opts()) -> [{atom(), term()}].
 settings(Scenario, Run) ->
-    Extra = maps:with([browser_connection_opts, browser_connection_adapter], Run),
+    Extra0 = maps:with([browser_connection_opts, browser_connection_adapter, connection,
+                        protocol_opts], Run),
+    %% the data file is read again on each node (its feeder lives in that node's memory); the
+    %% hybrid split travels as the per-kind counts, user ids being global under amoc
+    Given = maps:get(given, Run, #{}),
+    Extra1 = case Given of
+                 #{data := Spec} -> Extra0#{data => Spec};
+                 _ -> Extra0
+             end,
+    Extra = case Run of
+                #{user_kinds := Kinds} -> Extra1#{user_kinds => Kinds};
+                _ -> Extra1
+            end,
     Config = maps:get(config_opts, Run),
     [{live_load_scenario, Scenario},
      {scenario_duration, maps:get(scenario_duration, Run)},

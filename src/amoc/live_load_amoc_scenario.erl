@@ -24,7 +24,8 @@
 init(Scenario) ->
     case application:ensure_all_started(live_load) of
         {ok, _} ->
-            case live_load_options:validate(live_load_amoc_settings:read(Scenario)) of
+            Settings = live_load_amoc_settings:read(Scenario),
+            case with_data(live_load_options:validate(maps:without([user_kinds], Settings)), Settings) of
                 {ok, Opts} ->
                     RunId = amoc_get(live_load_run_id),
                     case live_load_node:init(Scenario, Opts, #{browsers => pool, throttles => amoc,
@@ -40,6 +41,24 @@ init(Scenario) ->
             end;
         {error, Reason} -> {error, {live_load_not_started, Reason}}
     end.
+
+%% The node's own data feeder (#12): the file is read on this node; `per_user' rows follow amoc's
+%% user ids, which are global, so no two users of the cluster get the same row. The hybrid split
+%% (`user_kinds') is the master's, so the kinds follow the global ids too.
+with_data({ok, Opts0}, Settings) ->
+    Opts = case Settings of
+               #{user_kinds := Kinds} -> Opts0#{user_kinds => Kinds};
+               _ -> Opts0
+           end,
+    case Opts of
+        #{data := Spec} when is_map(Spec) ->
+            case live_load_data:load(Spec) of
+                {ok, Feeder} -> {ok, Opts#{data := Feeder}};
+                {error, _} = E -> E
+            end;
+        _ -> {ok, Opts}
+    end;
+with_data({error, _} = E, _Settings) -> E.
 
 %% @doc Runs user `UserId' in the calling (amoc user) process.
 -spec start(module(), pos_integer(), live_load_node:state()) -> live_load_user:status().

@@ -45,7 +45,8 @@
                      verification => {?MODULE, verify_browser, 1}}).
 -required_variable(#{name => live_load_options, default_value => #{},
                      description => "other live_load run options (map): browser_connection_opts, "
-                                    "browser_connection_adapter, config (map given to config/1)",
+                                    "browser_connection_adapter, connection, protocol_opts, data, "
+                                    "user_kinds, config (map given to config/1)",
                      verification => {?MODULE, verify_options, 1}}).
 -required_variable(#{name => live_load_run_id, default_value => undefined,
                      description => "the run id shared by every node (set by live_load:run/1)"}).
@@ -102,10 +103,11 @@ verify_browser(V) -> option(browser, V).
 
 -spec verify_options(term()) -> true | {false, term()}.
 verify_options(#{} = M) ->
-    Known = [browser_connection_opts, browser_connection_adapter, config],
+    Known = [browser_connection_opts, browser_connection_adapter, connection, protocol_opts,
+             data, user_kinds, config],
     case [K || K <- maps:keys(M), not lists:member(K, Known)] of
         [] ->
-            case [E || K <- Known -- [config], is_map_key(K, M),
+            case [E || K <- Known -- [config, user_kinds], is_map_key(K, M),
                        {error, E} <- [live_load_options:check_option(K, maps:get(K, M))]] of
                 [] ->
                     case maps:get(config, M, #{}) of
