@@ -9,7 +9,7 @@
 #include <sys/resource.h>
 #include <time.h>
 
-#include "codec.h"
+#include "etf.h"
 
 #define ID_CAP 64          /* CDP ids (context, target, session) are 32 hex chars today */
 #define PEND_CAP 4096      /* in-flight CDP commands (power of two) */

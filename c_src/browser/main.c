@@ -43,7 +43,7 @@
  *     full) | timeout | out_of_memory | result_too_deep |
  *     {invalid_option, Key :: binary()} | {bad_params, What :: binary()} |
  *     {bad_command, What :: binary()} | {cdp, Code, Message}.
- *   Terms <-> JSON: see codec.h (map = object with binary keys, list = array, binary = string,
+ *   Terms <-> JSON: see common/etf.h (map = object with binary keys, list = array, binary = string,
  *     true/false/null atoms).
  *
  *   Port -> Erlang, unsolicited (id 0): {0, U, Event :: map()}

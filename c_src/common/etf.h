@@ -1,5 +1,4 @@
-/* Shared by the port programs (protocol today; browser/codec.{c,h} is the same code and can be replaced by
- * this file: same functions, same header contents). */
+/* Shared by both port programs (browser and protocol). */
 /* JSON (jansson) <-> Erlang external term format (ei).
  *   JSON -> term: object = map with binary keys, array = list, string = binary, integer = integer,
  *                 real = float, true/false/null = atoms.

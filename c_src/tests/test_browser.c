@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "buf.h"
-#include "codec.h"
+#include "etf.h"
 #include "core.h"
 
 static int failures, checks;
