@@ -46,7 +46,7 @@ documented_names() ->
      <<"liveview.reconnects">>, <<"liveview.errors">>, <<"liveview.diagnostics">>,
      <<"page.js_errors">>, <<"page.crashes">>, <<"observer.dropped">>, <<"http.requests">>,
      <<"http.failures">>, <<"ws.opened">>, <<"ws.closed">>, <<"ws.frames_sent">>,
-     <<"ws.frames_received">>, <<"iteration.duration">>, <<"iterations">>].
+     <<"ws.frames_received">>, <<"events.invalid">>, <<"iteration.duration">>, <<"iterations">>].
 
 %% @doc Parses a list of expressions; the first bad one gives
 %% `{error, {invalid_threshold, Expression, Why}}'.
