@@ -381,15 +381,18 @@ bad_input_options(_Config) ->
     WrongNames = [{N, Got} || {N, Close} <- Named,
                               Got <- [live_load:run(#{scenario => S, N => 1, browser => false, quiet => true})],
                               Got =/= {error, {unknown_option, N, #{did_you_mean => Close}}}],
-    Reserved = [{N, Got} || N <- [flame_backend, cluster_opts],
+    Reserved = [{N, Got} || N <- [flame_backend],
                             Got <- [live_load:run(#{scenario => S, N => #{}, browser => false})],
-                            Got =/= {error, {unsupported_option, N}}],
+                            Got =/= {error, {unsupported_option, N}}]
+        ++ [{N, Got} || N <- [cluster, cluster_opts],   %% never silently ignored
+                        Got <- [live_load:run(#{scenario => S, N => #{}, browser => false})],
+                        Got =/= {error, {option_needs, N, #{distributed => true}}}],
     Shapes = [live_load:run(42), live_load:run([{scenario, S}, oops]), live_load:run(#{})],
     ShapesOk = Shapes =:= [{error, {invalid_options, 42}}, {error, {invalid_option, oops}},
                            {error, {missing_option, scenario}}],
     %% every one of them reads as a sentence on the command line
     Raw = [R || {_, _, {error, R}} <- Results, is_raw(R)],
-    N = length(Results) + length(Named) + 2 + length(Shapes),
+    N = length(Results) + length(Named) + 3 + length(Shapes),
     ct:pal("wrong: ~p~nnames: ~p~nreserved: ~p~nshapes: ~p~nraw: ~p", [Wrong, WrongNames, Reserved, Shapes, Raw]),
     Pass = Wrong =:= [] andalso WrongNames =:= [] andalso Reserved =:= [] andalso ShapesOk andalso Raw =:= [],
     row("bad input: options of live_load:run/1", Pass,

@@ -63,7 +63,9 @@ option_errors(_Config) ->
              {#{scenario => S, base_url => 42}, {invalid_option, base_url, 42}},
              %% reserved names are refused, not silently ignored
              {#{scenario => S, flame_backend => x}, {unsupported_option, flame_backend}},
-             {#{scenario => S, cluster_opts => #{}}, {unsupported_option, cluster_opts}},
+             %% a cluster without a distributed run is refused, not ignored
+             {#{scenario => S, cluster_opts => #{}}, {option_needs, cluster_opts, #{distributed => true}}},
+             {#{scenario => S, cluster => #{nodes => 2}}, {option_needs, cluster, #{distributed => true}}},
              %% misspelt live_load options (as atoms, or as binaries from the CLI's --set)
              {#{scenario => H, usres => 3}, {unknown_option, usres, #{did_you_mean => [users]}}},
              {#{scenario => S, scenario_duraton => 3}, {unknown_option, scenario_duraton,

@@ -78,6 +78,8 @@ messages_test() ->
                  M({not_a_scenario, lists})),
     ?assertEqual("cluster_opts is reserved but not supported by this build; remove it",
                  M({unsupported_option, cluster_opts})),
+    ?assertEqual("cluster is used only with distributed => true",
+                 M({option_needs, cluster, #{distributed => true}})),
     ?assertMatch("cannot start Chromium: " ++ _, M({browser_failed, {error, {port_program, "/x", enoent}}})),
     ?assertMatch("the scenario's config/1 raised error:badarg", M({config_failed, {error, badarg, []}})),
     Compile = M({compile_failed, "s.erl", [{"s.erl", [{{3, 5}, erl_parse, ["syntax error before: ", "'->'"]}]}]}),

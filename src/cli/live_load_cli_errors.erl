@@ -49,6 +49,8 @@ message(missing_scenario) ->
     "no scenario given: live_load run SCENARIO...";
 message({unknown_command, C}) ->
     f("unknown command ~ts (the command is run)", [got(C)]);
+message({option_needs, Name, Needs}) ->
+    f("~ts is used only with ~ts", [name(Name), lists:join(", ", [[name(K), " => ", got(V)] || {K, V} <- maps:to_list(Needs)])]);
 message({amoc_not_available, #{option := Option, reason := Why}}) ->
     f("~ts needs amoc: ~ts", [name(Option), Why]);
 message({cluster_failed, Node, Reason}) ->

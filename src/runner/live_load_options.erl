@@ -96,6 +96,11 @@ validate_map(Given) ->
           [N || N <- ?RESERVED, is_map_key(N, Given)]} of
         {ok, [Reserved | _]} ->
             {error, {unsupported_option, Reserved}};
+        {ok, []} when not is_map_key(distributed, Given) orelse map_get(distributed, Given) =/= true,
+                      (is_map_key(cluster, Given) orelse is_map_key(cluster_opts, Given)) ->
+            %% a cluster without a distributed run would be silently ignored
+            {error, {option_needs, hd([K || K <- [cluster, cluster_opts], is_map_key(K, Given)]),
+                     #{distributed => true}}};
         {ok, []} ->
             case {then_names(scenarios(Given), Given),
                   live_load_threshold:parse_all(maps:get(thresholds, Given, []))} of
