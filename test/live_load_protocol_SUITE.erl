@@ -7,14 +7,14 @@
 
 -export([all/0, suite/0, init_per_suite/1, end_per_suite/1, init_per_testcase/2, end_per_testcase/2]).
 -export([counter/1, counter_events/1, keys_and_slow/1, crash_rejoins/1, form/1, list/1, nav_links/1,
-         nav_server/1, dead_page/1, errors/1, unsupported/1, many_users/1, close_and_owner_down/1,
-         port_killed/1, bad_options/1]).
+         nav_server/1, dead_page/1, errors/1, unsupported/1, many_users/1, concurrent_submits/1,
+         close_and_owner_down/1, port_killed/1, bad_options/1]).
 
 suite() -> [{timetrap, {minutes, 3}}].
 
 all() ->
     [counter, counter_events, keys_and_slow, crash_rejoins, form, list, nav_links, nav_server, dead_page,
-     errors, unsupported, many_users, close_and_owner_down, port_killed, bad_options].
+     errors, unsupported, many_users, concurrent_submits, close_and_owner_down, port_killed, bad_options].
 
 init_per_suite(Config) ->
     {ok, #{url := Url}} = live_load_demo_target:start(#{port => 0, slow_ms => 50}),
@@ -147,8 +147,10 @@ form(Config) ->
     ok = act(Config, {fill, <<"#q">>, <<"x y">>}),
     ok = act(Config, {wait_for_loading, change, <<"#q">>}),
     ok = act(Config, {submit_form, <<"#search-form">>}),
-    ok = act(Config, {wait_for_loading, submit, <<"#search-form">>}),
     ?assertEqual({ok, <<"x y">>}, act(Config, {get_attribute, <<"#results">>, <<"data-submitted">>})),
+    %% submit_form waited for its push as wait_for_loading does: nothing of the kind is left to wait for
+    ?assertEqual({error, {loading_timeout, submit, <<"#search-form">>}},
+                 act(Config, {wait_for_loading, submit, <<"#search-form">>}, 300)),
     ok = act(Config, {uncheck, <<"#exact">>}),
     ok = act(Config, {wait_for_loading, change, <<"#exact">>}),
     ?assertEqual(<<"x y books fuzzy #1">>, text(Config, <<"#results li:nth-child(1)">>)),
@@ -259,6 +261,41 @@ many_users(Config) ->
     ?assert(maps:get(<<"joins">>, Stats) >= N),
     ct:pal("~b users x 5 clicks: port stats ~p", [N, Stats]),
     [P ! stop || P <- Pids].
+
+%% submit_form answers only once its phx-submit reply is applied, with many users pushing at once:
+%% the page read right after it carries the submitted query. Every other round submits while the
+%% fill's phx-change push is still unanswered (its reply must not be taken for the submit's).
+concurrent_submits(Config) ->
+    Conn = ?config(conn, Config),
+    Url = ?config(url, Config),
+    {Users, Rounds} = {24, 15},
+    Self = self(),
+    Pids = [spawn_link(fun() -> Self ! {done, self(), submit_rounds(Conn, Url, I, Rounds)} end)
+            || I <- lists:seq(1, Users)],
+    Results = lists:append([receive {done, P, R} -> R after 150000 -> [{P, timeout}] end || P <- Pids]),
+    Wrong = [R || R <- Results, R =/= ok],
+    ct:pal("~b users x ~b submits: ~b answered before their reply was applied or failed: ~p",
+           [Users, Rounds, length(Wrong), lists:sublist(Wrong, 5)]),
+    ?assertEqual(Users * Rounds, length(Results)),
+    ?assertEqual([], Wrong).
+
+submit_rounds(Conn, Url, I, Rounds) ->
+    {ok, U} = live_load_protocol:new_user(Conn, #{base_url => Url}),
+    D = fun() -> erlang:monotonic_time(millisecond) + 60000 end,
+    A = fun(Action) -> live_load_protocol:action(U, Action, D()) end,
+    ok = A({navigate, <<"/form">>}),
+    ok = A(wait_for_liveview),
+    [begin
+         Q = iolist_to_binary(io_lib:format("user~b-query~b", [I, N])),
+         ok = A({fill, <<"#q">>, Q}),
+         N rem 2 =:= 0 andalso (ok = A({wait_for_loading, change, <<"#q">>})),
+         ok = A({select_options, <<"#kind">>, [lists:nth(N rem 3 + 1, [<<"books">>, <<"music">>, <<"films">>])]}),
+         N rem 2 =:= 0 andalso (ok = A({wait_for_loading, change, <<"#kind">>})),
+         case {A({submit_form, <<"#search-form">>}), A({get_attribute, <<"#results">>, <<"data-submitted">>})} of
+             {ok, {ok, Q}} -> ok;
+             Other -> {round, N, Other}
+         end
+     end || N <- lists:seq(1, Rounds)].
 
 close_and_owner_down(Config) ->
     Conn = ?config(conn, Config),

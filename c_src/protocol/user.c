@@ -80,6 +80,7 @@ typedef struct user {
     long long act_id;
     json_t *act;
     int act_phase;
+    int act_push, act_push_state; /* the push the action waits for (submit_form) and what became of it */
 } user;
 
 static struct {
@@ -527,12 +528,21 @@ static push_t *push_slot(user *u)
     return best;
 }
 
+/* settles a push; the action waiting for that very push (by ref) learns its outcome */
+static void push_settle(user *u, push_t *p, int state)
+{
+    p->state = state;
+    if (u->act && p->ref == u->act_push)
+        u->act_push_state = state;
+}
+
+/* queues a push: its ref, or 0 when every slot still waits for a reply */
 static int push(user *u, const char *type, const char *evname, json_t *payload, int nav)
 {
     push_t *p = push_slot(u);
     if (!p) {
         json_decref(payload);
-        return -1;
+        return 0;
     }
     memset(p, 0, sizeof *p);
     p->ref = next_ref(u);
@@ -543,7 +553,7 @@ static int push(user *u, const char *type, const char *evname, json_t *payload, 
     U.pushes++;
     ws_queue(u, json_pack("[o,o,s,s,o]", ref_str(u->join_ref), ref_str(p->ref), u->topic, nav ? "live_patch" : "event",
                           payload));
-    return 0;
+    return p->ref;
 }
 
 static int push_event(user *u, const char *type, const char *evname, json_t *value, json_t *cid, json_t *meta)
@@ -684,7 +694,7 @@ static void on_push_reply(user *u, push_t *p, json_t *payload)
     const char *status = json_string_value(json_object_get(payload, "status"));
     json_t *resp = json_object_get(payload, "response");
     if (!status || strcmp(status, "ok")) {
-        p->state = PUSH_LOST;
+        push_settle(u, p, PUSH_LOST);
         lv_error(u, "event_error");
         settle(u);
         return;
@@ -692,13 +702,13 @@ static void on_push_reply(user *u, push_t *p, json_t *payload)
     json_t *diff = json_object_get(resp, "diff");
     const char *err = NULL;
     if (json_is_object(diff) && apply_diff(u, diff, &err)) {
-        p->state = PUSH_LOST;
+        push_settle(u, p, PUSH_LOST);
         lv_error(u, err);
         close_ws(u);
         settle(u);
         return;
     }
-    p->state = PUSH_DONE;
+    push_settle(u, p, PUSH_DONE); /* the reply's diff is applied: what the next action reads */
     if (p->nav) {
         if (json_is_true(json_object_get(resp, "link_redirect")))
             live_redirect(u, u->url, p->t0);
@@ -756,8 +766,8 @@ static void on_frame(user *u, const char *text, size_t len)
     } else if (!strcmp(ev, "phx_error")) {
         lv_error(u, "phx_error");
         for (int i = 0; i < MAX_PUSHES; i++)
-            if (u->pushes[i].state == PUSH_PENDING)
-                u->pushes[i].state = PUSH_LOST;
+            if (u->pushes[i].ref && u->pushes[i].state == PUSH_PENDING)
+                push_settle(u, &u->pushes[i], PUSH_LOST);
         u->joined = 0;
         u->t_nav0 = now_ms();
         u->rejoin_is_reconnect = 1;
