@@ -25,9 +25,10 @@ acc(down, _) -> down;
 acc(_, Acc) -> Acc.
 
 %% @doc Records events of `User' until `Pred(Event)' is true for one (returned) or the deadline (a
-%% monotonic time in ms) passes.
+%% monotonic time in ms) passes. A crashed page ends the wait at once (`target_crashed'): what
+%% was awaited can no longer come.
 -spec await(live_load_connection:kind(), term(), fun((map()) -> boolean()), integer()) ->
-          {ok, map()} | {error, timeout | browser_down}.
+          {ok, map()} | {error, timeout | browser_down | target_crashed}.
 await(Kind, User, Pred, Deadline) ->
     Left = max(0, Deadline - erlang:monotonic_time(millisecond)),
     receive
@@ -37,8 +38,15 @@ await(Kind, User, Pred, Deadline) ->
                 ok ->
                     case is_map(Event) andalso Pred(Event) of
                         true -> {ok, Event};
-                        false -> await(Kind, User, Pred, Deadline)
+                        false ->
+                            case crashed(Event) of
+                                true -> {error, target_crashed};
+                                false -> await(Kind, User, Pred, Deadline)
+                            end
                     end
             end
     after Left -> {error, timeout}
     end.
+
+crashed(#{<<"type">> := <<"cdp">>, <<"method">> := <<"Inspector.targetCrashed">>}) -> true;
+crashed(_) -> false.
