@@ -384,7 +384,8 @@ runs_do_not_mix(_Config) ->
         ?assertEqual(<<"A">>, erpc:call(N, live_load_metrics, run_id, [])),
         {ok, Puller} = live_load_collector:start_pulling([N], #{run_id => <<"A">>, interval_ms => 100}),
         record_on(N, 10),
-        timer:sleep(500),
+        %% a pull has taken A's 10 values (polled, not slept: the box may be loaded)
+        ok = wait_pulled(Puller, N, 10, 200),
         %% run B starts on the same node: the collector of A keeps A's last data, says why
         ok = erpc:call(N, live_load_metrics, start_run, [#{run_id => <<"B">>}]),
         record_on(N, 99),
@@ -511,6 +512,19 @@ bare_peer() ->
                                     env => [{"ERL_LIBS", ""}], wait_boot => 60000}),
     ?assertEqual(non_existing, erpc:call(Node, code, which, [live_load])),
     {Peer, Node}.
+
+wait_pulled(_Puller, _Node, _Count, 0) ->
+    {error, not_pulled};
+wait_pulled(Puller, Node, Count, Tries) ->
+    #{nodes := #{Node := R}} = sys:get_state(Puller),
+    case R of
+        #{data := #{sketches := S}} when map_size(S) > 0 ->
+            case lists:sum([live_load_sketch:count(Sk) || Sk <- maps:values(S)]) >= Count of
+                true -> ok;
+                false -> timer:sleep(100), wait_pulled(Puller, Node, Count, Tries - 1)
+            end;
+        _ -> timer:sleep(100), wait_pulled(Puller, Node, Count, Tries - 1)
+    end.
 
 record_on(Node, N) ->
     ok = erpc:call(Node, lists, foreach,
