@@ -12,7 +12,10 @@ SOAK_MIN ?= 30
 FUZZ_MIN ?= 10
 RELIABILITY_OUT ?= $(CURDIR)/_build/reliability/rows.tsv
 RELIABILITY_SUITES ?= $(sort $(wildcard test/*reliability*_SUITE.erl test/live_load_amoc*_SUITE.erl test/live_load_cluster*_SUITE.erl))
-export SOAK_MIN FUZZ_MIN RELIABILITY_OUT
+# exported to the suites of `make reliability' only: a global export would reach every sub-make
+# (`make test''s fuzz smoke ran FUZZ_MIN minutes per target instead of its 10 s)
+reliability: export SOAK_MIN := $(SOAK_MIN)
+reliability: export RELIABILITY_OUT := $(RELIABILITY_OUT)
 
 .PHONY: reliability reliability-table
 
