@@ -314,18 +314,7 @@ interrupt_distributed_run(Config) ->
 
 %%% Helpers
 
-root() ->
-    case os:getenv("LIVE_LOAD_ROOT") of
-        false -> up(filename:dirname(filename:absname(code:which(?MODULE))));
-        R -> R
-    end.
-
-up("/") -> error(checkout_not_found);
-up(Dir) ->
-    case filelib:is_regular(filename:join([Dir, "bin", "live_load"])) of
-        true -> Dir;
-        false -> up(filename:dirname(Dir))
-    end.
+root() -> live_load_test_checkout:root().
 
 compile_scenario(Root, Ebin, M) ->
     File = filename:join([Root, "scenarios", atom_to_list(M) ++ ".erl"]),

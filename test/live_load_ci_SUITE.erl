@@ -284,15 +284,4 @@ compile_scenario(File) ->
     {module, M} = code:load_binary(M, File, Bin),
     M.
 
-root() ->
-    case os:getenv("LIVE_LOAD_ROOT") of
-        false -> up(filename:dirname(filename:absname(code:which(?MODULE))));
-        R -> R
-    end.
-
-up("/") -> error(checkout_not_found);
-up(Dir) ->
-    case filelib:is_regular(filename:join([Dir, "bin", "live_load"])) of
-        true -> Dir;
-        false -> up(filename:dirname(Dir))
-    end.
+root() -> live_load_test_checkout:root().

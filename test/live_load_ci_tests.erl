@@ -259,15 +259,4 @@ tmp() ->
     ok = filelib:ensure_path(Dir),
     Dir.
 
-root() ->
-    case os:getenv("LIVE_LOAD_ROOT") of
-        false -> up(filename:dirname(filename:absname(code:which(?MODULE))));
-        R -> R
-    end.
-
-up("/") -> error(checkout_not_found);
-up(Dir) ->
-    case filelib:is_regular(filename:join([Dir, "guides", "events.md"])) of
-        true -> Dir;
-        false -> up(filename:dirname(Dir))
-    end.
+root() -> live_load_test_checkout:root().

@@ -33,15 +33,4 @@ minutes(Var, Default) ->
     end.
 
 %% @doc The checkout (LIVE_LOAD_ROOT or the directory above this module that has bin/live_load).
-root() ->
-    case os:getenv("LIVE_LOAD_ROOT") of
-        false -> up(filename:dirname(filename:absname(code:which(?MODULE))));
-        R -> R
-    end.
-
-up("/") -> error(checkout_not_found);
-up(Dir) ->
-    case filelib:is_regular(filename:join([Dir, "bin", "live_load"])) of
-        true -> Dir;
-        false -> up(filename:dirname(Dir))
-    end.
+root() -> live_load_test_checkout:root().

@@ -44,18 +44,7 @@ end_per_suite(_Config) ->
 
 %% The checkout: LIVE_LOAD_ROOT (set by the Makefile) or the first directory above this module
 %% (in rebar3's _build) that holds bin/live_load.
-root() ->
-    case os:getenv("LIVE_LOAD_ROOT") of
-        false -> up(filename:dirname(filename:absname(code:which(?MODULE))));
-        R -> R
-    end.
-
-up("/") -> error(checkout_not_found);
-up(Dir) ->
-    case filelib:is_regular(filename:join([Dir, "bin", "live_load"])) of
-        true -> Dir;
-        false -> up(filename:dirname(Dir))
-    end.
+root() -> live_load_test_checkout:root().
 
 compile_scenario(File) ->
     {ok, M, Bin} = compile:file(File, [binary, debug_info, report]),
