@@ -33,6 +33,8 @@ metrics() ->
     [{<<"liveview.connect">>, ms, <<"navigation start to main view connected (joined)">>},
      {<<"liveview.event">>, ms, <<"push to reply patch applied">>},
      {<<"liveview.input_to_patch">>, ms, <<"trusted input to patch applied, in the page">>},
+     {<<"liveview.wire">>, ms, <<"push frame to its reply frame on the wire (server + network)">>},
+     {<<"liveview.diff_bytes">>, bytes, <<"payload bytes of the reply frame to a push">>},
      {<<"liveview.navigation">>, ms, <<"page-loading start to stop, by kind">>},
      {<<"liveview.reconnect">>, ms, <<"main view disconnected to connected again">>},
      {<<"http.duration">>, ms, <<"request sent to body loaded">>},
@@ -125,6 +127,13 @@ lv(Conn, #{<<"kind">> := <<"event">>, <<"ms">> := Ms} = E, Route, At) when ?IS_M
         In when ?IS_MS(In) -> record(Conn, <<"liveview.input_to_patch">>, In, Dims, At);
         _ -> ok
     end;
+lv(Conn, #{<<"kind">> := <<"wire">>, <<"ms">> := Ms} = E, Route, At) when ?IS_MS(Ms) ->
+    Dims = #{<<"event">> => dim(E, <<"event">>), <<"type">> => dim(E, <<"type">>), <<"route">> => Route},
+    record(Conn, <<"liveview.wire">>, Ms, Dims, At),
+    case maps:get(<<"bytes">>, E, null) of
+        B when is_integer(B), B >= 0 -> record(Conn, <<"liveview.diff_bytes">>, B, Dims, At);
+        _ -> ok
+    end;
 lv(Conn, #{<<"kind">> := <<"event_lost">>} = E, _Route, At) ->
     count(Conn, <<"liveview.events_lost">>, 1, #{<<"reason">> => dim(E, <<"reason">>)}, At);
 lv(Conn, #{<<"kind">> := <<"navigation">>, <<"ms">> := Ms} = E, _Route, At) when ?IS_MS(Ms) ->
@@ -148,7 +157,7 @@ lv(_Conn, #{<<"kind">> := K}, _Route, _At) when K =:= <<"init">>; K =:= <<"dom_r
     ok;
 lv(_Conn, #{<<"kind">> := K}, _Route, _At) when is_binary(K) ->
     %% a kind a newer observer may send: not invalid, not recorded
-    case lists:member(K, [<<"connect">>, <<"event">>, <<"navigation">>, <<"reconnect">>]) of
+    case lists:member(K, [<<"connect">>, <<"event">>, <<"wire">>, <<"navigation">>, <<"reconnect">>]) of
         true -> invalid;
         false -> ok
     end;
