@@ -10,7 +10,7 @@
                     live_load_navigation_scenario, live_load_list_scenario]).
 
 all() ->
-    [example_scenarios_4_users_20_s, target_down_gives_failed_iterations,
+    [example_scenarios_4_users, target_down_gives_failed_iterations,
      iteration_timeout_with_browser, cli_writes_results, cli_sigterm_writes_partial_result,
      cli_ctrl_c_writes_partial_result].
 
@@ -51,11 +51,11 @@ compile_scenario(File) ->
     {module, M} = code:load_binary(M, File, Bin),
     M.
 
-example_scenarios_4_users_20_s() ->
-    [{doc, "The four example scenarios, 4 users for 20 s each, give results with ok iterations and LiveView event round trips (or navigations) for every scenario."}].
-example_scenarios_4_users_20_s(Config) ->
-    Results = live_load:run(#{scenarios => ?SCENARIOS, users => 4, scenario_duration => 20000,
-                              base_url => ?config(url, Config), progress_interval => 5000}),
+example_scenarios_4_users() ->
+    [{doc, "The four example scenarios, 4 users for 8 s each, give results with ok iterations and LiveView event round trips (or navigations) for every scenario."}].
+example_scenarios_4_users(Config) ->
+    Results = live_load:run(#{scenarios => ?SCENARIOS, users => 4, scenario_duration => 8000,
+                              base_url => ?config(url, Config), progress_interval => 4000}),
     lists:foreach(
       fun(M) ->
               R = maps:get(M, Results),
