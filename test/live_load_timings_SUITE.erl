@@ -51,10 +51,16 @@ end_per_suite(Config) ->
 faithful_clicks_and_form() ->
     [{doc, "Faithful mode: per trusted click on #inc one wire, one push->patch and one input->patch value "
            "(dims event=inc, type=click, route=/counter); server time <= wire <= push->patch <= input->patch; "
-           "diff_bytes = the reply frame the server wrote; a form change is timed as type form, event validate"}].
+           "diff_bytes = the reply frame the server wrote; the Markdown report shows them side by side; a form "
+           "change is timed as type form, event validate"}].
 faithful_clicks_and_form(Config) ->
     with_ctx(#{mode => faithful}, fun(C0) ->
         C1 = clicks(C0, Config, faithful),
+        %% the Markdown report shows the last click's three timings and diff size side by side
+        {ok, Collected} = live_load_collector:collect([node()]),
+        Md = iolist_to_binary(live_load_report_markdown:render(live_load_result:build(Collected, #{}))),
+        ?assertMatch({match, _}, re:run(Md, "^\\| inc \\| 1 \\| [0-9.]+ / [0-9.]+ \\| [0-9.]+ / [0-9.]+ \\| "
+                                            "[0-9.]+ / [0-9.]+ \\| 1[0-9][0-9]\\.0 / 1[0-9][0-9]\\.0 \\|$", [multiline])),
         live_load_metrics:reset(),
         C2 = ok(?C:wait_for_liveview(?C:navigate(C1, url(Config, <<"/form">>)))),
         C3 = ok(?C:wait_for_phx_loading_completion(?C:fill(C2, <<"#q">>, <<"abc">>), change, <<"#q">>)),
