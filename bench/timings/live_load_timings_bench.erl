@@ -81,26 +81,31 @@ line(Cols) ->
 user(Parent, Mode, Url) ->
     {ok, C0} = live_load_context:new(#{mode => Mode, timeout => 30000}),
     L = live_load_context,
-    C1 = L:wait_for_liveview(L:navigate(C0, <<Url/binary, "/counter">>)),
+    C1 = open(C0, Url),
     undefined = L:error(C1),
     Parent ! {ready, self()},
     receive {go, Deadline} -> ok end,
-    {C2, K} = clicks(C1, Deadline, 0),
+    {C2, K} = clicks(C1, Url, Deadline, 0),
     _ = L:inner_text(C2, <<"#count">>, #{as => count}), % records the last click's events
     Parent ! {done, self(), K},
     receive stop -> L:close(C2), Parent ! {closed, self()} end.
 
-clicks(C, Deadline, K) ->
+open(C, Url) ->
+    L = live_load_context,
+    L:wait_for_liveview(L:navigate(C, <<Url/binary, "/counter">>)).
+
+%% A failed click (a browser lost on a loaded machine) is reported; the user opens /counter again.
+clicks(C, Url, Deadline, K) ->
     case erlang:monotonic_time(millisecond) >= Deadline of
         true -> {C, K};
         false ->
             L = live_load_context,
             C1 = L:wait_for_phx_loading_completion(L:click(C, <<"#inc">>), click, <<"#inc">>),
             case L:error(C1) of
-                undefined -> clicks(C1, Deadline, K + 1);
+                undefined -> clicks(C1, Url, Deadline, K + 1);
                 Err ->
                     io:format("click failed: ~ts~n", [L:format_error(Err)]),
-                    clicks(L:reset(C1), Deadline, K)
+                    clicks(open(L:reset(C1), Url), Url, Deadline, K)
             end
     end.
 
