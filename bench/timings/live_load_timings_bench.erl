@@ -105,6 +105,7 @@ clicks(C, Url, Deadline, K) ->
                 undefined -> clicks(C1, Url, Deadline, K + 1);
                 Err ->
                     io:format("click failed: ~ts~n", [L:format_error(Err)]),
+                    timer:sleep(500), % a browser still coming back is not asked in a tight loop
                     clicks(open(L:reset(C1), Url), Url, Deadline, K)
             end
     end.
