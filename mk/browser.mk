@@ -1,5 +1,5 @@
 # Browser port program (c_src/browser) and its Erlang owner (src/browser).
-#   make fuzz-browser        libFuzzer on the command decoder and the CDP message path (FUZZ_SECONDS
+#   make fuzz-browser        libFuzzer on the command decoder, the CDP message path and LiveView frame heads (FUZZ_SECONDS
 #                            each, 30; FUZZ_MIN=10 for the reliability campaign); crashes land in
 #                            c_src/fuzz/corpus_browser_*/crash-* (commit them once fixed)
 #   make fuzz-browser-smoke  the same for 10 s each; part of `make test`

@@ -16,3 +16,13 @@ bench-browser: build ## live_load vs playwright-core, same scenario side by side
 	mkdir -p _build/bench
 	erlc -o _build/bench bench/browser/live_load_bench.erl bench/browser/live_load_bench_proc.erl
 	erl +Bd -noshell -noinput -pa _build/default/lib/live_load/ebin -pa _build/bench -eval 'live_load_bench:main()'
+
+# The three timings of a LiveView event (wire, push -> patch, input -> patch), the server's own time
+# and the diff size, per mode at N = 1 and 4 (bench/timings/live_load_timings_bench.erl).
+.PHONY: bench-timings
+BENCH_STEPS += bench-timings
+
+bench-timings: build ## wire vs push->patch vs input->patch per mode (BASE_URL MODES NS DURATION LATENCY_MS)
+	mkdir -p _build/bench
+	erlc -o _build/bench bench/timings/live_load_timings_bench.erl
+	erl +Bd -noshell -noinput -pa _build/default/lib/live_load/ebin -pa _build/bench -eval 'live_load_timings_bench:main()'

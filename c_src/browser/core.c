@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "etf.h"
+#include "wire.h"
 
 #define ID_CAP 64          /* CDP ids (context, target, session) are 32 hex chars today */
 #define PEND_CAP 4096      /* in-flight CDP commands (power of two) */
@@ -30,9 +31,11 @@ struct http_req {
 };
 
 struct ws_conn {
-    int used;
+    int used, sampled; /* sampled: its ws events are reported (LiveView wire timing is kept either way) */
+    int have_wall;     /* wall_base is known */
+    uint32_t gen;      /* which of the user's sockets this is, for the wire table */
     char id[ID_CAP], url[URL_CAP];
-    double t_hs;
+    double t_hs, wall_base; /* wall_base: wallTime - timestamp at the handshake (s) */
     uint64_t sent, received;
 };
 
@@ -49,6 +52,9 @@ struct user {
     char ctx[ID_CAP], target[ID_CAP], session[ID_CAP];
     struct http_req *reqs;
     struct ws_conn ws[WS_CAP];
+    uint32_t ws_gen;
+    ll_wire wire;                          /* LiveView pushes awaiting their reply frame */
+    char frame[ID_CAP], page_url[URL_CAP]; /* main frame and its URL (routes of wire events) */
 };
 
 struct pending {
@@ -465,6 +471,44 @@ static size_t frame_bytes(const json_t *resp)
     return n / 4 * 3 + (n % 4) * 3 / 4;
 }
 
+static json_t *str_or_null(const char *s)
+{
+    json_t *j = *s ? json_string(s) : NULL; /* NULL for invalid UTF-8 too */
+    return j ? j : json_null();
+}
+
+/* LiveView wire round trip (wire.h): a push frame is remembered, the matching reply frame gives
+ * one `liveview' event of kind `wire' — push frame to reply frame, and the reply's payload size. */
+static void wire_frame(ll_core *c, struct user *u, struct ws_conn *w, int sent, double ts, const json_t *resp)
+{
+    const json_t *pd = json_object_get(resp, "payloadData");
+    const char *s = json_string_value(pd);
+    ll_wire_push push;
+    if (!s || ts < 0 || (long)jnum(resp, "opcode", 1) != 1)
+        return;
+    if (sent) {
+        ll_wire_sent(&u->wire, w->gen, ts, w->have_wall ? (w->wall_base + ts) * 1000.0 : -1, s, json_string_length(pd),
+                     &c->st.wire_dropped);
+        return;
+    }
+    if (!ll_wire_received(&u->wire, w->gen, s, json_string_length(pd), &push))
+        return;
+    if (ts < push.ts) { /* a clock that went backwards: no honest value */
+        c->st.wire_dropped++;
+        return;
+    }
+    json_t *ev = json_pack("{s:s,s:s,s:f,s:I}", "type", "liveview", "kind", "wire", "ms", (ts - push.ts) * 1000.0,
+                           "bytes", (json_int_t)frame_bytes(resp));
+    json_object_set_new(ev, "event", str_or_null(push.event));
+    json_object_set_new(ev, "event_type", str_or_null(push.type));
+    json_t *url = u->page_url[0] ? json_string(u->page_url) : NULL; /* NULL: cut inside a character */
+    if (url)
+        json_object_set_new(ev, "url", url);
+    if (push.wall_ms > 0)
+        json_object_set_new(ev, "wall_ms", json_real(push.wall_ms));
+    emit_event(c, u->id, ev);
+}
+
 static void net_event(ll_core *c, struct user *u, const char *m, const json_t *p)
 {
     const char *rid = jstr(p, "requestId");
@@ -514,17 +558,22 @@ static void net_event(ll_core *c, struct user *u, const char *m, const json_t *p
                       json_is_true(json_object_get(p, "canceled")));
         }
     } else if (!strcmp(m, "Network.webSocketCreated")) {
-        if (ws_find(u, rid) || !scheme_is(jstr(p, "url"), WS_SCHEMES) || !sampled(u))
+        if (ws_find(u, rid) || !scheme_is(jstr(p, "url"), WS_SCHEMES))
             return;
+        /* an unsampled socket is tracked too, silently: its LiveView round trips are always timed */
+        int keep = sampled(u);
         for (int i = 0; i < WS_CAP; i++)
             if (!u->ws[i].used) {
                 struct ws_conn *w = &u->ws[i];
                 memset(w, 0, sizeof *w);
                 w->used = 1;
+                w->sampled = keep;
+                w->gen = ++u->ws_gen;
                 w->t_hs = -1;
                 strcpy(w->id, rid);
                 set_str(w->url, sizeof w->url, jstr(p, "url"));
-                emit_event(c, u->id, ws_event(w, "open"));
+                if (keep)
+                    emit_event(c, u->id, ws_event(w, "open"));
                 return;
             }
         c->st.http_dropped++;
@@ -534,6 +583,12 @@ static void net_event(ll_core *c, struct user *u, const char *m, const json_t *p
             return;
         if (!strcmp(m, "Network.webSocketWillSendHandshakeRequest")) {
             w->t_hs = jnum(p, "timestamp", -1);
+            double wall = jnum(p, "wallTime", -1);
+            w->have_wall = w->t_hs >= 0 && wall > 0;
+            w->wall_base = wall - w->t_hs;
+        } else if (!w->sampled && strcmp(m, "Network.webSocketFrameSent") && strcmp(m, "Network.webSocketFrameReceived") &&
+                   strcmp(m, "Network.webSocketClosed")) {
+            return;
         } else if (!strcmp(m, "Network.webSocketHandshakeResponseReceived")) {
             json_t *ev = ws_event(w, "handshake");
             double ts = jnum(p, "timestamp", -1);
@@ -543,19 +598,25 @@ static void net_event(ll_core *c, struct user *u, const char *m, const json_t *p
         } else if (!strcmp(m, "Network.webSocketFrameSent") || !strcmp(m, "Network.webSocketFrameReceived")) {
             int sent = !strcmp(m, "Network.webSocketFrameSent");
             const json_t *resp = json_object_get(p, "response");
-            json_t *ev = ws_event(w, sent ? "sent" : "received");
-            if (sent)
-                w->sent++;
-            else
-                w->received++;
-            json_object_set_new(ev, "bytes", json_integer((json_int_t)frame_bytes(resp)));
-            json_object_set_new(ev, "opcode", json_integer((json_int_t)jnum(resp, "opcode", 1)));
-            emit_event(c, u->id, ev);
+            if (w->sampled) {
+                json_t *ev = ws_event(w, sent ? "sent" : "received");
+                if (sent)
+                    w->sent++;
+                else
+                    w->received++;
+                json_object_set_new(ev, "bytes", json_integer((json_int_t)frame_bytes(resp)));
+                json_object_set_new(ev, "opcode", json_integer((json_int_t)jnum(resp, "opcode", 1)));
+                emit_event(c, u->id, ev);
+            }
+            wire_frame(c, u, w, sent, jnum(p, "timestamp", -1), resp);
         } else if (!strcmp(m, "Network.webSocketClosed")) {
-            json_t *ev = ws_event(w, "close");
-            json_object_set_new(ev, "sent", json_integer((json_int_t)w->sent));
-            json_object_set_new(ev, "received", json_integer((json_int_t)w->received));
-            emit_event(c, u->id, ev);
+            if (w->sampled) {
+                json_t *ev = ws_event(w, "close");
+                json_object_set_new(ev, "sent", json_integer((json_int_t)w->sent));
+                json_object_set_new(ev, "received", json_integer((json_int_t)w->received));
+                emit_event(c, u->id, ev);
+            }
+            ll_wire_forget(&u->wire, w->gen, &c->st.wire_dropped);
             w->used = 0;
         }
     }
@@ -568,6 +629,21 @@ static const char *const FORWARDED[] = {"Page.lifecycleEvent",         "Page.fra
                                         "Page.domContentEventFired",    "Page.javascriptDialogOpening",
                                         "Inspector.targetCrashed",      "Inspector.detached",
                                         "Runtime.exceptionThrown",      NULL};
+
+/* The main frame's URL, kept for the route of wire events (as the observer's `path'). */
+static void page_url(struct user *u, const char *m, const json_t *params)
+{
+    if (!strcmp(m, "Page.frameNavigated")) {
+        const json_t *f = json_object_get(params, "frame");
+        if (json_object_get(f, "parentId") || strlen(jstr(f, "id")) >= ID_CAP)
+            return;
+        strcpy(u->frame, jstr(f, "id"));
+        set_str(u->page_url, sizeof u->page_url, jstr(f, "url"));
+    } else if (!strcmp(m, "Page.navigatedWithinDocument") && u->frame[0] &&
+               !strcmp(jstr(params, "frameId"), u->frame)) {
+        set_str(u->page_url, sizeof u->page_url, jstr(params, "url"));
+    }
+}
 
 static void user_event(ll_core *c, struct user *u, const char *m, json_t *params)
 {
@@ -596,6 +672,7 @@ static void user_event(ll_core *c, struct user *u, const char *m, json_t *params
             net_event(c, u, m, params);
         return;
     }
+    page_url(u, m, params);
     for (int i = 0; FORWARDED[i]; i++)
         if (!strcmp(m, FORWARDED[i])) {
             emit_event(c, u->id, json_pack("{s:s,s:s,s:O}", "type", "cdp", "method", m, "params", params));
@@ -970,14 +1047,14 @@ void ll_core_from_erlang(ll_core *c, const char *buf, size_t len)
     } else if (!strcmp(cmd, "stats") && arity == 2) {
         struct rusage ru;
         getrusage(RUSAGE_SELF, &ru);
-        json_t *s = json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "users", (json_int_t)c->nusers,
+        json_t *s = json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "users", (json_int_t)c->nusers,
                               "pending", (json_int_t)c->npending, "cdp_in", (json_int_t)c->st.cdp_in, "cdp_out",
                               (json_int_t)c->st.cdp_out, "erl_in", (json_int_t)c->st.erl_in, "erl_out",
                               (json_int_t)c->st.erl_out, "events_dropped", (json_int_t)c->st.events_dropped,
                               "bad_frames", (json_int_t)c->st.bad_frames, "http_dropped",
                               (json_int_t)c->st.http_dropped, "max_rss_kb", (json_int_t)ru.ru_maxrss, "max_users",
                               (json_int_t)c->cfg.max_users, "expired", (json_int_t)c->st.expired, "pending_cap",
-                              (json_int_t)PEND_CAP);
+                              (json_int_t)PEND_CAP, "wire_dropped", (json_int_t)c->st.wire_dropped);
         reply_ok(c, erl, s);
         json_decref(s);
     } else {

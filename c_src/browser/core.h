@@ -31,6 +31,7 @@ typedef struct {
 
 typedef struct {
     uint64_t cdp_in, cdp_out, erl_in, erl_out, events_dropped, bad_frames, http_dropped, expired;
+    uint64_t wire_dropped; /* LiveView pushes whose reply frame never came (evicted, expired, socket closed) */
     unsigned users, pending;
 } ll_core_stats;
 

@@ -37,7 +37,8 @@
  *         that detaches (dispose, crash) are answered {Id, error, user_gone}, and so is every
  *         pending command of a user when it is closed; their slots are free again at once.
  *     {Id, close_user, U}             Target.disposeBrowserContext  -> {Id, ok, null}
- *     {Id, stats}                     -> {Id, ok, #{<<"users">>, <<"pending">>, <<"cdp_in">>, ...}}
+ *     {Id, stats}                     -> {Id, ok, #{<<"users">>, <<"pending">>, <<"cdp_in">>, ...,
+ *                                           <<"wire_dropped">> (LiveView pushes never answered)}}
  *   Errors: {Id, error, R}, R = no_such_user | user_not_ready | user_gone | user_busy |
  *     too_many_users | too_many_pending (4096 commands in flight, or the queue to the browser
  *     full) | timeout | out_of_memory | result_too_deep |
@@ -57,6 +58,11 @@
  *     #{<<"type">> => <<"ws">>, what => open|handshake|sent|received|close, url (raw, ws(s) only),
  *         ms+status (handshake), bytes+opcode (frames: one event = one frame),
  *         sent+received (close: the socket's totals, not to be added to the frame events)}
+ *     #{<<"type">> => <<"liveview">>, kind => wire, event, event_type (binary|null: the push's
+ *         payload event and type), ms (push frame -> its phx_reply frame, from the two frame
+ *         timestamps), bytes (the reply frame's payload), url (the page's, when known), wall_ms}
+ *         one per answered LiveView "event" push (lv:* topic, matched by socket, join_ref, ref and
+ *         topic; wire.h), whatever the network sampling; none with network off
  *     #{<<"type">> => <<"cdp">>, method, params}  Page.lifecycleEvent, Page.frameNavigated,
  *         Page.navigatedWithinDocument, Page.loadEventFired, Page.domContentEventFired,
  *         Page.javascriptDialogOpening, Inspector.targetCrashed, Inspector.detached,
@@ -64,14 +70,15 @@
  *     {0, 0, #{<<"type">> => <<"protocol_error">>, reason}} for a frame without a readable Id.
  *     {0, 0, #{<<"type">> => <<"browser_launched">>, <<"pid">> => Pid}} once, after launching Chromium:
  *         its pid is also its process group, which the owner kills should this port be killed.
- *   Network sampling: with sample < 1 each request/WebSocket is kept with that probability.
+ *   Network sampling: with sample < 1 each request/WebSocket is reported with that probability
+ *   (an unsampled WebSocket still gives its wire events).
  *
  * READING: each fd is read 64 KiB at a time, frames parsed after every read, at most 1 MiB per
  *   wakeup, so a burst of valid frames never exceeds a buffer and neither fd starves the other.
  * CAPS: Erlang frames --max-frame; CDP messages 64 MiB; out queue to Erlang 256 MiB (events are
  *   dropped and counted above it, replies never); out queue to the browser 256 MiB (commands get
  *   too_many_pending); 4096 CDP commands in flight; --max-users users (default 256); 128 in-flight
- *   HTTP requests and 8 WebSockets tracked per user.
+ *   HTTP requests, 8 WebSockets and 32 LiveView pushes awaiting their reply tracked per user.
  * EXIT: EOF on stdin -> dispose every context, close the browser, kill its process group, remove
  *   the user-data-dir, exit 0. Browser gone -> exit 3. Oversized frame from Erlang -> exit 2.
  *   The browser gets PR_SET_PDEATHSIG so it cannot outlive the port.

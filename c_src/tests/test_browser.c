@@ -11,6 +11,7 @@
 #include "buf.h"
 #include "etf.h"
 #include "core.h"
+#include "wire.h"
 
 static int failures, checks;
 #define CHECK(c)                                                                                       \
@@ -869,6 +870,219 @@ static void test_browser_queue_full(void)
     ll_core_free(c);
 }
 
+
+/* ------------------------------------------------------------------ LiveView wire round trips */
+
+static void test_phx_head(void)
+{
+    ll_phx_head h;
+    const char *push = "[\"4\",\"7\",\"lv:phx-F1\",\"event\",{\"type\":\"click\",\"event\":\"inc\",\"value\":{}}]";
+    CHECK(ll_phx_head_parse(push, strlen(push), &h, 1) == 0);
+    CHECK(!strcmp(h.join_ref, "4") && !strcmp(h.ref, "7") && !strcmp(h.topic, "lv:phx-F1") && !strcmp(h.event, "event"));
+    CHECK(h.push_type_ok && !strcmp(h.push_type, "click") && h.push_event_ok && !strcmp(h.push_event, "inc"));
+    /* without with_payload the payload is not read */
+    CHECK(ll_phx_head_parse(push, strlen(push), &h, 0) == 0 && !h.push_type_ok && !h.push_event[0]);
+    /* every prefix of the head is refused, none is read past */
+    size_t head = strlen("[\"4\",\"7\",\"lv:phx-F1\",\"event\",");
+    for (size_t k = 0; k < head; k++) {
+        char *cut = malloc(k ? k : 1);
+        memcpy(cut, push, k);
+        CHECK(ll_phx_head_parse(cut, k, &h, 1) == -1);
+        free(cut);
+    }
+    /* ... and a truncated payload still gives the head */
+    for (size_t k = head; k <= strlen(push); k++)
+        CHECK(ll_phx_head_parse(push, k, &h, 1) == 0 && !strcmp(h.ref, "7"));
+    /* the keys in any order, nested values and brackets inside strings skipped */
+    const char *odd = " [ null , \"12\" , \"lv:x\" , \"event\" , { \"value\" : {\"a\":\"]}\\\"\",\"b\":[1,{\"c\":[]}]},"
+                      " \"cid\" : 3 , \"meta\":null, \"type\" : \"form\" , \"event\" : \"val\\u00e9\\ud83d\\ude00\\n\" } ] ";
+    CHECK(ll_phx_head_parse(odd, strlen(odd), &h, 1) == 0);
+    CHECK(h.join_ref_null && !h.ref_null && !strcmp(h.ref, "12") && !strcmp(h.push_type, "form"));
+    CHECK(!strcmp(h.push_event, "val\xc3\xa9\xf0\x9f\x98\x80\n"));
+    /* a lone surrogate or \u0000 leaves no name; a long name is cut between characters */
+    const char *lone = "[\"1\",\"2\",\"lv:x\",\"event\",{\"type\":\"click\",\"event\":\"a\\ud800b\"}]";
+    CHECK(ll_phx_head_parse(lone, strlen(lone), &h, 1) == 0 && !h.push_event_ok && h.push_type_ok);
+    const char *nul = "[\"1\",\"2\",\"lv:x\",\"event\",{\"event\":\"a\\u0000\"}]";
+    CHECK(ll_phx_head_parse(nul, strlen(nul), &h, 1) == 0 && !h.push_event_ok);
+    char longname[512];
+    int n = snprintf(longname, sizeof longname, "[\"1\",\"2\",\"lv:x\",\"event\",{\"event\":\"");
+    for (int i = 0; i < 100; i++)
+        n += snprintf(longname + n, sizeof longname - (size_t)n, "\xc3\xa9"); /* 200 bytes of 2-byte chars */
+    n += snprintf(longname + n, sizeof longname - (size_t)n, "x\"}]");
+    CHECK(ll_phx_head_parse(longname, (size_t)n, &h, 1) == 0 && h.push_event_ok);
+    CHECK(strlen(h.push_event) == LL_PHX_EVENT - 2 && (unsigned char)h.push_event[0] == 0xc3);
+    /* refs that are not strings, a topic too long, not an array: refused */
+    const char *numref = "[\"1\",2,\"lv:x\",\"event\",{}]";
+    CHECK(ll_phx_head_parse(numref, strlen(numref), &h, 1) == -1);
+    char longtopic[300];
+    n = snprintf(longtopic, sizeof longtopic, "[\"1\",\"2\",\"lv:%0200d\",\"event\",{}]", 0);
+    CHECK(ll_phx_head_parse(longtopic, (size_t)n, &h, 1) == -1);
+    CHECK(ll_phx_head_parse("{\"a\":1}", 7, &h, 1) == -1);
+    CHECK(ll_phx_head_parse("[\"1\",\"2\",\"lv:x\",\"ev\\q\",{}]", 24, &h, 1) == -1);
+    CHECK(ll_phx_head_parse(NULL, 0, &h, 1) == -1);
+    /* an unterminated payload string or object ends the reading, never the bounds */
+    const char *open = "[\"1\",\"2\",\"lv:x\",\"event\",{\"value\":{\"a\":\"[[[[";
+    CHECK(ll_phx_head_parse(open, strlen(open), &h, 1) == 0 && !h.push_type_ok);
+}
+
+static int wire_push(ll_wire *w, uint32_t sock, double ts, const char *ref, const char *event, uint64_t *dropped)
+{
+    char f[256];
+    int n = snprintf(f, sizeof f, "[\"1\",\"%s\",\"lv:phx-A\",\"event\",{\"type\":\"click\",\"event\":\"%s\"}]", ref, event);
+    return ll_wire_sent(w, sock, ts, ts * 1000.0, f, (size_t)n, dropped);
+}
+
+static int wire_reply(ll_wire *w, uint32_t sock, const char *join_ref, const char *ref, const char *topic, ll_wire_push *out)
+{
+    char f[256];
+    int n = snprintf(f, sizeof f, "[\"%s\",\"%s\",\"%s\",\"phx_reply\",{\"status\":\"ok\",\"response\":{}}]", join_ref, ref,
+                     topic);
+    return ll_wire_received(w, sock, f, (size_t)n, out);
+}
+
+static void test_wire_table(void)
+{
+    ll_wire w;
+    ll_wire_push out;
+    uint64_t dropped = 0;
+    memset(&w, 0, sizeof w);
+    CHECK(wire_push(&w, 1, 10.0, "7", "inc", &dropped) == 1 && w.n == 1);
+    /* another socket, ref, join_ref or topic is not the answer */
+    CHECK(wire_reply(&w, 2, "1", "7", "lv:phx-A", &out) == 0);
+    CHECK(wire_reply(&w, 1, "1", "8", "lv:phx-A", &out) == 0);
+    CHECK(wire_reply(&w, 1, "2", "7", "lv:phx-A", &out) == 0);
+    CHECK(wire_reply(&w, 1, "1", "7", "lv:phx-B", &out) == 0);
+    const char *diff = "[\"1\",null,\"lv:phx-A\",\"diff\",{\"0\":\"1\"}]";
+    CHECK(ll_wire_received(&w, 1, diff, strlen(diff), &out) == 0);
+    CHECK(wire_reply(&w, 1, "1", "7", "lv:phx-A", &out) == 1);
+    CHECK(out.ts == 10.0 && out.wall_ms == 10000.0 && !strcmp(out.event, "inc") && !strcmp(out.type, "click"));
+    CHECK(w.n == 0 && wire_reply(&w, 1, "1", "7", "lv:phx-A", &out) == 0); /* answered once */
+    /* only LiveView "event" pushes with a ref are remembered */
+    const char *hb = "[null,\"3\",\"phoenix\",\"heartbeat\",{}]";
+    const char *join = "[\"1\",\"1\",\"lv:phx-A\",\"phx_join\",{\"url\":\"http://h/\"}]";
+    const char *noref = "[\"1\",null,\"lv:phx-A\",\"event\",{\"type\":\"click\",\"event\":\"x\"}]";
+    CHECK(ll_wire_sent(&w, 1, 1.0, -1, hb, strlen(hb), &dropped) == 0);
+    CHECK(ll_wire_sent(&w, 1, 1.0, -1, join, strlen(join), &dropped) == 0);
+    CHECK(ll_wire_sent(&w, 1, 1.0, -1, noref, strlen(noref), &dropped) == 0);
+    CHECK(w.n == 0 && dropped == 0);
+    /* full: the oldest push gives way */
+    char ref[16];
+    for (int i = 0; i < LL_WIRE_PENDING + 1; i++) {
+        snprintf(ref, sizeof ref, "%d", 100 + i);
+        CHECK(wire_push(&w, 1, 20.0 + i * 0.001, ref, "x", &dropped) == 1);
+    }
+    CHECK(w.n == LL_WIRE_PENDING && dropped == 1);
+    CHECK(wire_reply(&w, 1, "1", "100", "lv:phx-A", &out) == 0);
+    CHECK(wire_reply(&w, 1, "1", "101", "lv:phx-A", &out) == 1);
+    /* a socket that closed takes its pushes along */
+    ll_wire_forget(&w, 1, &dropped);
+    CHECK(w.n == 0 && dropped == 1 + LL_WIRE_PENDING - 1);
+    /* unanswered for longer than the TTL: forgotten when the next push comes */
+    dropped = 0;
+    CHECK(wire_push(&w, 3, 100.0, "1", "x", &dropped) == 1);
+    CHECK(wire_push(&w, 3, 100.0 + LL_WIRE_TTL_S + 1, "2", "x", &dropped) == 1);
+    CHECK(w.n == 1 && dropped == 1 && wire_reply(&w, 3, "1", "1", "lv:phx-A", &out) == 0);
+}
+
+static void ws_frame(ll_core *c, const char *sid, const char *rid, int sent, double ts, int opcode, const char *payload)
+{
+    json_t *m = json_pack("{s:s,s:s,s:{s:s,s:f,s:{s:i,s:s}}}", "method",
+                          sent ? "Network.webSocketFrameSent" : "Network.webSocketFrameReceived", "sessionId", sid,
+                          "params", "requestId", rid, "timestamp", ts, "response", "opcode", opcode, "payloadData", payload);
+    char *s = json_dumps(m, JSON_COMPACT);
+    CHECK(ll_core_from_browser(c, s, strlen(s)) == 0);
+    free(s);
+    json_decref(m);
+}
+
+/* the liveview events among the outputs */
+static int wire_events(json_t **out, int max)
+{
+    int n = 0;
+    for (int i = 0; i < q.ne; i++) {
+        long a;
+        char b[MAXATOMLEN_UTF8];
+        json_t *r = erl_out(i, &a, b);
+        if (r && !strcmp(json_string_value(json_object_get(r, "type")), "liveview") && n < max)
+            out[n++] = r;
+        else
+            json_decref(r);
+    }
+    return n;
+}
+
+/* The port turns a push frame and its reply frame into one `liveview' event of kind `wire', also
+ * when the socket is not sampled (then without any ws event), with the page's URL and the push's
+ * wall-clock time. */
+static void test_core_wire(void)
+{
+    ll_core_cfg cfg = {.to_browser = cap_browser, .to_erlang = cap_erlang};
+    ll_core *c = ll_core_new(&cfg);
+    make_user(c, 1, 0.0, "C0", "S0"); /* network sampling: nothing sampled */
+    make_user(c, 2, 1.0, "C1", "S1");
+    q_reset();
+    const char *push = "[\"4\",\"9\",\"lv:phx-F1\",\"event\",{\"type\":\"click\",\"event\":\"inc\",\"value\":{}}]";
+    const char *reply = "[\"4\",\"9\",\"lv:phx-F1\",\"phx_reply\",{\"response\":{\"diff\":{\"0\":\"1\"}},\"status\":\"ok\"}]";
+    const char *sids[] = {"S0", "S1"};
+    for (int k = 0; k < 2; k++) {
+        const char *sid = sids[k];
+        from_browser(c, "{'method':'Page.frameNavigated','sessionId':'%s','params':{'frame':{'id':'F','url':'http://h/counter'}}}", sid);
+        from_browser(c, "{'method':'Page.frameNavigated','sessionId':'%s','params':{'frame':{'id':'IF','parentId':'F','url':'http://h/ad'}}}", sid);
+        from_browser(c, "{'method':'Page.navigatedWithinDocument','sessionId':'%s','params':{'frameId':'F','url':'http://h/items/7'}}", sid);
+        from_browser(c, "{'method':'Page.navigatedWithinDocument','sessionId':'%s','params':{'frameId':'IF','url':'http://h/ad2'}}", sid);
+        from_browser(c, "{'method':'Network.webSocketCreated','sessionId':'%s','params':{'requestId':'W','url':'ws://h/live/websocket'}}", sid);
+        from_browser(c, "{'method':'Network.webSocketWillSendHandshakeRequest','sessionId':'%s','params':{'requestId':'W',"
+                        "'timestamp':100.0,'wallTime':1700000000.0}}", sid);
+        q_reset();
+        ws_frame(c, sid, "W", 1, 105.0, 1, push);
+        ws_frame(c, sid, "W", 0, 105.001, 1, "[\"4\",null,\"lv:phx-F1\",\"diff\",{}]");
+        ws_frame(c, sid, "W", 0, 105.0025, 2, "AAEC"); /* binary: never a reply */
+        ws_frame(c, sid, "W", 0, 105.003, 1, reply);
+        ws_frame(c, sid, "W", 0, 105.004, 1, reply); /* a second answer to the same push is not */
+        json_t *ev[4];
+        int n = wire_events(ev, 4);
+        CHECK(n == 1);
+        CHECK(count_events("ws") == (k == 0 ? 0 : 5));
+        if (n == 1) {
+            json_t *e = ev[0];
+            CHECK(!strcmp(json_string_value(json_object_get(e, "kind")), "wire"));
+            CHECK(!strcmp(json_string_value(json_object_get(e, "event")), "inc"));
+            CHECK(!strcmp(json_string_value(json_object_get(e, "event_type")), "click"));
+            CHECK(!strcmp(json_string_value(json_object_get(e, "url")), "http://h/items/7"));
+            double ms = json_real_value(json_object_get(e, "ms"));
+            CHECK(ms > 2.999 && ms < 3.001);
+            CHECK(json_integer_value(json_object_get(e, "bytes")) == (json_int_t)strlen(reply));
+            double wall = json_real_value(json_object_get(e, "wall_ms"));
+            CHECK(wall > 1700000005000.0 - 0.01 && wall < 1700000005000.0 + 0.01);
+            json_decref(e);
+        }
+        q_reset();
+    }
+    /* a push whose socket closes is dropped and counted; a push without type/event still times */
+    ws_frame(c, "S1", "W", 1, 106.0, 1, "[\"4\",\"10\",\"lv:phx-F1\",\"event\",{\"value\":1}]");
+    ws_frame(c, "S1", "W", 0, 106.5, 1, "[\"4\",\"10\",\"lv:phx-F1\",\"phx_reply\",{}]");
+    json_t *ev[2];
+    CHECK(wire_events(ev, 2) == 1);
+    CHECK(json_is_null(json_object_get(ev[0], "event")) && json_is_null(json_object_get(ev[0], "event_type")));
+    json_decref(ev[0]);
+    q_reset();
+    ws_frame(c, "S1", "W", 1, 107.0, 1, push);
+    from_browser(c, "{'method':'Network.webSocketClosed','sessionId':'S1','params':{'requestId':'W'}}");
+    ll_core_stats st;
+    ll_core_get_stats(c, &st);
+    CHECK(st.wire_dropped == 1);
+    /* a new socket reusing the slot never answers the old one's push */
+    from_browser(c, "{'method':'Network.webSocketCreated','sessionId':'S0','params':{'requestId':'W2','url':'ws://h/live/websocket'}}");
+    ws_frame(c, "S0", "W", 1, 108.0, 1, push);
+    from_browser(c, "{'method':'Network.webSocketClosed','sessionId':'S0','params':{'requestId':'W'}}");
+    from_browser(c, "{'method':'Network.webSocketCreated','sessionId':'S0','params':{'requestId':'W3','url':'ws://h/live/websocket'}}");
+    q_reset();
+    ws_frame(c, "S0", "W3", 0, 108.5, 1, reply);
+    CHECK(wire_events(ev, 2) == 0);
+    q_reset();
+    ll_core_free(c);
+}
+
 int main(void)
 {
     test_packet4();
@@ -887,6 +1101,9 @@ int main(void)
     test_pending_deadline();
     test_setup_detach_and_deadline();
     test_browser_queue_full();
+    test_phx_head();
+    test_wire_table();
+    test_core_wire();
     printf("test_browser: %d checks, %d failures\n", checks, failures);
     return failures ? 1 : 0;
 }

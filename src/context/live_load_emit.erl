@@ -33,7 +33,7 @@ metrics() ->
     [{<<"liveview.connect">>, ms, <<"navigation start to main view connected (joined)">>},
      {<<"liveview.event">>, ms, <<"push to reply patch applied">>},
      {<<"liveview.input_to_patch">>, ms, <<"trusted input to patch applied, in the page">>},
-     {<<"liveview.wire">>, ms, <<"push frame to its reply frame on the wire (server + network)">>},
+     {<<"liveview.wire">>, ms, <<"push frame to its reply frame at the client's WebSocket (server + network; faithful mode adds the browser's frame wait)">>},
      {<<"liveview.diff_bytes">>, bytes, <<"payload bytes of the reply frame to a push">>},
      {<<"liveview.navigation">>, ms, <<"page-loading start to stop, by kind">>},
      {<<"liveview.reconnect">>, ms, <<"main view disconnected to connected again">>},

@@ -123,6 +123,11 @@ route(Sock, #{method := <<"GET">>, path := <<"/live/websocket">>} = Req) -> upgr
 route(Sock, #{path := <<"/live/longpoll">>} = Req) ->
     {Status, Json} = live_load_demo_longpoll:handle(Req),
     respond(Sock, Req, Status, <<"application/json">>, live_load_json:encode(Json));
+route(Sock, #{method := <<"GET">>, path := <<"/_demo/timing">>} = Req) ->
+    respond(Sock, Req, 200, <<"application/json">>, live_load_json:encode(live_load_demo_timing:summary()));
+route(Sock, #{method := <<"POST">>, path := <<"/_demo/timing/reset">>} = Req) ->
+    ok = live_load_demo_timing:reset(),
+    respond(Sock, Req, 200, <<"application/json">>, <<"{}">>);
 route(Sock, #{method := <<"GET">>, path := <<"/assets/", _/binary>> = Path} = Req) ->
     case maps:find(Path, live_load_demo_target:config(assets)) of
         {ok, Js} -> respond(Sock, Req, 200, <<"text/javascript">>, Js);

@@ -1,6 +1,6 @@
 %% @doc Supervisor of one running demo target, started by {@link live_load_demo_target:start/1}
 %% (not by the live_load application, so tests start and stop it freely). It owns the public
-%% long-poll token table and the sign-in table of `/login'; its children are the view, long-poll and connection supervisors and
+%% long-poll token table, the sign-in table of `/login' and the server timing table; its children are the view, long-poll and connection supervisors and
 %% the listener, started in that order and stopped together (`one_for_all').
 -module(live_load_demo_sup).
 -behaviour(supervisor).
@@ -17,6 +17,7 @@ init(Opts) ->
     live_load_demo_longpoll = ets:new(live_load_demo_longpoll, [named_table, public, set,
                                                                  {read_concurrency, true}]),
     ok = live_load_demo_login:table(),
+    ok = live_load_demo_timing:table(),
     Sup = fun(Name, Mod) ->
                   #{id => Name, start => {live_load_demo_worker_sup, start_link, [Name, Mod]},
                     type => supervisor, shutdown => infinity}

@@ -28,9 +28,10 @@ start(Transport, Topic, JoinRef, Ref, Payload) ->
 start_link(Transport, Topic, JoinRef, Ref, Payload) ->
     gen_server:start_link(?MODULE, {Transport, Topic, JoinRef, Ref, Payload}, []).
 
-%% @doc Hands a client message (`event', `live_patch', ...) to the view.
+%% @doc Hands a client message (`event', `live_patch', ...) to the view, stamped with the time it
+%% left the connection process (the start of the server time {@link live_load_demo_timing} keeps).
 -spec push(pid(), binary() | null, binary(), map()) -> ok.
-push(View, Ref, Event, Payload) -> gen_server:cast(View, {in, Ref, Event, Payload}).
+push(View, Ref, Event, Payload) -> gen_server:cast(View, {in, Ref, Event, Payload, erlang:monotonic_time()}).
 
 %% @doc Stops the view after `phx_leave' or a duplicate join.
 -spec leave(pid()) -> ok.
@@ -69,13 +70,18 @@ handle_call(_, _, S) -> {reply, {error, unknown_call}, S}.
 
 -spec handle_cast(term(), map()) -> {noreply, map()} | {stop, term(), map()}.
 handle_cast(leave, S) -> {stop, normal, S};
-handle_cast({in, Ref, <<"event">>, Payload}, S) ->
+handle_cast({in, Ref, <<"event">>, Payload, T0}, S) ->
     injected_latency(),
     case injected_failure() of
         true -> {stop, {shutdown, view_crashed}, S};
-        false -> event(Ref, Payload, S)
+        false ->
+            %% reply/4 records the server time of this event when it sends the answer
+            case event(Ref, Payload, S#{timing => {event_name(Payload), T0}}) of
+                {noreply, S1} -> {noreply, maps:remove(timing, S1)};
+                Stop -> Stop
+            end
     end;
-handle_cast({in, Ref, <<"live_patch">>, #{<<"url">> := Url}}, #{mod := Mod} = S) when is_binary(Url) ->
+handle_cast({in, Ref, <<"live_patch">>, #{<<"url">> := Url}, _T0}, #{mod := Mod} = S) when is_binary(Url) ->
     {Path, Query} = split_url(Url),
     case live_load_demo_page:route(Path) of
         {live, Mod} ->
@@ -86,7 +92,7 @@ handle_cast({in, Ref, <<"live_patch">>, #{<<"url">> := Url}}, #{mod := Mod} = S)
             reply(S, Ref, ok, #{<<"link_redirect">> => true}),
             {noreply, S}
     end;
-handle_cast({in, Ref, _Other, _}, S) ->
+handle_cast({in, Ref, _Other, _, _T0}, S) ->
     %% cids_will_destroy, cids_destroyed, allow_upload...: nothing to do in this demo.
     reply(S, Ref, ok, #{}),
     {noreply, S}.
@@ -174,11 +180,21 @@ injected_failure() ->
         P -> rand:uniform() * 100 < P
     end.
 
-reply(#{transport := T, topic := Topic, join_ref := JoinRef}, Ref, Status, Response) ->
-    T ! {live_load_demo_out,
-         live_load_json:encode([JoinRef, Ref, Topic, <<"phx_reply">>,
-                                     #{<<"status">> => atom_to_binary(Status), <<"response">> => Response}])},
-    ok.
+reply(#{transport := T, topic := Topic, join_ref := JoinRef} = S, Ref, Status, Response) ->
+    Frame = live_load_json:encode([JoinRef, Ref, Topic, <<"phx_reply">>,
+                                   #{<<"status">> => atom_to_binary(Status), <<"response">> => Response}]),
+    T ! {live_load_demo_out, Frame},
+    case S of
+        #{timing := {Name, T0}} -> live_load_demo_timing:record(Name, T0, iolist_size(Frame));
+        _ -> ok
+    end.
+
+event_name(#{<<"event">> := E}) when is_binary(E) ->
+    case string:slice(E, 0, 64) of
+        B when is_binary(B) -> B;
+        _ -> <<"invalid">>
+    end;
+event_name(_) -> <<"unknown">>.
 
 form_pair(P) ->
     case binary:split(P, <<"=">>) of

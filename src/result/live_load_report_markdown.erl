@@ -1,6 +1,7 @@
 %% @doc A compact Markdown summary of a result (the map of {@link live_load_result}, or
 %% the same read back with {@link live_load_result:from_json/1}): the thresholds (when the run
-%% had any), run info, one table of
+%% had any), run info, the LiveView events with their three timings and diff size side by side,
+%% one table of
 %% metrics (count, p50, p90, p95, p99, max, errors) with the top dimension rows under each
 %% metric, counters, a per-node table and the most frequent errors.
 -module(live_load_report_markdown).
@@ -10,6 +11,7 @@
 
 -define(TOP_ROWS, 5).
 -define(TOP_ERRORS, 20).
+-define(TOP_EVENTS, 20).
 
 %% @doc Render with at most 5 dimension rows per dimension key.
 -spec render(live_load_result:result()) -> iodata().
@@ -24,6 +26,7 @@ render(#{<<"run">> := Run} = R, Opts) ->
     [title(Run),
      thresholds_section(maps:get(<<"thresholds">>, R, [])),
      run_section(Run, maps:get(<<"live_load_version">>, R, null)),
+     events_section(maps:get(<<"metrics">>, R, #{}), Points),
      metrics_section(maps:get(<<"metrics">>, R, #{}), Points, Top),
      counters_section(maps:get(<<"counters">>, R, #{})),
      nodes_section(maps:get(<<"nodes">>, R, [])),
@@ -64,6 +67,40 @@ unit_text(<<"percent">>) -> <<"%">>;
 unit_text(<<"per_second">>) -> <<"/s">>;
 unit_text(<<"count">>) -> <<"">>;
 unit_text(U) -> txt(U).
+
+%% Per LiveView event name: the three timings side by side (guides/events.md, "Three timings per
+%% event") and the size of the server's reply, busiest events first.
+events_section(Metrics, Points) ->
+    ByEvent = [maps:get(<<"event">>, maps:get(<<"by">>, maps:get(M, Metrics, #{}), #{}), #{})
+               || M <- [<<"liveview.event">>, <<"liveview.wire">>, <<"liveview.input_to_patch">>,
+                        <<"liveview.diff_bytes">>]],
+    [Page, Wire, Input, Diff] = ByEvent,
+    Count = fun(E) -> max(count(maps:get(E, Page, #{})), count(maps:get(E, Wire, #{}))) end,
+    Events = lists:sort(fun(A, B) -> {Count(A), B} >= {Count(B), A} end,
+                        lists:usort(lists:append([maps:keys(B) || B <- ByEvent]))),
+    Pair = fun(By, E) ->
+                   case maps:get(E, By, #{}) of
+                       #{<<"count">> := N} = Row when N > 0 ->
+                           Qs = maps:get(<<"quantiles">>, Row, []),
+                           [num(at(0.5, Points, Qs)), <<" / ">>, num(at(0.95, Points, Qs))];
+                       _ -> <<"-">>
+                   end
+           end,
+    Rows = [[esc(E), int(Count(E)), Pair(Wire, E), Pair(Page, E), Pair(Input, E), Pair(Diff, E)]
+            || E <- lists:sublist(Events, ?TOP_EVENTS)],
+    More = case length(Events) > ?TOP_EVENTS of
+               true -> [integer_to_binary(length(Events) - ?TOP_EVENTS), <<" more events.\n\n">>];
+               false -> []
+           end,
+    case Events of
+        [] -> [];
+        _ ->
+            [<<"## LiveView events\n\nwire = push frame to reply frame (server + network; faithful mode adds the "
+               "browser's frame wait), push->patch = in the page, input->patch = trusted input to patch (faithful "
+               "only), diff = reply frame size; ms and bytes, p50 / p95 (guides/events.md).\n\n">>,
+             table([<<"Event">>, <<"Count">>, <<"wire">>, <<"push->patch">>, <<"input->patch">>, <<"diff bytes">>],
+                   [l, r, r, r, r, r], Rows), $\n, More]
+    end.
 
 metrics_section(Metrics, _, _) when map_size(Metrics) =:= 0 ->
     <<"## Metrics\n\nNo values recorded.\n\n">>;
