@@ -21,8 +21,7 @@ defmodule LiveLoad.Test.FLAMEPeerBackend do
     [_, host] = node() |> Atom.to_string() |> String.split("@")
     name = "live_load_flame_#{System.pid()}_#{System.unique_integer([:positive])}"
 
-    args =
-      :live_load_cluster_code.path_args() ++ [~c"-setcookie", Atom.to_charlist(Node.get_cookie())]
+    args = :live_load_cluster_code.path_args() ++ [~c"-setcookie", Atom.to_charlist(Node.get_cookie())]
 
     peer_opts = %{
       name: String.to_charlist(name),
@@ -45,7 +44,7 @@ defmodule LiveLoad.Test.FLAMEPeerBackend do
   end
 
   @doc "Spawns `fun` (or `{m, f, a}`) on the runner node, monitored."
-  @spec remote_spawn_monitor(map(), (-> term()) | {module(), atom(), list()}) ::
+  @spec remote_spawn_monitor(map(), (() -> term()) | {module(), atom(), list()}) ::
           {:ok, {pid(), reference()}}
   def remote_spawn_monitor(%{node: node}, fun) when is_function(fun, 0),
     do: {:ok, Node.spawn_monitor(node, fun)}
