@@ -88,6 +88,30 @@ defmodule LiveLoad do
     end
   end
 
+  @doc """
+  The options map `live_load:run/1` gets for `opts`: Elixir names renamed (`distributed?:` is
+  `distributed`), nested keyword lists made maps (`cluster_opts:` and its `ssh:` and `cost:`,
+  `data:` and its `rows:`, `browser_connection_opts:`, `protocol_opts:`, `users:`), and the
+  default scenario source (`otp_app:`) added. `{:error, {:invalid_option, bad}}` for a list that
+  is not a keyword list. What `run/1` calls; useful to call `:live_load.run/1` yourself.
+  """
+  @spec options(keyword()) :: {:ok, map()} | {:error, term()}
+  def options(opts) when is_list(opts) do
+    if Keyword.keyword?(opts) do
+      map =
+        opts
+        |> Enum.reverse()
+        |> Map.new(fn {k, v} -> {Map.get(@renamed, k, k), v} end)
+        |> Map.new(fn {k, v} -> {k, nested(Map.get(@nested, k), v)} end)
+
+      {:ok, default_scenarios(map)}
+    else
+      {:error, {:invalid_option, Enum.find(opts, &(not match?({k, _} when is_atom(k), &1)))}}
+    end
+  end
+
+  def options(other), do: {:error, {:invalid_option, :options, other}}
+
   @doc "A readable sentence for an error of `try_run/1` (options named as in Elixir)."
   @spec format_error(term()) :: String.t()
   def format_error({:invalid_option, {:cluster, key}, value}),
@@ -100,8 +124,8 @@ defmodule LiveLoad do
 
   def format_error({:unknown_option, name, %{did_you_mean: close}}),
     do:
-      "unknown option #{option_text(name)}: did you mean #{Enum.map_join(close, " or ", &"#{elixir_name(&1)}:")}? " <>
-        "(a scenario's own config key is declared with config_keys/0)"
+      "unknown option #{option_text(name)} (did you mean #{Enum.map_join(close, " or ", &"#{elixir_name(&1)}:")}?); " <>
+        "a scenario declares its own config keys with config_keys/0"
 
   def format_error({:option_needs, name, needs}),
     do:
@@ -160,22 +184,6 @@ defmodule LiveLoad do
   defp result(%{"format" => _} = map), do: LiveLoad.Result.from_map(map)
   defp result(other), do: other
 
-  defp options(opts) when is_list(opts) do
-    if Keyword.keyword?(opts) do
-      map =
-        opts
-        |> Enum.reverse()
-        |> Map.new(fn {k, v} -> {Map.get(@renamed, k, k), v} end)
-        |> Map.new(fn {k, v} -> {k, nested(Map.get(@nested, k), v)} end)
-
-      {:ok, default_scenarios(map)}
-    else
-      {:error, {:invalid_option, Enum.find(opts, &(not match?({k, _} when is_atom(k), &1)))}}
-    end
-  end
-
-  defp options(other), do: {:error, {:invalid_option, :options, other}}
-
   defp nested(nil, value), do: value
   defp nested({:list, inner}, list) when is_list(list), do: Enum.map(list, &nested(inner, &1))
 
@@ -213,5 +221,5 @@ defmodule LiveLoad do
 
   # an option name as the user wrote it (a binary from mix live_load.run's --set)
   defp option_text(name) when is_binary(name), do: name
-  defp option_text(name), do: "#{elixir_name(name)}:"
+  defp option_text(name), do: "#{elixir_name(name)}"
 end

@@ -136,16 +136,6 @@ defmodule LiveLoad.RunTest do
     assert {:error, {:invalid_option, :options, %{}}} = LiveLoad.try_run(%{})
   end
 
-  test "distributed?: true with flame_backend: gives a precise error without FLAME" do
-    refute Code.ensure_loaded?(FLAME)
-    opts = [scenario: CounterScenario, distributed?: true, flame_backend: FLAME.LocalBackend]
-    assert {:error, {:flame_not_loaded, FLAME.LocalBackend}} = LiveLoad.try_run(opts)
-
-    assert_raise ArgumentError, ~r/flame_backend: FLAME.LocalBackend needs FLAME/, fn ->
-      LiveLoad.run(opts)
-    end
-  end
-
   test "throttle builders give Erlang specs with an explicit interval in ms" do
     assert Rate.new(:v, 10) == %{name: :v, kind: :rate, rate: 10, interval: 60_000}
     assert Rate.new(:v, 10) |> Rate.interval(1000) == %{name: :v, kind: :rate, rate: 10, interval: 1000}
@@ -255,36 +245,5 @@ defmodule LiveLoad.RunTest do
     after
       LiveLoad.Scenario.Context.close(ctx)
     end
-  end
-
-  @tag :amoc
-  test "with amoc: :amoc.do runs the Elixir scenario through live_load_amoc_scenario" do
-    if Code.ensure_loaded?(:live_load_amoc_scenario) do
-      {:ok, _} = Application.ensure_all_started(:amoc)
-      {:module, _} = :code.ensure_loaded(CounterScenario)
-      # apply/3: amoc is not on the code path when this file compiles
-      _ = apply(:amoc_code_server, :add_module, [CounterScenario])
-      :live_load_metrics.reset()
-      refute match?(%{count: n} when n > 0, :live_load_metrics.quick_stats("iteration.duration"))
-      assert :ok = apply(:amoc, :do, [CounterScenario, 1, [base_url: T.url(), scenario_duration: 5_000]])
-      # the amoc user ran the Elixir run/3: its iterations and the page's click timings were recorded
-      assert wait_until(30, fn ->
-               match?(%{count: n} when n > 0, :live_load_metrics.quick_stats("iteration.duration"))
-             end)
-
-      assert %{count: clicks} = :live_load_metrics.quick_stats("liveview.event")
-      assert clicks > 0
-      _ = apply(:amoc, :stop, [])
-    else
-      IO.puts(
-        "skipped: amoc is loaded but live_load_amoc_scenario (the amoc area's delegate) is not in this build"
-      )
-    end
-  end
-
-  defp wait_until(0, _fun), do: false
-
-  defp wait_until(n, fun) do
-    fun.() || (Process.sleep(1_000) && false) || wait_until(n - 1, fun)
   end
 end
