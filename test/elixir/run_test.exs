@@ -82,17 +82,28 @@ defmodule LiveLoad.RunTest do
     assert File.read!(md) =~ "| liveview.event |"
   end
 
-  test "mix live_load.run: unknown scenario and bad option exit 2 / raise with the reason" do
-    {out, status} = System.cmd("mix", ["live_load.run", "no_such_thing"], cd: @root, stderr_to_stdout: true)
-    assert status != 0
-    assert out =~ "unknown scenario no_such_thing"
+  test "mix live_load.run (in this VM): unknown scenario and bad options raise or exit 2 with the reason; --help" do
+    import ExUnit.CaptureIO
+    task = &Mix.Tasks.LiveLoad.Run.run/1
 
-    {out, status} =
-      System.cmd("mix", ["live_load.run", @scenario, "--users", "x"], cd: @root, stderr_to_stdout: true)
+    assert_raise Mix.Error,
+                 ~r/unknown scenario no_such_thing \(not a module, a file, or a name in test\/load or priv\/scenarios\)/,
+                 fn ->
+                   task.(["no_such_thing"])
+                 end
 
-    assert status != 0
-    assert out =~ "invalid value for --users: x"
-    {out, 0} = System.cmd("mix", ["live_load.run", "--help"], cd: @root, stderr_to_stdout: true)
+    assert_raise Mix.Error, ~r/invalid value for --users: x/, fn -> task.([@scenario, "--users", "x"]) end
+    assert_raise Mix.Error, ~r/String is not a scenario/, fn -> task.(["String"]) end
+
+    # the run itself refuses: the CLI's sentence on stderr, exit status 2
+    err =
+      capture_io(:stderr, fn ->
+        assert catch_exit(task.([@scenario, "--set", "flame_backend=x", "--quiet"])) == {:shutdown, 2}
+      end)
+
+    assert err =~ "live_load: flame_backend is used only with distributed => true"
+
+    out = capture_io(fn -> task.(["--help"]) end)
     assert out =~ "Usage: mix live_load.run SCENARIO..."
     assert out =~ "test/load/NAME.exs"
     assert out =~ "--users N"
