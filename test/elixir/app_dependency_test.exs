@@ -16,6 +16,8 @@ defmodule LiveLoad.AppDependencyTest do
 
   defp app(dir, deps, files) do
     File.mkdir_p!(dir)
+    # only this run's scenario files (the directory is kept between runs for its build)
+    Enum.each(["test", "priv"], &File.rm_rf!(Path.join(dir, &1)))
 
     File.write!(Path.join(dir, "mix.exs"), """
     defmodule MyApp.MixProject do
