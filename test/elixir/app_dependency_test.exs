@@ -6,7 +6,8 @@ defmodule LiveLoad.AppDependencyTest do
   #   guide's scenario in test/load/counter.exs, only the URL is this test's target), its output
   #   checked against the lines the guide shows;
   # - with `{:live_load, git: "file://<this checkout>", ref: <HEAD>}`: the committed code at HEAD,
-  #   fetched and built by mix (C artefacts included), a scenario found in priv/scenarios/.
+  #   fetched and built by mix (C artefacts included), a scenario found in priv/scenarios/ run by
+  #   browserless users.
   use ExUnit.Case, async: false
 
   alias LiveLoad.TestTarget, as: T
@@ -97,19 +98,24 @@ defmodule LiveLoad.AppDependencyTest do
     {out, status} = mix(dir, ["deps.get"])
     assert status == 0, out
 
+    # browserless users (the dependency's other C program): no Chromium to start, a short run
     {out, status} =
       mix(
         dir,
-        ["live_load.run", "clicks", "--users", "1", "--duration", "8s"] ++
+        ["live_load.run", "clicks", "--connection", "protocol", "--users", "2", "--duration", "3s"] ++
           ["--base-url", T.url(), "--json", json, "--quiet"]
       )
 
     assert status == 0, out
     assert File.dir?(Path.join(dir, "deps/live_load/.git"))
-    assert File.exists?(Path.join(dir, "_build/dev/lib/live_load/priv/live_load_browser"))
+
+    for program <- ["live_load_browser", "live_load_protocol"],
+        do: assert(File.exists?(Path.join(dir, "_build/dev/lib/live_load/priv/" <> program)))
+
     {:ok, [r]} = LiveLoad.Result.read_results(File.read!(json))
     assert r.run["scenario"] == "Elixir.MyApp.Load.Clicks"
     assert %{"ok" => ok, "failed" => 0} = LiveLoad.Result.iterations(r)
-    assert ok >= 1
+    assert ok >= 2
+    assert Map.keys(r.metrics["liveview.event"]["by"]["connection"]) == ["protocol"]
   end
 end
