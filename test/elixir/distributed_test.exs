@@ -58,8 +58,9 @@ defmodule LiveLoad.DistributedTest do
              amoc(:amoc_dist, :do, [
                CounterScenario,
                4,
-               # long enough for each worker's Chromium to start on a loaded machine
-               [base_url: T.url(), scenario_duration: 15_000]
+               # browserless users: no Chromium to start on each worker, a short run even on a
+               # loaded machine (LiveLoad.run below runs browsers on workers)
+               [base_url: T.url(), scenario_duration: 5_000, live_load_options: %{connection: :protocol}]
              ])
 
     assert {:ok, r} = amoc(:live_load_amoc, :await_result, [CounterScenario, 180_000])
@@ -67,6 +68,7 @@ defmodule LiveLoad.DistributedTest do
     result = LiveLoad.Result.from_map(r)
     assert %{"ok" => ok, "failed" => 0} = LiveLoad.Result.iterations(result)
     assert ok >= 2
+    assert Map.keys(result.metrics["liveview.event"]["by"]["connection"]) == ["protocol"]
     # the iterations ran on both workers (each ran the Elixir run/3 it was sent)
     per_node = Map.new(result.nodes, &{&1["node"], &1["counters"]["iterations"]})
     assert Enum.sort(Map.keys(per_node)) == Enum.sort(Enum.map(workers, &Atom.to_string/1))
