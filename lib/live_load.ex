@@ -167,6 +167,12 @@ defmodule LiveLoad do
       "flame_backend: #{inspect(backend)} started its runner on this node, not on a worker node " <>
         "(a backend that runs in place, like FLAME.LocalBackend, cannot form a cluster)"
 
+  def format_error({:flame_pool_in_use, pool}),
+    do: "flame_backend: another distributed run of this node is using FLAME (#{inspect(pool)} is running)"
+
+  def format_error({tag, reason}) when tag in [:flame_boot, :flame_place_child, :flame_pool],
+    do: "FLAME could not give a runner (#{tag}): #{inspect(reason)}"
+
   def format_error({:conflicting_options, :flame_backend, {:cluster, :provider}}),
     do: "flame_backend: chooses how worker nodes start; remove the cluster option provider: (cluster_opts:)"
 

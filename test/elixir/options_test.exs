@@ -155,6 +155,9 @@ defmodule LiveLoad.OptionsTest do
     assert LiveLoad.format_error({:scenario_code_not_found, s}) =~
              "object code of LiveLoad.Examples.LoginScenario"
 
+    assert LiveLoad.format_error({:cluster_failed, :flame_runner_1, {:flame_boot, :timeout}}) ==
+             "the cluster could not be formed: node flame_runner_1: FLAME could not give a runner (flame_boot): :timeout"
+
     # reasons it does not know are shown as terms
     assert LiveLoad.format_error({:something, 1}) == "{:something, 1}"
   end
