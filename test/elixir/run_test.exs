@@ -174,6 +174,14 @@ defmodule LiveLoad.RunTest do
       Rate.ramp(Parallelism.new(:p, 1), 5, duration: 100)
     end
 
+    # no Parallelism.ramp/3: the core refuses a ramp on a parallelism spec
+    refute function_exported?(Parallelism, :ramp, 3)
+
+    assert {:error, {:invalid_throttle, :ramp, _}} =
+             :live_load_throttle.validate(
+               :live_load_throttle.ramp(Parallelism.new(:p, 1), 2, %{duration: 100})
+             )
+
     for spec <- [Rate.new(:a, 1), Interarrival.new(:b, 5), Parallelism.new(:c, 2)],
         do: assert(:live_load_throttle.validate(spec) == :ok)
   end
