@@ -40,7 +40,9 @@ defmodule LiveLoad.DistributedTest do
     {:ok, _} = Application.ensure_all_started(:amoc)
     :ok = amoc(:amoc_code_server, :add_module, [CounterScenario])
     :live_load_metrics.reset()
-    assert :ok = amoc(:amoc, :do, [CounterScenario, 1, [base_url: T.url(), scenario_duration: 10_000]])
+    # browserless users: the case is about amoc running the Elixir run/3, not about Chromium
+    settings = [base_url: T.url(), scenario_duration: 4_000, live_load_options: %{connection: :protocol}]
+    assert :ok = amoc(:amoc, :do, [CounterScenario, 2, settings])
     assert {:ok, r} = amoc(:live_load_amoc, :await_result, [CounterScenario, 120_000])
     _ = amoc(:amoc, :stop, [])
     assert %{"ok" => ok, "failed" => 0} = r["run"]["iterations"]
