@@ -1,6 +1,8 @@
 # Elixir face (guides/elixir.md): the mix build of the same application plus lib/, and the ExUnit
-# suite (every Context function against the demo target, LiveLoad.run/1, mix live_load.run, the
-# Livebook tour's cells). mix builds into _build/mix/<env>; rebar3's _build/default|test are untouched.
+# suite (every Context function against the demo target, LiveLoad.run/1, mix live_load.run, apps
+# with path:/git: dependencies, the Livebook tour's cells, the guide's examples; amoc, FLAME and Kino
+# cases when they are on ERL_LIBS). mix builds into _build/mix/<env>; rebar3's _build/default|test
+# are untouched.
 
 .PHONY: elixir-build elixir-test
 TEST_STEPS += elixir-test
@@ -8,6 +10,6 @@ TEST_STEPS += elixir-test
 elixir-build: setup ## mix compile --warnings-as-errors (src/, C via make, lib/)
 	mix compile --warnings-as-errors
 
-elixir-test: setup ## ExUnit suite with real Chromium (add ERL_LIBS=<amoc libs> for the amoc case)
+elixir-test: setup ## ExUnit suite with real Chromium (ERL_LIBS=<amoc, FLAME, Kino libs> adds the :amoc, :flame, :kino cases)
 	MIX_ENV=test mix compile --warnings-as-errors
 	mix test

@@ -22,7 +22,9 @@
 %%     `distributed' (`true': a cluster formed from `cluster' (alias `cluster_opts'), the users
 %%     run by `amoc_dist:do/3' on its workers); both need amoc on the code path, else
 %%     `{error, {amoc_not_available, _}}'. See `guides/distributed.md'.</li>
-%% <li>`flame_backend' is reserved: `{error, {unsupported_option, flame_backend}}'.</li>
+%% <li>`flame_backend' (with `distributed'): the workers are FLAME runners of that backend,
+%%     through the mix build's provider `LiveLoad.Cluster.FLAME' (`guides/elixir.md'); without
+%%     it or without FLAME: `{error, {flame_not_available, #{option, reason}}}'.</li>
 %% <li>`base_url' is checked (absolute http(s) URL) and goes to `config/1'.</li>
 %% <li>`thresholds' (list of expressions, e.g. `"liveview.event.p95 < 100ms"'): checked on each
 %%     scenario's result, which gets a `thresholds' section; see `guides/ci.md'.</li>

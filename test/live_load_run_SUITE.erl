@@ -61,8 +61,8 @@ option_errors(_Config) ->
              {#{scenario => S, base_url => "ftp://h/"}, {invalid_option, base_url, "ftp://h/"}},
              {#{scenario => S, base_url => <<"http://">>}, {invalid_option, base_url, <<"http://">>}},
              {#{scenario => S, base_url => 42}, {invalid_option, base_url, 42}},
-             %% reserved names are refused, not silently ignored
-             {#{scenario => S, flame_backend => x}, {unsupported_option, flame_backend}},
+             %% a FLAME backend without a distributed run is refused, not silently ignored
+             {#{scenario => S, flame_backend => x}, {option_needs, flame_backend, #{distributed => true}}},
              %% a cluster without a distributed run is refused, not ignored
              {#{scenario => S, cluster_opts => #{}}, {option_needs, cluster_opts, #{distributed => true}}},
              {#{scenario => S, cluster => #{nodes => 2}}, {option_needs, cluster, #{distributed => true}}},

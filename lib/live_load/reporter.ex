@@ -62,3 +62,81 @@ defmodule LiveLoad.Reporter.HTML do
     path
   end
 end
+
+defmodule LiveLoad.Reporter.Text do
+  @moduledoc """
+  The Markdown report laid out as plain text, for a terminal, iex, or a notebook without Kino:
+  each table's columns aligned (numbers to the right, as the Markdown asks), its separator row
+  dropped, `&nbsp;` indents as spaces; headings and other lines as they are.
+  """
+
+  @doc "Renders like `LiveLoad.Reporter.Markdown.render!/1`, laid out as text."
+  @spec render!(LiveLoad.Result.t() | [LiveLoad.Result.t()] | map()) :: String.t()
+  def render!(results), do: results |> LiveLoad.Reporter.Markdown.render!() |> from_markdown()
+
+  @doc "Lays out Markdown text (its pipe tables) as plain text."
+  @spec from_markdown(String.t()) :: String.t()
+  def from_markdown(markdown) do
+    markdown
+    |> String.split("\n")
+    |> Enum.chunk_by(&table_row?/1)
+    |> Enum.map_join("\n", fn [first | _] = lines ->
+      if table_row?(first), do: table(lines), else: Enum.join(lines, "\n")
+    end)
+  end
+
+  defp table_row?(line), do: String.starts_with?(line, "|")
+
+  defp table(lines) do
+    rows = Enum.map(lines, &cells/1)
+    {aligns, rows} = split_separator(rows)
+    # a header of empty cells (a two-column table of name and value) is no line at all
+    rows = Enum.reject(rows, fn row -> Enum.all?(row, &(&1 == "")) end)
+
+    widths =
+      rows |> Enum.zip_with(& &1) |> Enum.map(fn col -> col |> Enum.map(&String.length/1) |> Enum.max() end)
+
+    Enum.map_join(rows, "\n", fn row ->
+      row
+      |> Enum.zip(widths)
+      |> Enum.with_index()
+      |> Enum.map_join("  ", fn {{cell, w}, i} ->
+        if Enum.at(aligns, i) == :right, do: String.pad_leading(cell, w), else: String.pad_trailing(cell, w)
+      end)
+      |> String.trim_trailing()
+    end)
+  end
+
+  # the Markdown separator row (`| --- | --: |`) says how each column aligns
+  defp split_separator([header, sep | rest] = rows) do
+    if Enum.all?(sep, &Regex.match?(~r/^:?-+:?$/, &1)) do
+      {Enum.map(sep, &if(String.ends_with?(&1, ":"), do: :right, else: :left)), pad_rows([header | rest])}
+    else
+      {[], pad_rows(rows)}
+    end
+  end
+
+  defp split_separator(rows), do: {[], pad_rows(rows)}
+
+  defp pad_rows(rows) do
+    n = rows |> Enum.map(&length/1) |> Enum.max()
+    Enum.map(rows, &(&1 ++ List.duplicate("", n - length(&1))))
+  end
+
+  defp cells(line) do
+    line
+    |> String.trim()
+    |> String.trim_leading("|")
+    |> String.trim_trailing("|")
+    |> String.split(~r/(?<!\\)\|/)
+    |> Enum.map(&(&1 |> String.replace("&nbsp;", " ") |> String.replace("\\|", "|") |> trim_right()))
+  end
+
+  # cells keep their leading indent (&nbsp;&nbsp; rows), not the padding Markdown puts around them
+  defp trim_right(cell) do
+    case cell do
+      " " <> rest -> String.trim_trailing(rest)
+      _ -> String.trim_trailing(cell)
+    end
+  end
+end

@@ -4,7 +4,9 @@ defmodule LiveLoad.Result do
   struct. Every top-level key of the format (guides/result_format.md) is a field; what is inside
   stays as in JSON (string keys, numbers, strings, lists, `nil` for `null`), so
   `from_json(to_json(result)) == {:ok, result}` and `to_map/1` gives back the Erlang map.
-  Keys a newer writer added are kept in `extra`.
+  `thresholds` is `nil` unless the run had thresholds (then each one's verdict:
+  `%{"expression" => ..., "observed" => ..., "limit" => ..., "pass" => true, ...}`; `passed?/1`
+  tells whether all passed). Keys a newer writer added are kept in `extra`.
   """
 
   @fields [
@@ -18,7 +20,9 @@ defmodule LiveLoad.Result do
     :nodes,
     :errors
   ]
-  defstruct @fields ++ [extra: %{}]
+  # present only when the run had them
+  @optional [:thresholds]
+  defstruct @fields ++ @optional ++ [extra: %{}]
 
   @type json :: nil | boolean() | number() | String.t() | [json()] | %{String.t() => json()}
   @type t :: %__MODULE__{
@@ -31,13 +35,14 @@ defmodule LiveLoad.Result do
           time_series: %{String.t() => json()},
           nodes: [json()],
           errors: [json()],
+          thresholds: [%{String.t() => json()}] | nil,
           extra: %{String.t() => json()}
         }
 
   @doc "The struct of a `live_load_result` map (string keys, as `live_load:run/1` returns it)."
   @spec from_map(map()) :: t()
   def from_map(%{"format" => _} = map) do
-    known = Map.new(@fields, &{Atom.to_string(&1), &1})
+    known = Map.new(@fields ++ @optional, &{Atom.to_string(&1), &1})
 
     Enum.reduce(map, %__MODULE__{}, fn {k, v}, acc ->
       case known do
@@ -50,7 +55,9 @@ defmodule LiveLoad.Result do
   @doc "The `live_load_result` map (string keys, `:null` for JSON null) the Erlang reporters read."
   @spec to_map(t()) :: map()
   def to_map(%__MODULE__{extra: extra} = result) do
-    for field <- @fields, reduce: nil_to_nulls(extra) do
+    given = for field <- @optional, Map.fetch!(result, field) != nil, do: field
+
+    for field <- @fields ++ given, reduce: nil_to_nulls(extra) do
       acc -> Map.put(acc, Atom.to_string(field), nil_to_nulls(Map.fetch!(result, field)))
     end
   end
@@ -81,6 +88,14 @@ defmodule LiveLoad.Result do
       {:error, _} = error -> error
     end
   end
+
+  @doc """
+  Whether every threshold passed: `true` or `false`, `nil` when the run had none (the CLI exits 1
+  when one failed).
+  """
+  @spec passed?(t()) :: boolean() | nil
+  def passed?(%__MODULE__{thresholds: nil}), do: nil
+  def passed?(%__MODULE__{thresholds: verdicts}), do: Enum.all?(verdicts, &(&1["pass"] == true))
 
   @doc "Iteration counts: `%{\"ok\" => n, \"failed\" => n, \"halted\" => n}`."
   @spec iterations(t()) :: %{String.t() => non_neg_integer()}

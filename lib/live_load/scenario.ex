@@ -31,7 +31,12 @@ defmodule LiveLoad.Scenario do
   - hands `run/3` a `LiveLoad.Scenario.Context` struct while the Erlang runner keeps its own value;
   - makes the module an amoc scenario as well (`init/0`, `start/2`, `terminate/1`, delegating to
     `live_load_amoc_scenario`), so `:amoc_dist.do(MyApp.Load.Counter, 1000, [])` works where amoc
-    is loaded.
+    is loaded;
+  - keeps the object code of a module compiled in memory (a `.exs` file, an iex or Livebook cell)
+    in a beam file at the end of the code path, so distributed runs and amoc can send it to
+    worker nodes (modules in ExUnit test files are not kept: put those in `test/support`).
+
+  Optional callbacks besides `config/1` and `throttles/1`: `thresholds/1` and `config_keys/0`.
   """
 
   alias LiveLoad.Scenario.Context
@@ -42,7 +47,19 @@ defmodule LiveLoad.Scenario do
   @callback throttles(config :: term()) :: [LiveLoad.Scenario.Throttle.spec()]
   @doc "One iteration of one user: a pipeline of `LiveLoad.Scenario.Context` steps."
   @callback run(ctx :: Context.t(), user_id :: pos_integer(), config :: term()) :: Context.t()
-  @optional_callbacks config: 1, throttles: 1
+  @doc """
+  Optional: pass/fail rules checked on the scenario's result, after the run's own `thresholds:`
+  (`["liveview.event.p95 < 200ms", "iterations.failed == 0"]`, guides/ci.md). Gets the options
+  map `config/1` gets.
+  """
+  @callback thresholds(opts :: map()) :: [String.t()]
+  @doc """
+  Optional: the config keys the scenario reads (atoms); a run option within two edits of one of
+  them is then scenario config, not a misspelt live_load option, and a misspelling of them is
+  refused with `{:unknown_option, name, %{did_you_mean: [key]}}`.
+  """
+  @callback config_keys() :: [atom()]
+  @optional_callbacks config: 1, throttles: 1, thresholds: 1, config_keys: 0
 
   @amoc_delegate :live_load_amoc_scenario
 
@@ -78,8 +95,13 @@ defmodule LiveLoad.Scenario do
       def terminate(state), do: LiveLoad.Scenario.amoc(:terminate, [__MODULE__, state])
 
       @before_compile LiveLoad.Scenario
+      @after_compile LiveLoad.Scenario
     end
   end
+
+  @doc false
+  # a scenario compiled in memory keeps its object code findable, for worker nodes
+  def __after_compile__(env, bytecode), do: LiveLoad.Scenario.ObjectCode.keep(env.module, bytecode)
 
   @doc false
   defmacro __before_compile__(env) do

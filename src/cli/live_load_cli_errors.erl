@@ -37,8 +37,10 @@ message({unknown_option, Name, #{did_you_mean := Close}}) ->
     f("unknown option ~ts; did you mean ~ts?", [show_name(Name), lists:join(" or ", [name(C) || C <- Close])]);
 message({unknown_option, Flag}) ->
     f("unknown option ~ts", [Flag]);
-message({unsupported_option, flame_backend}) ->
-    "flame_backend is reserved for the FLAME integration, which this build does not have; remove it";
+message({flame_not_available, #{option := Option, reason := Why}}) ->
+    f("~ts needs FLAME: ~ts", [name(Option), Why]);
+message({conflicting_options, flame_backend, {cluster, provider}}) ->
+    "flame_backend chooses how worker nodes start (FLAME): remove the cluster option provider (--provider)";
 message({unsupported_option, Name}) ->
     f("~ts is reserved but not supported by this build; remove it", [name(Name)]);
 message({missing_value, Flag}) ->
@@ -115,6 +117,7 @@ expected(base_url) -> "an absolute http(s) URL such as http://127.0.0.1:4000";
 expected(browser_connection_adapter) -> "a module implementing live_load_browser_connection";
 expected(browser_connection_opts) -> "a map of valid browser options (guides/browser.md)";
 expected(scenarios) -> "a non-empty list of scenario modules";
+expected(flame_backend) -> "a loaded FLAME backend module, or {Module, Opts} (guides/elixir.md)";
 expected(_) -> "valid".
 
 flag_option("--users") -> users;

@@ -234,7 +234,8 @@ stop_node(Mod, #{node := Node} = H) ->
 
 provider(peer) -> live_load_cluster_peer;
 provider(ssh) -> live_load_cluster_ssh;
-provider(nodes) -> live_load_cluster_nodes.
+provider(nodes) -> live_load_cluster_nodes;
+provider(Module) when is_atom(Module) -> Module.   %% checked by live_load_cluster_opts
 
 %% A master must be distributed; start distribution (short names) when it is not.
 distributed() ->

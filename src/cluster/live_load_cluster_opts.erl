@@ -2,7 +2,8 @@
 %%
 %% | key | default | meaning |
 %% |---|---|---|
-%% | `provider' | `peer' | `peer', `ssh' or `nodes' ({@link live_load_cluster_provider}) |
+%% | `provider' | `peer' | `peer', `ssh' or `nodes' ({@link live_load_cluster_provider}), or a loaded module implementing that behaviour (e.g. `'Elixir.LiveLoad.Cluster.FLAME'') |
+%% | `provider_opts' | — | any term, for a provider module's own options (read by it from the options) |
 %% | `nodes' | from sizing | worker count (`peer', `ssh'), or the node names (`nodes') |
 %% | `hosts' | — | ssh hosts (`ssh'); with `provider => nodes' and no `nodes' list, the node names |
 %% | `users_per_node' | — | users each worker carries (the node count follows from it) |
@@ -24,8 +25,9 @@
 -export([default_cost/0]).
 
 -define(MAX_NODES, 1000).
--define(KEYS, [provider, nodes, hosts, users_per_node, cost, headroom, code, amoc,
+-define(KEYS, [provider, provider_opts, nodes, hosts, users_per_node, cost, headroom, code, amoc,
                boot_timeout, join_timeout, erl, ssh, args]).
+-define(CALLBACKS, [{specs, 2}, {start_node, 2}, {stop_node, 1}, {default_code, 0}]).
 
 %% @doc Check the cluster options.
 -spec validate(term()) -> ok | {error, {invalid_option, {cluster, term()}, term()}}.
@@ -72,6 +74,8 @@ check_all([K | Rest], Opts) ->
     end.
 
 check(provider, P, _) when P =:= peer; P =:= ssh; P =:= nodes -> ok;
+check(provider, M, _) when is_atom(M) -> provider_module(M);
+check(provider_opts, _, _) -> ok;
 check(nodes, N, _) when is_integer(N), N > 0, N =< ?MAX_NODES -> ok;
 check(nodes, L, _) when is_list(L), L =/= [], length(L) =< ?MAX_NODES -> node_names(L);
 check(hosts, L, #{provider := nodes}) when is_list(L), L =/= [], length(L) =< ?MAX_NODES ->
@@ -98,6 +102,17 @@ check(args, A, _) when is_list(A) ->
         false -> error
     end;
 check(_, _, _) -> error.
+
+%% a provider module implements live_load_cluster_provider (a loaded module, never a new atom)
+provider_module(M) ->
+    case code:ensure_loaded(M) of
+        {module, M} ->
+            case lists:all(fun({F, A}) -> erlang:function_exported(M, F, A) end, ?CALLBACKS) of
+                true -> ok;
+                false -> error
+            end;
+        _ -> error
+    end.
 
 provider_needs(#{provider := ssh, hosts := _} = O) -> {ok, O};
 provider_needs(#{provider := ssh} = O) -> invalid(hosts, maps:get(hosts, O, undefined));

@@ -4,10 +4,13 @@
 %% `{error, {invalid_option, Name, Value}}'. Options live_load does not know are passed, as a map,
 %% to the scenario's `config/1'. The scenario list comes from `scenario', else `scenarios', else
 %% `otp_app' (every module of that application implementing `live_load_scenario').
-%% `base_url' is checked here (an absolute http(s) URL) and still passed on. An option live_load
-%% reserves but cannot act on gives `{error, {unsupported_option, Name}}'; an unknown name close to
-%% a live_load option (or to a key the scenario declares in `config_keys/0') gives
+%% `base_url' is checked here (an absolute http(s) URL) and still passed on. An unknown name close
+%% to a live_load option (or to a key the scenario declares in `config_keys/0') gives
 %% `{error, {unknown_option, Name, #{did_you_mean => Close}}}' (`live_load_option_names').
+%% `flame_backend' (with `distributed => true') makes the cluster's provider the FLAME provider
+%% of the Elixir face, `'Elixir.LiveLoad.Cluster.FLAME'' (lib/live_load/cluster/flame.ex), with
+%% the backend in `provider_opts'; without that module or without FLAME on the code path:
+%% `{error, {flame_not_available, #{option => flame_backend, reason => Text}}}'.
 -module(live_load_options).
 
 -export([validate/1]).
@@ -47,11 +50,11 @@
                    user_rate, users_per_browser, browser, browser_connection_adapter,
                    browser_connection_opts, mode, quiet, progress_interval, distributed,
                    cluster_opts, cluster, on_failure, engine, run_id, connection, protocol_opts,
-                   thresholds, data, prometheus]).
+                   thresholds, data, prometheus, flame_backend]).
 %% checked by live_load, then passed on to config/1
 -define(CHECKED_CONFIG, [base_url]).
-%% names live_load reserves but cannot act on in this build: an error, never silence
--define(RESERVED, [flame_backend]).
+%% the cluster provider `flame_backend' chooses (built by mix only: lib/)
+-define(FLAME_PROVIDER, 'Elixir.LiveLoad.Cluster.FLAME').
 
 %% @doc The defaults of the consumed options.
 -spec defaults() -> map().
@@ -92,26 +95,25 @@ validate_map(Given) ->
     Checks = [users, scenario_duration, iteration_timeout, user_rate, users_per_browser, browser,
               browser_connection_adapter, browser_connection_opts, mode, quiet, progress_interval,
               on_failure, engine, distributed, cluster, connection, protocol_opts, data, prometheus],
+    Distributed = maps:get(distributed, Given, false) =:= true,
     case {check_all(Checks ++ ?CHECKED_CONFIG ++ [browser_opts], Opts#{cluster => cluster(Given)}),
-          [N || N <- ?RESERVED, is_map_key(N, Given)]} of
-        {ok, [Reserved | _]} ->
-            {error, {unsupported_option, Reserved}};
-        {ok, []} when not is_map_key(distributed, Given) orelse map_get(distributed, Given) =/= true,
-                      (is_map_key(cluster, Given) orelse is_map_key(cluster_opts, Given)) ->
+          [K || K <- [cluster, cluster_opts, flame_backend], is_map_key(K, Given)]} of
+        {ok, [Needs | _]} when not Distributed ->
             %% a cluster without a distributed run would be silently ignored
-            {error, {option_needs, hd([K || K <- [cluster, cluster_opts], is_map_key(K, Given)]),
-                     #{distributed => true}}};
-        {ok, []} ->
+            {error, {option_needs, Needs, #{distributed => true}}};
+        {ok, _} ->
             case {then_names(scenarios(Given), Given),
-                  live_load_threshold:parse_all(maps:get(thresholds, Given, []))} of
-                {{ok, Scenarios}, {ok, Thresholds}} ->
+                  live_load_threshold:parse_all(maps:get(thresholds, Given, [])),
+                  cluster_of(Given)} of
+                {{ok, Scenarios}, {ok, Thresholds}, {ok, Cluster}} ->
                     Run = users(maps:with(Checks -- [cluster], Opts)),
                     {ok, Run#{scenarios => Scenarios, thresholds => Thresholds,
-                              cluster => cluster(Given),
+                              cluster => Cluster,
                               config_opts => maps:without(?CONSUMED, Given),
                               given => Given}};
-                {{error, _} = E, _} -> E;
-                {_, {error, _} = E} -> E
+                {{error, _} = E, _, _} -> E;
+                {_, {error, _} = E, _} -> E;
+                {_, _, {error, _} = E} -> E
             end;
         {{error, _} = E, _} -> E
     end.
@@ -210,6 +212,63 @@ check(Name, V) -> invalid(Name, V).
 cluster(#{cluster := C}) -> C;
 cluster(#{cluster_opts := C}) -> C;
 cluster(_) -> undefined.
+
+%% The cluster of a run: with `flame_backend', its provider is the FLAME provider (which checks
+%% the backend) and the backend goes in `provider_opts'; a `provider' of its own conflicts.
+cluster_of(#{flame_backend := Given} = Opts) ->
+    Cluster = case cluster(Opts) of
+                  undefined -> #{};
+                  C -> C
+              end,
+    case {flame_provider(), backend(Given), Cluster} of
+        {{error, _} = E, _, _} -> E;
+        {ok, error, _} -> invalid(flame_backend, Given);
+        {ok, {ok, _}, #{provider := P}} when P =/= ?FLAME_PROVIDER ->
+            {error, {conflicting_options, flame_backend, {cluster, provider}}};
+        {ok, {ok, Backend}, _} ->
+            Provider = ?FLAME_PROVIDER,   %% a call xref cannot see: the module is Elixir (mix build)
+            case Provider:check_backend(Backend) of
+                ok -> {ok, Cluster#{provider => ?FLAME_PROVIDER, provider_opts => #{backend => Backend}}};
+                {error, _} = E -> E
+            end
+    end;
+cluster_of(Opts) ->
+    {ok, cluster(Opts)}.
+
+flame_provider() ->
+    case code:ensure_loaded(?FLAME_PROVIDER) of
+        {module, _} -> ok;
+        _ ->
+            {error, {flame_not_available,
+                     #{option => flame_backend,
+                       reason => <<"the FLAME provider (LiveLoad.Cluster.FLAME) is part of live_load's mix "
+                                   "build and is not loaded here (the rebar3 build has no Elixir); run "
+                                   "through mix: LiveLoad.run/1 or mix live_load.run (guides/elixir.md)">>}}}
+    end.
+
+%% a module, `{Module, Opts}', or (from the CLI's --set) the text of an existing module name
+backend(M) when is_atom(M), M =/= undefined -> {ok, M};
+backend({M, Opts} = B) when is_atom(M), is_list(Opts) -> {ok, B};
+backend(Text) when is_binary(Text) ->
+    Names = case Text of
+                <<"Elixir.", _/binary>> -> [Text];
+                _ -> [<<"Elixir.", Text/binary>>, Text]
+            end,
+    case [A || N <- Names, A <- [existing_atom(N)], A =/= error] of
+        [M | _] -> {ok, M};
+        [] -> error
+    end;
+backend(_) -> error.
+
+%% an atom that exists, or the name of a module on the code path (never an atom from other text)
+existing_atom(B) ->
+    try binary_to_existing_atom(B)
+    catch error:badarg ->
+            case code:where_is_file(binary_to_list(B) ++ ".beam") of
+                non_existing -> error;
+                _ -> binary_to_atom(B)
+            end
+    end.
 
 amoc_available(Option) ->
     case code:which(amoc) of

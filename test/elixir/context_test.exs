@@ -1,11 +1,14 @@
 defmodule LiveLoad.Scenario.ContextTest do
-  # Every LiveLoad.Scenario.Context function against real Chromium and the demo target (and two
-  # static pages for what the demo has no element for). Browser users are per test: async is off
-  # to keep the shared 2-core machine from timing out.
+  # Every LiveLoad.Scenario.Context function against real Chromium and the demo target's pages.
+  # What a demo page shows nothing of (focus, hover, a mouse drag) is read from the page with CDP
+  # (LiveLoad.Test.Page); the demo has no <select multiple> and no disabled button, so the tests
+  # add them to a demo page first. Browser users are per test: async is off to keep the shared
+  # 2-core machine from timing out.
   use ExUnit.Case, async: false
 
   import LiveLoad.Scenario.Context
   alias LiveLoad.Scenario.Context
+  alias LiveLoad.Test.Page
   alias LiveLoad.TestTarget, as: T
 
   setup do
@@ -38,7 +41,8 @@ defmodule LiveLoad.Scenario.ContextTest do
   end
 
   test "ensure_liveview fails on a plain page and passes on a LiveView page", %{ctx: ctx} do
-    plain = ctx |> navigate(T.static("/static/widgets.html")) |> ok!()
+    # the demo's / is a dead page: no LiveView root
+    plain = ctx |> navigate(T.url("/")) |> ok!()
     assert %{op: :ensure_liveview, reason: :not_liveview} = error(ensure_liveview(plain))
     plain |> navigate(T.url("/counter")) |> ensure_liveview() |> ok!()
   end
@@ -70,7 +74,7 @@ defmodule LiveLoad.Scenario.ContextTest do
     assert %{reason: {:no_such_option, "#kind", ["nope"]}} = error(select_option(c, "#kind", "nope"))
   end
 
-  test "press sends key events; focus and blur", %{ctx: ctx} do
+  test "press sends key events; focus and blur move the page's focus", %{ctx: ctx} do
     c =
       ctx
       |> navigate(T.url("/counter"))
@@ -82,26 +86,75 @@ defmodule LiveLoad.Scenario.ContextTest do
     assert inner_text(c, "#last-key") == "x"
     assert %{reason: {:invalid_option, :key, "Hyper+x"}} = error(press(c, "#keys", "Hyper+x"))
 
-    f = c |> navigate(T.static("/elixir/static/focus.html")) |> focus("#field") |> ok!()
-    assert inner_text(f, "#focus-state") == "focused:field"
-    f = f |> blur("#field") |> ok!()
-    assert inner_text(f, "#focus-state") == "blurred:BODY"
+    f = c |> focus("#keys") |> ok!()
+    assert Page.eval(f, "document.activeElement.id") == "keys"
+    f = f |> blur("#keys") |> ok!()
+    assert Page.eval(f, "document.activeElement.tagName") == "BODY"
+    assert %{op: :focus, reason: {:selector_timeout, "#nope"}} = error(focus(set_timeout(f, 500), "#nope"))
   end
 
-  test "hover, drag_and_drop, select_multiple_options, wait_for_selector on a static page", %{ctx: ctx} do
-    c = ctx |> navigate(T.static("/static/widgets.html")) |> hover("#hover-me") |> ok!()
-    assert inner_text(c, "#hover-state") == "hovered:true"
-    c = c |> drag_and_drop("#src", "#dst") |> ok!()
-    assert inner_text(c, "#drop-state") == "dropped"
-    c = c |> select_multiple_options("#multi", ["a", "Gamma"]) |> ok!()
-    assert inner_text(c, "#multi-state") == "a,c"
-    c |> wait_for_selector("#far") |> ok!()
+  test "hover and drag_and_drop move the real mouse over the demo counter", %{ctx: ctx} do
+    c = ctx |> navigate(T.url("/counter")) |> wait_for_liveview() |> hover("#inc") |> ok!()
+    assert Page.eval(c, "document.querySelector('#inc').matches(':hover')") == true
+    c = c |> hover("#slow") |> ok!()
+
+    assert Page.eval(
+             c,
+             "[document.querySelector('#inc').matches(':hover'), document.querySelector('#slow').matches(':hover')]"
+           ) ==
+             [false, true]
+
+    # where the trusted mouse went down and came up (the demo has no drop zone)
+    Page.eval(c, """
+    window.__drag = [];
+    for (const t of ['mousedown', 'mouseup'])
+      document.addEventListener(t, (e) => __drag.push(t + ':' + e.target.id + ':' + e.isTrusted), true);
+    """)
+
+    c = c |> drag_and_drop("#count", "#crash") |> ok!()
+    assert Page.eval(c, "__drag") == ["mousedown:count:true", "mouseup:crash:true"]
+
+    assert %{op: :drag_and_drop, reason: {:selector_timeout, "#nope"}} =
+             error(drag_and_drop(set_timeout(c, 500), "#count", "#nope"))
+  end
+
+  test "select_multiple_options in the demo form: LiveView gets the change", %{ctx: ctx} do
+    c = ctx |> navigate(T.url("/form")) |> wait_for_liveview() |> ok!()
+    # the demo form has one single <select>: selecting several options of it is refused
+    assert %{op: :select_multiple_options} = error(select_multiple_options(c, "#kind", ["books", "music"]))
+
+    Page.eval(c, """
+    const s = document.createElement('select');
+    s.id = 'tags'; s.name = 'tags[]'; s.multiple = true;
+    s.innerHTML = '<option value="a">Alpha</option><option value="b">Beta</option><option value="c">Gamma</option>';
+    s.addEventListener('change', () => { window.__tags = Array.from(s.selectedOptions).map((o) => o.value).join(','); });
+    document.querySelector('#search-form').appendChild(s);
+    """)
+
+    c =
+      c
+      |> select_multiple_options("#tags", ["a", "Gamma"])
+      |> wait_for_phx_loading_completion(:change, "#tags")
+      |> ok!()
+
+    assert Page.eval(c, "window.__tags") == "a,c"
+
+    assert %{reason: {:no_such_option, "#tags", ["a", "nope"]}} =
+             error(select_multiple_options(c, "#tags", ["a", "nope"]))
+  end
+
+  test "wait_for_selector waits for rows a LiveView diff adds; a disabled button is not clicked", %{ctx: ctx} do
+    c = ctx |> navigate(T.url("/list")) |> wait_for_liveview() |> ok!()
+    assert visible?(c, "#item-230") == false
+    c = c |> click("#more") |> wait_for_selector("#item-230") |> ok!()
+    assert inner_text(c, "#item-count") == "250"
     short = set_timeout(c, 600)
 
     assert %{op: :wait_for_selector, reason: {:selector_timeout, "#nope"}} =
              error(wait_for_selector(short, "#nope"))
 
-    assert %{reason: {:not_actionable, "#disabled", "not_enabled"}} = error(click(short, "#disabled"))
+    Page.eval(c, "document.querySelector('#more').disabled = true")
+    assert %{reason: {:not_actionable, "#more", "not_enabled"}} = error(click(short, "#more"))
   end
 
   test "extraction returns the value without as:, assigns it with as:", %{ctx: ctx} do
@@ -197,17 +250,26 @@ defmodule LiveLoad.Scenario.ContextTest do
     refute halted?(halt(f))
   end
 
-  test "storage: restore_context_storage, context_storage_snapshot, reset_context_storage", %{ctx: ctx} do
-    page = T.static("/static/widgets.html")
-    origin = T.static("")
-    c = ctx |> navigate(page) |> ok!()
+  test "storage: restore_context_storage, context_storage_snapshot, reset_context_storage on the demo origin",
+       %{ctx: ctx} do
+    origin = T.url()
+    c = ctx |> navigate(T.url("/counter")) |> wait_for_liveview() |> ok!()
+    # what the page itself stores is in the snapshot
+    Page.eval(c, "document.cookie = 'theme=dark; path=/'; localStorage.setItem('seen', '1'); 1")
+
+    assert %{"cookies" => [%{"name" => "theme", "value" => "dark"}], "origins" => [%{"origin" => ^origin}]} =
+             context_storage_snapshot(c)
 
     snapshot = %{
       "cookies" => [%{"name" => "sid", "value" => "abc", "domain" => "127.0.0.1", "path" => "/"}],
       "origins" => [%{"origin" => origin, "localStorage" => [%{"name" => "k", "value" => "v1"}]}]
     }
 
-    c = c |> restore_context_storage(snapshot) |> reload() |> ok!()
+    c = c |> reset_context_storage() |> restore_context_storage(snapshot) |> reload() |> ok!()
+
+    assert Page.eval(c, "[document.cookie, localStorage.getItem('k'), localStorage.getItem('seen')]") ==
+             ["sid=abc", "v1", nil]
+
     snap = context_storage_snapshot(c)
     assert [%{"name" => "sid", "value" => "abc"}] = snap["cookies"]
     assert [%{"origin" => ^origin, "localStorage" => [%{"name" => "k", "value" => "v1"}]}] = snap["origins"]
@@ -215,9 +277,23 @@ defmodule LiveLoad.Scenario.ContextTest do
 
     c = c |> reset_context_storage() |> reload() |> ok!()
     assert %{"cookies" => [], "origins" => [%{"localStorage" => []}]} = context_storage_snapshot(c)
+    assert Page.eval(c, "document.cookie") == ""
     c = c |> restore_context_storage(fn _ -> snap end) |> reload() |> ok!()
     assert context_storage_snapshot(c) == snap
     assert %{reason: {:invalid_option, :snapshot, %{}}} = error(restore_context_storage(c, %{}))
+  end
+
+  test "data: ctx.data and data/1 give the iteration's row (nil without data)", %{ctx: ctx} do
+    assert data(ctx) == nil
+    assert ctx.data == nil
+    row = %{"username" => "user1", "password" => "pw"}
+    c = Context.wrap(:live_load_context.set_data(Context.unwrap(ctx), row))
+    assert c.data == row
+    assert data(c) == row
+    # the row stays with the context through steps
+    c = c |> assign(:x, 1) |> navigate(T.url("/login")) |> ok!()
+    assert c.data == row
+    refute inspect(c) =~ "pw"
   end
 
   test "throttle: a started throttle passes, an unknown one fails the context", %{ctx: ctx} do

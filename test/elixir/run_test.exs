@@ -82,17 +82,28 @@ defmodule LiveLoad.RunTest do
     assert File.read!(md) =~ "| liveview.event |"
   end
 
-  test "mix live_load.run: unknown scenario and bad option exit 2 / raise with the reason" do
-    {out, status} = System.cmd("mix", ["live_load.run", "no_such_thing"], cd: @root, stderr_to_stdout: true)
-    assert status != 0
-    assert out =~ "unknown scenario no_such_thing"
+  test "mix live_load.run (in this VM): unknown scenario and bad options raise or exit 2 with the reason; --help" do
+    import ExUnit.CaptureIO
+    task = &Mix.Tasks.LiveLoad.Run.run/1
 
-    {out, status} =
-      System.cmd("mix", ["live_load.run", @scenario, "--users", "x"], cd: @root, stderr_to_stdout: true)
+    assert_raise Mix.Error,
+                 ~r/unknown scenario no_such_thing \(not a module, a file, or a name in test\/load or priv\/scenarios\)/,
+                 fn ->
+                   task.(["no_such_thing"])
+                 end
 
-    assert status != 0
-    assert out =~ "invalid value for --users: x"
-    {out, 0} = System.cmd("mix", ["live_load.run", "--help"], cd: @root, stderr_to_stdout: true)
+    assert_raise Mix.Error, ~r/invalid value for --users: x/, fn -> task.([@scenario, "--users", "x"]) end
+    assert_raise Mix.Error, ~r/String is not a scenario/, fn -> task.(["String"]) end
+
+    # the run itself refuses: the CLI's sentence on stderr, exit status 2
+    err =
+      capture_io(:stderr, fn ->
+        assert catch_exit(task.([@scenario, "--set", "flame_backend=x", "--quiet"])) == {:shutdown, 2}
+      end)
+
+    assert err =~ "live_load: flame_backend is used only with distributed => true"
+
+    out = capture_io(fn -> task.(["--help"]) end)
     assert out =~ "Usage: mix live_load.run SCENARIO..."
     assert out =~ "test/load/NAME.exs"
     assert out =~ "--users N"
@@ -136,16 +147,6 @@ defmodule LiveLoad.RunTest do
     assert {:error, {:invalid_option, :options, %{}}} = LiveLoad.try_run(%{})
   end
 
-  test "distributed?: true with flame_backend: gives a precise error without FLAME" do
-    refute Code.ensure_loaded?(FLAME)
-    opts = [scenario: CounterScenario, distributed?: true, flame_backend: FLAME.LocalBackend]
-    assert {:error, {:flame_not_loaded, FLAME.LocalBackend}} = LiveLoad.try_run(opts)
-
-    assert_raise ArgumentError, ~r/flame_backend: FLAME.LocalBackend needs FLAME/, fn ->
-      LiveLoad.run(opts)
-    end
-  end
-
   test "throttle builders give Erlang specs with an explicit interval in ms" do
     assert Rate.new(:v, 10) == %{name: :v, kind: :rate, rate: 10, interval: 60_000}
     assert Rate.new(:v, 10) |> Rate.interval(1000) == %{name: :v, kind: :rate, rate: 10, interval: 1000}
@@ -172,6 +173,14 @@ defmodule LiveLoad.RunTest do
     assert_raise ArgumentError, ~r/expected a rate throttle spec/, fn ->
       Rate.ramp(Parallelism.new(:p, 1), 5, duration: 100)
     end
+
+    # no Parallelism.ramp/3: the core refuses a ramp on a parallelism spec
+    refute function_exported?(Parallelism, :ramp, 3)
+
+    assert {:error, {:invalid_throttle, :ramp, _}} =
+             :live_load_throttle.validate(
+               :live_load_throttle.ramp(Parallelism.new(:p, 1), 2, %{duration: 100})
+             )
 
     for spec <- [Rate.new(:a, 1), Interarrival.new(:b, 5), Parallelism.new(:c, 2)],
         do: assert(:live_load_throttle.validate(spec) == :ok)
@@ -255,36 +264,5 @@ defmodule LiveLoad.RunTest do
     after
       LiveLoad.Scenario.Context.close(ctx)
     end
-  end
-
-  @tag :amoc
-  test "with amoc: :amoc.do runs the Elixir scenario through live_load_amoc_scenario" do
-    if Code.ensure_loaded?(:live_load_amoc_scenario) do
-      {:ok, _} = Application.ensure_all_started(:amoc)
-      {:module, _} = :code.ensure_loaded(CounterScenario)
-      # apply/3: amoc is not on the code path when this file compiles
-      _ = apply(:amoc_code_server, :add_module, [CounterScenario])
-      :live_load_metrics.reset()
-      refute match?(%{count: n} when n > 0, :live_load_metrics.quick_stats("iteration.duration"))
-      assert :ok = apply(:amoc, :do, [CounterScenario, 1, [base_url: T.url(), scenario_duration: 5_000]])
-      # the amoc user ran the Elixir run/3: its iterations and the page's click timings were recorded
-      assert wait_until(30, fn ->
-               match?(%{count: n} when n > 0, :live_load_metrics.quick_stats("iteration.duration"))
-             end)
-
-      assert %{count: clicks} = :live_load_metrics.quick_stats("liveview.event")
-      assert clicks > 0
-      _ = apply(:amoc, :stop, [])
-    else
-      IO.puts(
-        "skipped: amoc is loaded but live_load_amoc_scenario (the amoc area's delegate) is not in this build"
-      )
-    end
-  end
-
-  defp wait_until(0, _fun), do: false
-
-  defp wait_until(n, fun) do
-    fun.() || (Process.sleep(1_000) && false) || wait_until(n - 1, fun)
   end
 end

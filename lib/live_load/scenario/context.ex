@@ -16,21 +16,25 @@ defmodule LiveLoad.Scenario.Context do
   value (or `{:error, reason}`), or with `as: key` the context with the value assigned (`as: fun`
   merges the map `fun.(value)` into the assigns).
 
-  The struct exposes `assigns` (a map, readable as `ctx.assigns`) and `erlang`, the Erlang
-  `live_load_context` value it wraps (for calling Erlang code). Assigns changed in the struct
-  directly (`%{ctx | assigns: ...}`) are carried into the next step.
+  The struct exposes `assigns` (a map, readable as `ctx.assigns`), `data` (this iteration's row
+  of the run's `data:` option, a map with string keys, or `nil`; read-only) and `erlang`, the
+  Erlang `live_load_context` value it wraps (for calling Erlang code). Assigns changed in the
+  struct directly (`%{ctx | assigns: ...}`) are carried into the next step.
   """
 
   @enforce_keys [:assigns, :erlang]
-  defstruct [:assigns, :erlang]
+  defstruct [:assigns, :erlang, data: nil]
 
-  @typedoc "The context: `assigns` is readable; `erlang` is the wrapped `live_load_context` value."
-  @type t :: %__MODULE__{assigns: map(), erlang: term()}
+  @typedoc """
+  The context: `assigns` is readable, `data` is this iteration's data row (or `nil`), `erlang` is
+  the wrapped `live_load_context` value.
+  """
+  @type t :: %__MODULE__{assigns: map(), data: %{String.t() => term()} | nil, erlang: term()}
   @typedoc "A value, or a 1-arity function of the context returning it."
   @type value(v) :: v | (t() -> v)
   @type selector :: value(String.t())
-  @typedoc "The push kinds `wait_for_phx_loading_completion/3` waits for."
-  @type kind :: :click | :change | :submit | :keydown | :keyup | :focus | :blur | :hook
+  @typedoc "The push kinds `wait_for_phx_loading_completion/3` waits for (atoms, or the same names as strings)."
+  @type kind :: :click | :change | :submit | :keydown | :keyup | :focus | :blur | :hook | String.t()
   @typedoc "`as: key` assigns the value; `as: fun` merges the map `fun.(value)` into the assigns."
   @type extract_opts :: [as: term() | (term() -> map())]
   @typedoc "An extraction's value, `{:error, reason}`, or (with `as:`) the context."
@@ -236,6 +240,21 @@ defmodule LiveLoad.Scenario.Context do
     wrap(@ctx.update_assign(erl, key, fun))
   end
 
+  # ---------------------------------------------------------------- data
+
+  @doc """
+  This iteration's row of the run's `data:` option (a map with string keys, e.g.
+  `%{"username" => "user3", "password" => "..."}`), or `nil` when the run has no data; the same
+  as `ctx.data`. guides/ci.md describes the strategies (`per_user`, `per_iteration`, `random`).
+  """
+  @spec data(t()) :: %{String.t() => term()} | nil
+  def data(ctx) do
+    case @ctx.data(unwrap(ctx)) do
+      :undefined -> nil
+      row -> row
+    end
+  end
+
   # ---------------------------------------------------------------- flow
 
   @doc "Ends the user's run cleanly (later steps skipped; the iteration counts as halted). No effect on a failed context."
@@ -299,7 +318,11 @@ defmodule LiveLoad.Scenario.Context do
   """
   @spec wrap(term()) :: t()
   def wrap(%__MODULE__{} = ctx), do: ctx
-  def wrap(erl), do: %__MODULE__{assigns: @ctx.assigns(erl), erlang: erl}
+
+  def wrap(erl) do
+    data = with :undefined <- @ctx.data(erl), do: nil
+    %__MODULE__{assigns: @ctx.assigns(erl), data: data, erlang: erl}
+  end
 
   @doc """
   The Erlang `live_load_context` value of a context, with assigns changed in the struct carried

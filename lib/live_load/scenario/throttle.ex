@@ -86,7 +86,11 @@ defmodule LiveLoad.Scenario.Throttle.Interarrival do
 end
 
 defmodule LiveLoad.Scenario.Throttle.Parallelism do
-  @moduledoc "At most N users hold it at once; a slot is given back at the end of the iteration."
+  @moduledoc """
+  At most N users hold it at once; a slot is given back at the end of the iteration. There is no
+  `ramp/3`: the core ramps rates and interarrivals only (`live_load_throttle` refuses a ramp on a
+  parallelism spec), so the limit is fixed for the run.
+  """
   alias LiveLoad.Scenario.Throttle
 
   @doc "At most `max` concurrent holders of `name`."

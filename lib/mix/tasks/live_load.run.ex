@@ -112,12 +112,22 @@ defmodule Mix.Tasks.LiveLoad.Run do
 
   defp require_scenarios(file) do
     unless File.regular?(file), do: Mix.raise("live_load: no such file #{file}")
-    defined = Code.require_file(file) || []
+    defined = Enum.map(Code.require_file(file) || already_required(file), &elem(&1, 0))
 
-    case for({m, _} <- defined, :live_load_scenario.check(m) == :ok, do: m) do
+    case for(m <- defined, :live_load_scenario.check(m) == :ok, do: m) do
       [] -> Mix.raise("live_load: #{file} defines no scenario (a module that uses LiveLoad.Scenario)")
       found -> Enum.sort(found)
     end
+  end
+
+  # a file required before in this VM (the task run twice from iex, or by a test): its modules
+  defp already_required(file) do
+    source = file |> Path.expand() |> String.to_charlist()
+
+    for {m, _} <- :code.all_loaded(),
+        function_exported?(m, :__info__, 1),
+        m.module_info(:compile)[:source] == source,
+        do: {m, nil}
   end
 
   defp compile_erl(file) do

@@ -1,8 +1,10 @@
 # Runs a Livebook notebook without Livebook: every ```elixir cell of the .livemd, in order, with
 # the bindings and the environment (imports, aliases) of one cell given to the next, as Livebook
 # does, printing each cell's value.
-# Any exception stops the run with exit status 1. Also runs the examples of a Markdown guide;
-# `--install PATH` first installs live_load from PATH (for files without a Mix.install cell).
+# Any exception stops the run with exit status 1 (through exit/1, so System.at_exit/1 callbacks
+# run: live_load's directory of in-memory scenario beams is removed). Also runs the examples of a
+# Markdown guide; `--install PATH` first installs live_load from PATH (for files without a
+# Mix.install cell).
 #   elixir test/elixir/support/notebook_runner.exs notebooks/live_load_tour.livemd
 #   elixir test/elixir/support/notebook_runner.exs guides/elixir.md --install .
 {notebook, install} =
@@ -22,7 +24,7 @@ if cells == [],
   do:
     (
       IO.puts(:stderr, "no elixir cell in #{file}")
-      System.halt(1)
+      exit({:shutdown, 1})
     )
 
 Enum.reduce(Enum.with_index(cells, 1), {[], Code.env_for_eval(file: file)}, fn {code, n}, {binding, env} ->
@@ -36,11 +38,11 @@ Enum.reduce(Enum.with_index(cells, 1), {[], Code.env_for_eval(file: file)}, fn {
   rescue
     e ->
       IO.puts(:stderr, "cell #{n} failed:\n" <> Exception.format(:error, e, __STACKTRACE__) <> "\n" <> code)
-      System.halt(1)
+      exit({:shutdown, 1})
   catch
     kind, reason ->
       IO.puts(:stderr, "cell #{n} failed: #{inspect(kind)} #{inspect(reason)}\n" <> code)
-      System.halt(1)
+      exit({:shutdown, 1})
   end
 end)
 
