@@ -447,6 +447,8 @@ cli_flags_test() ->
     %% the trend report as `live_load --html OUT DIR|FILE...'
     ?assertMatch({ok, #{command := report, paths := ["runs", "x.json"], html := "t.html"}},
                  live_load_cli:parse(["--html", "t.html", "runs", "x.json"])),
+    ?assertEqual({error, {missing_value, "--html"}}, live_load_cli:parse(["report", "runs", "--html"])),
+    ?assertEqual({error, {report_needs, "a runs directory or result files"}}, live_load_cli:parse(["--html", "t.html"])),
     Usage = iolist_to_binary(live_load_cli:usage()),
     [?assertNotEqual(nomatch, binary:match(Usage, F))
      || F <- [<<"--threshold">>, <<"--abort-on-fail">>, <<"--delay-abort-eval">>, <<"--junit">>, <<"--save[=DIR]">>,

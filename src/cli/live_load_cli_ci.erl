@@ -163,6 +163,7 @@ parse_report([], #{paths := []}) -> {error, {report_needs, "a runs directory or 
 parse_report([], #{paths := Ps} = Cmd) -> {ok, Cmd#{paths := lists:reverse(Ps)}};
 parse_report(["--html", F | Rest], Cmd) -> parse_report(Rest, Cmd#{html => F});
 parse_report(["--md", F | Rest], Cmd) -> parse_report(Rest, Cmd#{md => F});
+parse_report(["--" ++ F], _) when F =:= "html"; F =:= "md" -> {error, {missing_value, "--" ++ F}};
 parse_report(["--" ++ Flag | _], _) -> {error, {unknown_option, "--" ++ Flag}};
 parse_report([P | Rest], #{paths := Ps} = Cmd) -> parse_report(Rest, Cmd#{paths := [P | Ps]}).
 
