@@ -59,12 +59,14 @@ export APP_PORT
 echo "ci_check: LOAD_USERS=$LOAD_USERS LOAD_DURATION=$LOAD_DURATION APP_PORT=$APP_PORT (guide: ${!step[*]})"
 
 run_step() {   # $1 step name, $2 output name; the step's exit status
-  (cd "$work" && bash -e -c "${step[$1]}") < /dev/null > "$out/$2.out" 2> "$out/$2.err"
+  (cd "$work" && bash -e -c "${step[$1]}") < /dev/null > "$out/$2.out" 2> "$out/$2.err" 7>&-
 }
+live_load() { "$work/bin/live_load" "$@" < /dev/null 7>&-; }
 
-# The target's stdin: a pipe held open by this script (fd 7). The step starts it with `erl ... &`,
-# which bash gives /dev/null as stdin; a stand-in `erl` first on the step's PATH runs the real one
-# with this pipe as stdin instead, so DEMO_EXIT_ON_EOF stops the target when fd 7 closes.
+# The target's stdin: a pipe held open by this script (fd 7) and by nothing else (every child gets
+# 7>&-). The step starts it with `erl ... &`, which bash gives /dev/null as stdin; a stand-in `erl`
+# first on the step's PATH runs the real one with this pipe as stdin instead, so
+# DEMO_EXIT_ON_EOF stops the target when fd 7 closes: at the end, or when this script dies.
 mkfifo "$out/target.stdin"
 exec 7<>"$out/target.stdin"
 cat > "$out/shim/erl" <<SHIM
@@ -88,7 +90,7 @@ sleep 1
 echo "latency_ms $latency" >&7
 for _ in $(seq 50); do grep -q "ok latency_ms" "$work/target.log" && break; sleep 0.1; done
 grep -q "ok latency_ms" "$work/target.log"; check latency 0 $?
-"$work/bin/live_load" run "$work/scenarios/live_load_counter_scenario.erl" --users "$LOAD_USERS" \
+live_load run "$work/scenarios/live_load_counter_scenario.erl" --users "$LOAD_USERS" \
     --duration "$LOAD_DURATION" --quiet --base-url "http://127.0.0.1:$APP_PORT" \
     --threshold 'iterations.failed_rate < 50%' --threshold 'liveview.event.count > 100000000' \
     --junit "$out/junit.xml" --json "$out/thresholds.json" --md "$out/thresholds.md" \
@@ -101,11 +103,11 @@ exec 7>&-   # the target stops
 
 # the rest reads saved files only: run at the same time
 run_step trend trend & trend=$!
-"$work/bin/live_load" compare "$first" "$rerun" --max-regression 50% --min-delta 100ms \
+live_load compare "$first" "$rerun" --max-regression 50% --min-delta 100ms \
     --md "$out/compare_rerun.md" > /dev/null 2> "$out/compare_rerun.err" & compare_rerun=$!
-"$work/bin/live_load" compare "$rerun" "$slow" --md "$out/compare_slowdown.md" \
+live_load compare "$rerun" "$slow" --md "$out/compare_slowdown.md" \
     > /dev/null 2> "$out/compare_slowdown.err" & compare_slowdown=$!
-"$work/bin/live_load" --html "$out/trend_list.html" "$first" "$rerun" "$slow" > /dev/null 2> "$out/trend_list.err" &
+live_load --html "$out/trend_list.html" "$first" "$rerun" "$slow" > /dev/null 2> "$out/trend_list.err" &
 trend_list=$!
 wait "$trend"; check trend 0 $?
 cp "$work/trend.html" "$out/trend.html"
