@@ -143,25 +143,34 @@ thresholds_section_in_the_result(Config) ->
 
 scenario_thresholds_callback() ->
     [{doc, "A scenario's thresholds/1 (live_load_ci_metric_scenario, no browser) gets the map config/1 "
-      "gets and its thresholds are checked after the run's own, in the result's thresholds section; a "
-      "failing one does not stop the run; a bad one, or a callback that returns no list, is refused "
-      "before the run."}].
+      "gets and its thresholds (maps with abort_on_fail too) are checked after the run's own, in the "
+      "result's thresholds section; a failing one does not stop the run, nor an abort_on_fail one that "
+      "passes or has no values yet; a bad one, or a callback that returns no list, is refused before "
+      "the run."}].
 scenario_thresholds_callback(_Config) ->
-    Opts = #{scenario => live_load_ci_metric_scenario, users => 2, scenario_duration => 1500, browser => false,
-             quiet => true, thresholds => ["iterations.count > 0"],
-             own_thresholds => ["ci.value.max < 1s", "ci.value{user=odd,phase=1}.count > 0", "ci.value.p50 > 1s"]},
+    %% 2.5 s: the abort_on_fail thresholds are checked once, at 2 s
+    Opts = #{scenario => live_load_ci_metric_scenario, users => 2, scenario_duration => 2500, browser => false,
+             quiet => true, thresholds => ["iterations.count > 0",
+                                           #{expr => "liveview.event.p50 < 1ms", abort_on_fail => true}],
+             own_thresholds => [#{expr => "ci.value.max < 1s", abort_on_fail => true},
+                                "ci.value{user=odd,phase=1}.count > 0", "ci.value.p50 > 1s"]},
     #{live_load_ci_metric_scenario := R} = live_load:run(Opts),
     Vs = maps:get(<<"thresholds">>, R),
     ct:pal("thresholds: ~p", [Vs]),
-    ?assertEqual([{<<"iterations.count > 0">>, true}, {<<"ci.value.max < 1s">>, true},
-                  {<<"ci.value{user=odd,phase=1}.count > 0">>, true}, {<<"ci.value.p50 > 1s">>, false}],
+    %% a failing threshold stops nothing; an abort_on_fail one without values (no browser: no
+    %% liveview.event) or passing neither
+    ?assertEqual([{<<"iterations.count > 0">>, true}, {<<"liveview.event.p50 < 1ms">>, false},
+                  {<<"ci.value.max < 1s">>, true}, {<<"ci.value{user=odd,phase=1}.count > 0">>, true},
+                  {<<"ci.value.p50 > 1s">>, false}],
                  [{E, P} || #{<<"expression">> := E, <<"pass">> := P} <- Vs]),
+    ?assertMatch(#{<<"reason">> := <<"no values recorded">>, <<"abort_on_fail">> := true}, lists:nth(2, Vs)),
     Value = maps:get(<<"ci.value">>, maps:get(<<"metrics">>, R)),
     %% every value of user 1 is in phase 1
     ?assertEqual(maps:get(<<"count">>, maps:get(<<"odd">>, maps:get(<<"user">>, maps:get(<<"by">>, Value)))),
-                 maps:get(<<"observed">>, lists:nth(3, Vs))),
+                 maps:get(<<"observed">>, lists:nth(4, Vs))),
     ?assertMatch(#{<<"run">> := #{<<"interrupted">> := false}}, R),
-    ?assert(maps:get(<<"duration_ms">>, maps:get(<<"run">>, R)) >= 1500),
+    ?assertNot(maps:is_key(<<"aborted_by">>, maps:get(<<"run">>, R))),
+    ?assert(maps:get(<<"duration_ms">>, maps:get(<<"run">>, R)) >= 2500),
     ?assertMatch({error, {invalid_threshold, <<"iterations.p95 < 1">>, {counter_statistic, _, _}}},
                  live_load:run(Opts#{own_thresholds => ["iterations.p95 < 1"]})),
     ?assertMatch({error, {thresholds_failed, live_load_ci_metric_scenario, {not_a_list, oops}}},
