@@ -280,13 +280,16 @@ compare_counters_test() ->
 
 %% Metric dimension rows are listed, under their metric, only when flagged.
 compare_dimension_rows_test() ->
-    By = fun(Inc, Dec) -> #{<<"event">> => #{<<"inc">> => {300, 0, Inc}, <<"dec">> => {300, 0, Dec}}} end,
+    By = fun(Inc, Dec) -> #{<<"event">> => #{<<"inc">> => {300, 0, Inc}, <<"dec">> => {300, 0, Dec}},
+                            %% every value: the metric's own row, not repeated
+                            <<"connection">> => #{<<"browser">> => {600, 0, Inc}}} end,
     Base = result(#{<<"liveview.event">> => {600, 0, 100.0, By(100.0, 100.0)}}, #{}),
     New = result(#{<<"liveview.event">> => {600, 0, 100.0, By(300.0, 100.0)}}, #{}),
     #{markdown := Md, regressions := N} = live_load_compare:compare([Base], [New], live_load_compare:defaults()),
     MdB = iolist_to_binary(Md),
     ?assertNotEqual(nomatch, binary:match(MdB, <<"| &nbsp;&nbsp;event=inc | p95 | 100 | 300 | +200.0% | **regression** |">>)),
     ?assertEqual(nomatch, binary:match(MdB, <<"event=dec">>)),
+    ?assertEqual(nomatch, binary:match(MdB, <<"connection=browser">>)),
     ?assertEqual(2, N).   %% event=inc p50 and p95 (300 values: p99 has 3 beyond it)
 
 %%% Saved runs

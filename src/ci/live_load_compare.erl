@@ -111,6 +111,8 @@ seconds(R) ->
     max(1, maps:get(<<"duration_ms">>, maps:get(<<"run">>, R, #{}), 1000)) / 1000.
 
 %% The metric's own rows (all five statistics), then its dimension rows with a flagged change.
+%% A dimension value that holds all of the metric's values in both runs (`connection=browser' in
+%% a browser-only run) is the metric's own row again: not repeated.
 metric_rows(Name, B, N, Secs, Points, Opts) ->
     Unit = maps:get(<<"unit">>, N, <<"ms">>),
     Top = stat_rows(Name, B, N, Unit, Secs, Points, Opts),
@@ -121,7 +123,7 @@ metric_rows(Name, B, N, Secs, Points, Opts) ->
               || {K, Values} <- lists:sort(maps:to_list(maps:get(<<"by">>, N, #{}))),
                  {V, NRow} <- lists:sort(maps:to_list(Values)),
                  BRow <- [maps:get(V, maps:get(K, maps:get(<<"by">>, B, #{}), #{}), none)],
-                 BRow =/= none]),
+                 BRow =/= none, not (count(BRow) =:= count(B) andalso count(NRow) =:= count(N))]),
     [{esc(L), S, Bv, Nv, U, F} || {L, S, Bv, Nv, U, F} <- Top ++ Dims].
 
 stat_rows(Label, B, N, Unit, {BSec, NSec}, Points, Opts) ->
@@ -166,6 +168,7 @@ counter_rows(Name, B, N, {BSec, NSec} = Secs, Opts) ->
                     false -> []
                 end,
     Dims = [Row || {K, V} <- dim_values(B, N),
+                   not (dim_count(B, K, V) =:= BT andalso dim_count(N, K, V) =:= NT),   %% the counter itself
                    Row = {_, _, _, _, _, F} <- [dim_row(Name, K, V, Kind, Enough, B, N, Secs, Opts)],
                    F =/= none],
     [{esc(L), S, Bv, Nv, U, F} || {L, S, Bv, Nv, U, F} <- [Rate | ErrorRate] ++ Dims].
