@@ -13,7 +13,7 @@
 all() ->
     [data_feeder_logs_in_distinct_users, data_feeder_checks_rows_before_the_run,
      thresholds_section_in_the_result, scenario_thresholds_callback, abort_on_fail_stops_the_run,
-     prometheus_scraped_mid_run, ci_script, trend_view_in_chromium].
+     thresholds_on_the_amoc_engine, prometheus_scraped_mid_run, ci_script, trend_view_in_chromium].
 
 suite() ->
     [{timetrap, {minutes, 12}}].
@@ -220,6 +220,32 @@ abort_on_fail_stops_the_run(Config) ->
     ?assertMatch(#{<<"run">> := #{<<"interrupted">> := true, <<"aborted_by">> := #{<<"expression">> := <<"ci.value.p50 < 1ms">>}},
                    <<"thresholds">> := [#{<<"pass">> := false} | _]}, CliR),
     ?assert(maps:get(<<"duration_ms">>, maps:get(<<"run">>, CliR)) < 30000).
+
+thresholds_on_the_amoc_engine() ->
+    [{doc, "With engine => amoc (users run by amoc:do/3, no browser) the thresholds are checked on the "
+      "merged data too (two dimensions at once) and an abort_on_fail one stops the run. Skipped, "
+      "saying why, when amoc is not on the code path."}].
+thresholds_on_the_amoc_engine(_Config) ->
+    case code:which(amoc) of
+        non_existing ->
+            {skip, "amoc is not on the code path (code:which(amoc) =:= non_existing): run with "
+                   "ERL_LIBS=/path/to/built/libs (guides/distributed.md)"};
+        _ ->
+            #{live_load_ci_metric_scenario := R} =
+                live_load:run(#{scenario => live_load_ci_metric_scenario, engine => amoc, users => 2,
+                                scenario_duration => 60000, browser => false, quiet => true,
+                                thresholds => ["ci.value{user=odd,phase=1}.count > 0",
+                                               #{expr => "ci.value.p50 < 1ms", abort_on_fail => true}]}),
+            #{<<"run">> := Run, <<"thresholds">> := [Odd, Abort, _Own]} = R,
+            ct:pal("run ~p~nthresholds ~p", [Run, [Odd, Abort]]),
+            ?assertMatch(#{<<"engine">> := <<"amoc">>, <<"interrupted">> := true,
+                           <<"aborted_by">> := #{<<"expression">> := <<"ci.value.p50 < 1ms">>}}, Run),
+            Value = maps:get(<<"ci.value">>, maps:get(<<"metrics">>, R)),
+            ?assertEqual(maps:get(<<"count">>, maps:get(<<"odd">>, maps:get(<<"user">>, maps:get(<<"by">>, Value)))),
+                         maps:get(<<"observed">>, Odd)),
+            ?assertMatch(#{<<"pass">> := false, <<"reason">> := <<"aborted the run ", _/binary>>}, Abort),
+            ?assert(maps:get(<<"duration_ms">>, Run) < 30000)
+    end.
 
 prometheus_scraped_mid_run() ->
     [{doc, "With prometheus => \"127.0.0.1:PORT\", /metrics answers during a real 2-user run (no "
