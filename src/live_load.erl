@@ -26,8 +26,11 @@
 %%     through the mix build's provider `LiveLoad.Cluster.FLAME' (`guides/elixir.md'); without
 %%     it or without FLAME: `{error, {flame_not_available, #{option, reason}}}'.</li>
 %% <li>`base_url' is checked (absolute http(s) URL) and goes to `config/1'.</li>
-%% <li>`thresholds' (list of expressions, e.g. `"liveview.event.p95 < 100ms"'): checked on each
-%%     scenario's result, which gets a `thresholds' section; see `guides/ci.md'.</li>
+%% <li>`thresholds' (list of expressions, e.g. `"liveview.event.p95 < 100ms"', or maps
+%%     `#{expr => Expression, abort_on_fail => true, delay_abort_eval => Ms}'): checked on each
+%%     scenario's result, which gets a `thresholds' section; an `abort_on_fail' threshold is also
+%%     checked every 2 s during the run and stops it when it fails (`run.aborted_by'); see
+%%     `guides/ci.md'.</li>
 %% <li>`data' (`#{source => "users.csv", strategy => per_user | per_iteration | random}'): a
 %%     row per user or iteration in `live_load_context:data(Ctx)'; see `live_load_data'.</li>
 %% <li>`prometheus' (`"127.0.0.1:9568"'): serves `/metrics' during the run.</li>
@@ -77,7 +80,11 @@ stop() ->
 run_each([], _Run, _Thresholds, Acc) ->
     Acc;
 run_each([S | Rest], Run, Thresholds, Acc) ->
-    Result = checked(engine(S, Run#{run_id => run_id(S)}), maps:get(S, Thresholds)),
+    RunId = run_id(S),
+    Own = maps:get(S, Thresholds),
+    Watch = live_load_threshold_watch:start(Own, RunId, fun stop/0),
+    Ran = engine(S, Run#{run_id => RunId, thresholds := Own}),
+    Result = result(Ran, live_load_threshold_watch:stop(Watch)),
     case Result of
         #{<<"run">> := #{<<"interrupted">> := true}} -> Acc#{S => Result};
         _ -> run_each(Rest, Run, Thresholds, Acc#{S => Result})
@@ -124,11 +131,13 @@ with_prometheus(#{prometheus := Address}, Fun) ->
         {error, _} = E -> E
     end.
 
-%% The result with its `thresholds' section when there are thresholds.
-checked({ok, Result}, []) -> Result;
-checked({ok, Result}, Thresholds) ->
-    Result#{<<"thresholds">> => live_load_threshold_eval:evaluate(Thresholds, Result)};
-checked({error, _} = E, _) -> E.
+%% The result (its `thresholds' section is made with it, by `live_load_run_result'); a run an
+%% `abort_on_fail' threshold stopped says so in `run.aborted_by', and that threshold failed.
+result({ok, Result}, none) -> Result;
+result({ok, #{<<"run">> := Run} = Result}, {aborted, #{expression := E, observed := O, at_ms := At} = Abort}) ->
+    Result#{<<"run">> := Run#{<<"aborted_by">> => #{<<"expression">> => E, <<"observed">> => O, <<"at_ms">> => At}},
+            <<"thresholds">> => live_load_threshold_eval:aborted(maps:get(<<"thresholds">>, Result, []), Abort)};
+result({error, _} = E, _) -> E.
 
 start() ->
     case application:ensure_all_started(live_load) of

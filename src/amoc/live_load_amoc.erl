@@ -29,7 +29,8 @@ await_result(Scenario, Timeout) ->
 %% {@link user_nodes/0}), `target' (users asked for; default the users that ran), `started'
 %% (monotonic ms the run started; default now), `stop' (a fun the engine's interrupt calls:
 %% `amoc:stop/0' or `amoc_dist:stop/0'), `interval_ms' (pull period, default the bucket width),
-%% `progress' (a `live_load_progress' args map, or `undefined').
+%% `progress' (a `live_load_progress' args map, or `undefined'), `thresholds' (parsed
+%% `live_load_threshold' thresholds checked on the result).
 %% While waiting, the calling process takes `{live_load_amoc, stop}' as an interrupt.
 -spec await(module(), map()) -> {ok, live_load_result:result()} | {error, term()}.
 await(Scenario, Opts) ->
@@ -61,7 +62,8 @@ await(Scenario, Opts) ->
                 duration_ms => erlang:monotonic_time(millisecond) - Started,
                 mode => maps:get(mode, Info0, faithful), engine => amoc,
                 interrupted => Interrupted orelse (Nodes =/= [node()] andalso stopped()),
-                options => maps:get(options, Opts, maps:get(options, Info0, #{}))})
+                options => maps:get(options, Opts, maps:get(options, Info0, #{})),
+                thresholds => maps:get(thresholds, Opts, [])})
     end.
 
 %% @doc The nodes that run amoc users: the workers when this node is an amoc master with

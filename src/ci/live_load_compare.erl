@@ -1,6 +1,6 @@
 %% @doc Compares two runs of the same scenarios: a Markdown delta table of p50, p95, p99, error
-%% rate and throughput per metric (and per dimension value where a change is flagged), and the
-%% regressions beyond noise.
+%% rate and throughput per metric, the counters' rates and error rates, and per dimension value
+%% where a change is flagged; and the regressions beyond noise.
 %%
 %% The noise rule, per row and statistic, both runs having at least `min_samples' (default 20)
 %% values in the row, and for a quantile q at least 5 values beyond it (count x (1 - q) >= 5:
@@ -10,13 +10,21 @@
 %%     `max(max_regression, 2 x 0.01)' (each sketch estimate is within its relative accuracy 0.01
 %%     of the exact value, so two estimates of one value can differ by 2 %) AND the absolute
 %%     change exceeds `min_delta' (default 10 ms; 1 kB for bytes);</li>
-%% <li>error rate (errors / (values + errors), percent): flagged when it moved by more than
-%%     1 percentage point AND by more than `max_regression' relative;</li>
-%% <li>throughput (values per second of the run): flagged when the relative change exceeds
-%%     `max_regression' AND the absolute change exceeds 0.1/s.</li>
+%% <li>error rate (percent: a metric's errors / (values + errors); the failed share of the
+%%     counters `iterations' and `http.requests', `live_load_failures'): flagged when it moved by
+%%     more than 1 percentage point AND by more than `max_regression' relative;</li>
+%% <li>throughput (values, iterations or requests per second of the run): flagged when the
+%%     relative change exceeds `max_regression' AND the absolute change exceeds 0.1/s;</li>
+%% <li>failures per second (a counter that counts failures, `live_load_failures:counts_failures/1',
+%%     or a failed dimension value such as `http.requests{status=500}' or
+%%     `iterations{result=failed}'): flagged when it rose by more than `max_regression' relative
+%%     AND by more than 0.1/s, with at least 5 of them in the worse run (the base may have none:
+%%     failures that appear are the regression to catch). Counters' totals (`min_samples') are not
+%%     asked for here.</li>
 %% </ul>
-%% A flagged change in the worse direction (higher latency or error rate, lower throughput)
-%% is a regression. See `guides/ci.md'.
+%% A flagged change in the worse direction (higher latency, error rate or failures, lower
+%% throughput) is a regression. Other counters' rates are shown, never flagged. See
+%% `guides/ci.md'.
 -module(live_load_compare).
 
 -export([compare/3]).
@@ -78,9 +86,13 @@ scenario(Name, Base, New, Opts) ->
     BM = maps:get(<<"metrics">>, Base, #{}),
     NM = maps:get(<<"metrics">>, New, #{}),
     Points = maps:get(<<"quantile_points">>, New, []),
+    BC = maps:get(<<"counters">>, Base, #{}),
+    NC = maps:get(<<"counters">>, New, #{}),
     Rows = lists:append(
              [metric_rows(M, maps:get(M, BM), maps:get(M, NM), {BSec, NSec}, Points, Opts)
-              || M <- lists:sort(maps:keys(NM)), maps:is_key(M, BM)]),
+              || M <- lists:sort(maps:keys(NM)), maps:is_key(M, BM)]
+             ++ [counter_rows(C, maps:get(C, BC, #{}), maps:get(C, NC, #{}), {BSec, NSec}, Opts)
+                 || C <- lists:usort(maps:keys(BC) ++ maps:keys(NC))]),
     Regressions = length([x || {_, _, _, _, _, regression} <- Rows]),
     Flagged = length([x || {_, _, _, _, _, F} <- Rows, F =/= none]),
     Head = [<<"Metric">>, <<"Statistic">>, <<"Base">>, <<"New">>, <<"Change">>, <<"">>],
@@ -99,6 +111,8 @@ seconds(R) ->
     max(1, maps:get(<<"duration_ms">>, maps:get(<<"run">>, R, #{}), 1000)) / 1000.
 
 %% The metric's own rows (all five statistics), then its dimension rows with a flagged change.
+%% A dimension value that holds all of the metric's values in both runs (`connection=browser' in
+%% a browser-only run) is the metric's own row again: not repeated.
 metric_rows(Name, B, N, Secs, Points, Opts) ->
     Unit = maps:get(<<"unit">>, N, <<"ms">>),
     Top = stat_rows(Name, B, N, Unit, Secs, Points, Opts),
@@ -109,7 +123,7 @@ metric_rows(Name, B, N, Secs, Points, Opts) ->
               || {K, Values} <- lists:sort(maps:to_list(maps:get(<<"by">>, N, #{}))),
                  {V, NRow} <- lists:sort(maps:to_list(Values)),
                  BRow <- [maps:get(V, maps:get(K, maps:get(<<"by">>, B, #{}), #{}), none)],
-                 BRow =/= none]),
+                 BRow =/= none, not (count(BRow) =:= count(B) andalso count(NRow) =:= count(N))]),
     [{esc(L), S, Bv, Nv, U, F} || {L, S, Bv, Nv, U, F} <- Top ++ Dims].
 
 stat_rows(Label, B, N, Unit, {BSec, NSec}, Points, Opts) ->
@@ -130,6 +144,77 @@ stat_rows(Label, B, N, Unit, {BSec, NSec}, Points, Opts) ->
               {Label, <<"throughput /s">>, BTp, NTp, <<"per_second">>, throughput_flag(Enough, BTp, NTp, Opts)}].
 
 count(M) -> maps:get(<<"count">>, M, 0).
+
+%%% Counters
+
+%% The counter's rate per second (its throughput for iterations and http.requests), error rate
+%% where it has a failed share, then its dimension values whose rate change is flagged.
+counter_rows(Name, B, N, {BSec, NSec} = Secs, Opts) ->
+    BT = maps:get(<<"total">>, B, 0),
+    NT = maps:get(<<"total">>, N, 0),
+    Enough = BT >= maps:get(min_samples, Opts) andalso NT >= maps:get(min_samples, Opts),
+    Kind = case {live_load_failures:counts_failures(Name), live_load_failures:has_failed_share(Name)} of
+               {true, _} -> failures;
+               {_, true} -> throughput;
+               _ -> shown
+           end,
+    Rate = {Name, rate_label(Kind), BT / BSec, NT / NSec, <<"per_second">>,
+            rate_flag(Kind, Enough, {BT, BT / BSec}, {NT, NT / NSec}, Opts)},
+    ErrorRate = case live_load_failures:has_failed_share(Name) of
+                    true ->
+                        BErr = failed_share(Name, B),
+                        NErr = failed_share(Name, N),
+                        [{Name, <<"error rate %">>, BErr, NErr, <<"percent">>, error_flag(Enough, BErr, NErr, Opts)}];
+                    false -> []
+                end,
+    Dims = [Row || {K, V} <- dim_values(B, N),
+                   not (dim_count(B, K, V) =:= BT andalso dim_count(N, K, V) =:= NT),   %% the counter itself
+                   Row = {_, _, _, _, _, F} <- [dim_row(Name, K, V, Kind, Enough, B, N, Secs, Opts)],
+                   F =/= none],
+    [{esc(L), S, Bv, Nv, U, F} || {L, S, Bv, Nv, U, F} <- [Rate | ErrorRate] ++ Dims].
+
+rate_label(throughput) -> <<"throughput /s">>;
+rate_label(_) -> <<"rate /s">>.
+
+dim_row(Name, K, V, Kind, Enough, B, N, {BSec, NSec}, Opts) ->
+    BN = dim_count(B, K, V),
+    NN = dim_count(N, K, V),
+    RowKind = case live_load_failures:failed_value(Name, K, V) of
+                  true -> failures;
+                  false -> Kind
+              end,
+    {<<"&nbsp;&nbsp;", K/binary, "=", V/binary>>, <<"rate /s">>, BN / BSec, NN / NSec, <<"per_second">>,
+     rate_flag(RowKind, Enough, {BN, BN / BSec}, {NN, NN / NSec}, Opts)}.
+
+dim_values(B, N) ->
+    lists:usort([{K, V} || C <- [B, N], {K, Vs} <- maps:to_list(maps:get(<<"by">>, C, #{})), V <- maps:keys(Vs)]).
+
+dim_count(C, K, V) ->
+    maps:get(V, maps:get(K, maps:get(<<"by">>, C, #{}), #{}), 0).
+
+%% The failed share of a counter in percent, from its dimension rows (`live_load_failures').
+failed_share(Name, C) ->
+    case maps:get(<<"total">>, C, 0) of
+        0 -> 0.0;
+        Total ->
+            Failed = lists:sum([N || {K, Vs} <- maps:to_list(maps:get(<<"by">>, C, #{})), {V, N} <- maps:to_list(Vs),
+                                     live_load_failures:failed_value(Name, K, V)]),
+            100 * Failed / Total
+    end.
+
+%% failures: more of them per second is worse, flagged from at least ?TAIL of them in the worse
+%% run whatever the totals; throughput: fewer per second is worse, with enough samples; shown:
+%% never flagged.
+rate_flag(failures, _Enough, {BN, B}, {NN, N}, #{max_regression := Max}) ->
+    case abs(relative(B, N)) > Max andalso abs(N - B) > ?THROUGHPUT_FLOOR andalso max(BN, NN) >= ?TAIL of
+        true when N > B -> regression;
+        true -> improvement;
+        false -> none
+    end;
+rate_flag(throughput, Enough, {_, B}, {_, N}, Opts) ->
+    throughput_flag(Enough, B, N, Opts);
+rate_flag(shown, _, _, _, _) ->
+    none.
 
 error_rate(M) ->
     C = count(M),

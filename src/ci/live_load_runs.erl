@@ -9,8 +9,10 @@
 -module(live_load_runs).
 
 -export([save/2]).
+-export([check/1]).
 -export([index/1]).
 -export([load_dir/1]).
+-export([format_error/1]).
 
 -define(INDEX, "index.json").
 -define(FORMAT, <<"live_load.runs/1">>).
@@ -27,10 +29,12 @@ save(Dir, Result) ->
             File = filename:join(Dir, <<Id/binary, ".json">>),
             case file:write_file(File, live_load_result:results_to_json([Result])) of
                 ok ->
-                    {ok, Index} = index(Dir),
-                    Entry = entry(Id, Result),
-                    case write_index(Dir, Index ++ [Entry]) of
-                        ok -> {ok, binary_to_list(File)};
+                    case index(Dir) of
+                        {ok, Index} ->
+                            case write_index(Dir, Index ++ [entry(Id, Result)]) of
+                                ok -> {ok, binary_to_list(File)};
+                                {error, _} = E -> E
+                            end;
                         {error, _} = E -> E
                     end;
                 {error, Reason} -> {error, {cannot_write, File, Reason}}
@@ -38,18 +42,62 @@ save(Dir, Result) ->
         {error, Reason} -> {error, {cannot_write, Dir, Reason}}
     end.
 
-%% @doc The index entries of `Dir' (oldest first); `[]' when there is none yet.
+%% @doc Whether runs can be saved in `Dir' (checked before a run): the directory exists or
+%% can be made, and its index, if any, is readable.
+-spec check(file:filename()) -> ok | {error, term()}.
+check(Dir) ->
+    case filelib:ensure_path(Dir) of
+        ok ->
+            case index(Dir) of
+                {ok, _} -> ok;
+                {error, _} = E -> E
+            end;
+        {error, Reason} -> {error, {cannot_write, Dir, Reason}}
+    end.
+
+%% @doc The index entries of `Dir' (oldest first); `[]' when there is none yet. An index that is
+%% not one (bad JSON, another format, entries without `id' and `file') is
+%% `{error, {bad_index, Path, Why}}'.
 -spec index(file:filename()) -> {ok, [map()]} | {error, term()}.
 index(Dir) ->
-    case file:read_file(filename:join(Dir, ?INDEX)) of
+    Path = filename:join(Dir, ?INDEX),
+    case file:read_file(Path) of
         {ok, Bin} ->
             case live_load_json:decode(Bin) of
-                {ok, #{<<"format">> := ?FORMAT, <<"runs">> := Runs}} when is_list(Runs) -> {ok, Runs};
-                _ -> {error, {bad_index, filename:join(Dir, ?INDEX)}}
+                {ok, #{<<"format">> := ?FORMAT, <<"runs">> := Runs}} when is_list(Runs) ->
+                    case [E || E <- Runs, not is_map(E) orelse not is_binary(maps:get(<<"id">>, E, null))
+                                   orelse not is_binary(maps:get(<<"file">>, E, null))] of
+                        [] -> {ok, Runs};
+                        [Bad | _] -> {error, {bad_index, Path, {bad_entry, Bad}}}
+                    end;
+                {ok, #{<<"format">> := Other}} -> {error, {bad_index, Path, {format, Other}}};
+                {ok, _} -> {error, {bad_index, Path, not_an_index}};
+                {error, Why} -> {error, {bad_index, Path, {json, Why}}}
             end;
         {error, enoent} -> {ok, []};
-        {error, Reason} -> {error, {cannot_read, filename:join(Dir, ?INDEX), Reason}}
+        {error, Reason} -> {error, {cannot_read, Path, Reason}}
     end.
+
+%% @doc A sentence for this module's errors.
+-spec format_error(term()) -> iodata().
+format_error({bad_index, Path, Why}) ->
+    io_lib:format("~ts is not a runs index (~ts); move it away or repair it: it lists the saved runs as "
+                  "{\"format\": \"live_load.runs/1\", \"runs\": [...]}", [Path, index_why(Why)]);
+format_error({cannot_read, Path, Reason}) ->
+    io_lib:format("cannot read ~ts: ~ts", [Path, file:format_error(Reason)]);
+format_error({cannot_write, Path, Reason}) ->
+    io_lib:format("cannot write ~ts: ~ts", [Path, file:format_error(Reason)]);
+format_error({no_runs, Dir}) ->
+    io_lib:format("no saved runs in ~ts (no index.json)", [Dir]);
+format_error({bad_result_file, Path, Why}) ->
+    io_lib:format("~ts is not a live_load results file: ~0tp", [Path, Why]);
+format_error(Other) ->
+    io_lib:format("~0tp", [Other]).
+
+index_why({json, Why}) -> io_lib:format("not JSON: ~0tp", [Why]);
+index_why({format, F}) -> io_lib:format("format ~0tp", [F]);
+index_why(not_an_index) -> "no format live_load.runs/1";
+index_why({bad_entry, E}) -> io_lib:format("an entry without id and file: ~0tp", [E]).
 
 %% @doc Every result of the runs indexed in `Dir', oldest first, labelled by run id.
 -spec load_dir(file:filename()) -> {ok, [{binary(), map()}]} | {error, term()}.
@@ -97,7 +145,11 @@ write_index(Dir, Entries) ->
     Tmp = Path ++ ".tmp",
     Json = live_load_json:encode(#{<<"format">> => ?FORMAT, <<"runs">> => Entries}),
     case file:write_file(Tmp, [Json, $\n]) of
-        ok -> file:rename(Tmp, Path);
+        ok ->
+            case file:rename(Tmp, Path) of
+                ok -> ok;
+                {error, Reason} -> {error, {cannot_write, Path, Reason}}
+            end;
         {error, Reason} -> {error, {cannot_write, Tmp, Reason}}
     end.
 

@@ -48,6 +48,8 @@ parse(Args) ->
                 ["run" | Rest] -> parse_run(Rest, #{targets => [], set => [], opts => #{}});
                 ["compare" | Rest] -> live_load_cli_ci:parse_compare(Rest);
                 ["report" | Rest] -> live_load_cli_ci:parse_report(Rest);
+                %% `live_load --html OUT.html DIR|FILE...': the report of saved runs (trend)
+                ["--html" | _] -> live_load_cli_ci:parse_report(Args);
                 ["help" | _] -> help;
                 [Other | _] -> {error, {unknown_command, Other}}
             end
@@ -57,21 +59,36 @@ parse_run([], #{targets := []}) ->
     {error, missing_scenario};
 parse_run([], Cmd = #{targets := T, set := S}) ->
     {ok, Cmd#{targets := lists:reverse(T), set := lists:reverse(S)}};
-parse_run(["--" ++ Flag, Value | Rest], Cmd) when Flag =/= "quiet", Flag =/= "verbose",
-                                                 Flag =/= "distributed" ->
+parse_run(["--save" | Rest], Cmd) ->
+    %% `--save' alone saves into live_load_runs/; `--save=DIR' elsewhere
+    parse_run(Rest, live_load_cli_ci:bare_save(Rest, Cmd));
+parse_run(["--" ++ FlagValue | Rest], Cmd) when FlagValue =/= "" ->
+    case string:split(FlagValue, "=") of
+        [Flag, Value] when Flag =/= "" ->
+            case flag(Flag, Value, Cmd) of
+                {ok, Cmd1} -> parse_run(Rest, Cmd1);
+                {error, _} = E -> E
+            end;
+        _ -> parse_flag(["--" ++ FlagValue | Rest], Cmd)
+    end;
+parse_run(Args, Cmd) ->
+    parse_flag(Args, Cmd).
+
+parse_flag(["--" ++ Flag, Value | Rest], Cmd) when Flag =/= "quiet", Flag =/= "verbose",
+                                                  Flag =/= "distributed" ->
     case flag(Flag, Value, Cmd) of
         {ok, Cmd1} -> parse_run(Rest, Cmd1);
         {error, _} = E -> E
     end;
-parse_run(["--quiet" | Rest], #{opts := O} = Cmd) ->
+parse_flag(["--quiet" | Rest], #{opts := O} = Cmd) ->
     parse_run(Rest, Cmd#{opts := O#{quiet => true}});
-parse_run(["--distributed" | Rest], #{opts := O} = Cmd) ->
+parse_flag(["--distributed" | Rest], #{opts := O} = Cmd) ->
     parse_run(Rest, Cmd#{opts := O#{distributed => true}});
-parse_run(["--verbose" | Rest], Cmd) ->
+parse_flag(["--verbose" | Rest], Cmd) ->
     parse_run(Rest, Cmd#{verbose => true});
-parse_run(["--" ++ Flag], _Cmd) ->
+parse_flag(["--" ++ Flag], _Cmd) ->
     {error, {missing_value, "--" ++ Flag}};
-parse_run([Target | Rest], #{targets := T} = Cmd) ->
+parse_flag([Target | Rest], #{targets := T} = Cmd) ->
     parse_run(Rest, Cmd#{targets := [Target | T]}).
 
 flag("users", V, Cmd) -> opt(users, "--users", int(V), Cmd);
@@ -111,7 +128,8 @@ flag("set", V, #{set := S} = Cmd) ->
         [K, Val] when K =/= "" -> {ok, Cmd#{set := [{K, Val} | S]}};
         _ -> {error, {invalid_option, "--set", V}}
     end;
-flag(F, V, Cmd) when F =:= "threshold"; F =:= "junit"; F =:= "save"; F =:= "baseline";
+flag(F, V, Cmd) when F =:= "threshold"; F =:= "abort-on-fail"; F =:= "delay-abort-eval";
+                     F =:= "junit"; F =:= "save"; F =:= "baseline";
                      F =:= "data"; F =:= "data-strategy";
                      F =:= "max-regression"; F =:= "min-delta"; F =:= "prometheus" ->
     live_load_cli_ci:flag(F, V, Cmd);
@@ -168,7 +186,7 @@ run(#{targets := Targets} = Cmd) ->
         {ok, Modules} ->
             run_modules(Modules, Cmd);
         {error, Reason} ->
-            err("live_load: ~ts~n", [format_error(Reason, verbose(Cmd))]),
+            err("live_load: ~ts~ts~n", [format_error(Reason, verbose(Cmd)), live_load_cli_ci:load_hint(Reason, Cmd)]),
             2
     end.
 
@@ -178,7 +196,16 @@ verbose(Cmd) -> maps:get(verbose, Cmd, false).
 %% `{ok, Cmd}'), writes the files and the summary; returns the exit status. `mix live_load.run'
 %% loads Elixir scenarios itself and calls this.
 -spec run_modules([module()], map()) -> non_neg_integer().
-run_modules(Modules, Cmd) ->
+run_modules(Modules, Cmd0) ->
+    %% the runs index of --save and the --baseline file are checked before anything runs
+    case live_load_cli_ci:before_run(Cmd0) of
+        {ok, Cmd} -> run_checked(Modules, Cmd);
+        {error, Reason} ->
+            err("live_load: ~ts~n", [live_load_cli_ci:format_error(Reason)]),
+            2
+    end.
+
+run_checked(Modules, Cmd) ->
     Opts = run_opts(Modules, Cmd),
     ok = live_load_cli_signals:install(),
     case live_load:run(Opts) of
@@ -261,7 +288,9 @@ compile_file(File) ->
     end.
 
 exit_status(Results) ->
-    case [M || {M, #{<<"run">> := #{<<"interrupted">> := true}}} <- Results] of
+    %% a run an abort_on_fail threshold stopped is a failed threshold (live_load_cli_ci), not 130
+    case [M || {M, #{<<"run">> := #{<<"interrupted">> := true} = Run}} <- Results,
+               not is_map_key(<<"aborted_by">>, Run)] of
         [] -> exit_status_done(Results);
         [_ | _] -> 130
     end.
@@ -294,6 +323,7 @@ usage() ->
     <<"Usage: live_load run SCENARIO... [options]
        live_load compare BASE.json NEW.json [--max-regression P] [--min-delta D] [--md FILE]
        live_load report RUNS_DIR|RESULT.json... [--html FILE] [--md FILE]
+       live_load --html OUT.html RUNS_DIR|RESULT.json... [--md FILE]
        live_load --help
 
 Runs load-test scenarios against a Phoenix LiveView application with real headless Chromium
@@ -335,9 +365,12 @@ Options:
   --verbose               errors also show the Erlang term behind the message
   --threshold EXPR        pass/fail rule on the result (repeatable), e.g.
                           'liveview.event{event=inc}.p95 < 100ms', 'iterations.failed_rate < 1%'
+  --abort-on-fail EXPR    a threshold also checked every 2 s during the run: the run stops when
+                          it fails (exit status 4; repeatable)
+  --delay-abort-eval D    --abort-on-fail thresholds are not checked in the first D of the run
   --junit FILE            write a JUnit XML file: one testcase per threshold and per scenario
-  --save DIR              save each scenario's result under a timestamped name in DIR, with
-                          DIR/index.json (nothing is saved without it; CI uses live_load_runs/)
+  --save[=DIR]            save each scenario's result under a timestamped name in DIR (default
+                          live_load_runs/), with DIR/index.json; nothing is saved without it
   --baseline FILE         compare with a saved run (as `compare' does) after the run
   --max-regression P      with --baseline or compare: relative change flagged (default 10%)
   --min-delta D           with --baseline or compare: smallest latency change flagged (default 10ms)
@@ -346,17 +379,22 @@ Options:
   --prometheus ADDR:PORT  serve live metrics at http://ADDR:PORT/metrics during the run
   -h, --help              this text
 
+Every flag with a value is also written --flag=VALUE.
+
 The progress line on stderr is refreshed every second on a terminal, every 10 s otherwise.
 
 Exit status: 0 when every scenario had a successful iteration; 1 when a scenario failed to run
-or all of its iterations failed; 2 when the run could not start (bad option, unknown scenario,
-compile error); 4 when a threshold failed; 5 when a comparison (--baseline, compare)
-found a regression beyond noise (the first that applies of 2, 1, 4, 5 wins); 130 when the run was interrupted (Ctrl-C or SIGTERM: the users are stopped and
-the partial result is written, with run.interrupted = true; a second signal quits at once).
+or all of its iterations failed; 2 when the run could not start (bad option or threshold,
+unknown scenario, compile error, a --save index or --baseline file that cannot be read);
+4 when a threshold failed (also when an --abort-on-fail threshold stopped the run); 5 when a comparison
+(--baseline, compare) found a regression beyond noise (the first that applies of 2, 1, 4, 5
+wins); 130 when the run was interrupted (Ctrl-C or SIGTERM: the users are stopped and the
+partial result is written, with run.interrupted = true; a second signal quits at once).
 
 compare prints a Markdown delta table of two results files (p50/p95/p99, error rate,
-throughput per metric and flagged dimension values) and exits 5 on a regression beyond noise.
-report writes the trend of saved runs (p95 of the main metrics per run, with run ids) as
+throughput per metric, counters' rates and error rates, flagged dimension values) and exits 5
+on a regression beyond noise. report (or --html OUT.html with a directory or a list of result
+files) writes the trend of saved runs (p95 of the main metrics per run, with run ids) as
 Markdown and, with --html, an HTML report with a trend view. See guides/ci.md.
 
 Examples:

@@ -53,7 +53,12 @@ thresholds_section(Verdicts) ->
              [<<"`">>, esc(maps:get(<<"expression">>, V, <<>>)), <<"`">>],
              case maps:get(<<"observed">>, V, null) of
                  null -> esc(txt(maps:get(<<"reason">>, V, null)));
-                 O -> [num(O), $\s, unit_text(maps:get(<<"unit">>, V, <<>>))]
+                 O -> [num(O), $\s, unit_text(maps:get(<<"unit">>, V, <<>>)),
+                       %% an abort_on_fail threshold that stopped the run says when
+                       case maps:get(<<"reason">>, V, null) of
+                           null -> [];
+                           Why -> [<<" (">>, esc(txt(Why)), <<")">>]
+                       end]
              end]
             || V <- Verdicts],
     [<<"## Thresholds: ">>,

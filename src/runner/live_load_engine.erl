@@ -83,6 +83,7 @@ run_users(Scenario, Node, Opts) ->
     live_load_run_result:build(#{scenario => Scenario, target => Users, duration_ms => EndedAt - T0,
                                  mode => maps:get(mode, Opts), engine => local,
                                  interrupted => Interrupted, options => live_load_options:recorded(maps:get(given, Opts)),
+                                 thresholds => maps:get(thresholds, Opts, []),
                                  run_id => live_load_node:get(run_id, Node)}).
 
 %% Milliseconds between two user starts.

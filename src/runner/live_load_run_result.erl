@@ -2,7 +2,9 @@
 %% metrics of the nodes that ran users are collected by `live_load_collector' and shaped by
 %% `live_load_result' (format in `guides/result_format.md'). The user and iteration counts come
 %% from the counters the user loop records (`users.started', `users.done', `iterations'), merged
-%% over the nodes, so a count exists only for what happened.
+%% over the nodes, so a count exists only for what happened. The `thresholds' of `Info' are
+%% checked here, on the merged data (`live_load_threshold_eval': a threshold naming several
+%% dimensions needs their combinations, which the result does not keep).
 -module(live_load_run_result).
 
 -export([build/1]).
@@ -10,7 +12,8 @@
 
 -type info() :: #{scenario := module(), target := pos_integer(), duration_ms := non_neg_integer(),
                   mode := atom(), options := map(), engine => local | amoc,
-                  interrupted => boolean(), nodes => [node()], run_id => live_load_metrics:run_id()}.
+                  interrupted => boolean(), nodes => [node()], run_id => live_load_metrics:run_id(),
+                  thresholds => [live_load_threshold:threshold()]}.
 -export_type([info/0]).
 
 %% @doc Collects this node's metrics (or `nodes' of `Info') and builds the result.
@@ -51,7 +54,11 @@ build(#{merged := Merged} = Collected, Info) ->
                                 failed => Sum(<<"iterations">>, Result(<<"failed">>)),
                                 halted => Sum(<<"iterations">>, Result(<<"halted">>))},
                 options => maps:get(options, Info)},
-        {ok, live_load_result:build(Collected, Run)}
+        Built = live_load_result:build(Collected, Run),
+        {ok, case maps:get(thresholds, Info, []) of
+                 [] -> Built;
+                 Ts -> Built#{<<"thresholds">> => live_load_threshold_eval:evaluate(Ts, Merged, maps:get(duration_ms, Info))}
+             end}
     catch Class:Reason:Stack ->
         {error, {result_failed, {Class, Reason, Stack}}}
     end.
