@@ -115,7 +115,7 @@ collect(Port, Acc, Timeout) ->
 
 %% Protocol ---------------------------------------------------------------------------------
 
-pages_http() -> [{doc, "Pages render like Phoenix (csrf meta, data-phx-main/session/static root, both bundles, inline LiveSocket); scripts and 404s."}].
+pages_http() -> [{doc, "Pages render like Phoenix (csrf meta, data-phx-main/session/static root, both bundles, inline LiveSocket); scripts, a favicon and 404s."}].
 pages_http(C) ->
     {200, Html} = http_get(C, "/counter"),
     [?assertMatch({_, _}, binary:match(Html, P), P)
@@ -128,6 +128,7 @@ pages_http(C) ->
     {200, Js} = http_get(C, "/assets/phoenix_live_view.js"),
     ?assertMatch({_, _}, binary:match(Js, <<"1.2.12">>)),
     {404, _} = http_get(C, "/nope"),
+    {200, <<0:16, 1:16/little, 1:16/little, _/binary>>} = http_get(C, "/favicon.ico"),
     {200, Form} = http_get(C, "/form"),
     ?assertMatch({_, _}, binary:match(Form, <<"<ul id=\"results\" data-q=\"\" data-submitted=\"\">">>)).
 

@@ -128,6 +128,10 @@ route(Sock, #{method := <<"GET">>, path := <<"/_demo/timing">>} = Req) ->
 route(Sock, #{method := <<"POST">>, path := <<"/_demo/timing/reset">>} = Req) ->
     ok = live_load_demo_timing:reset(),
     respond(Sock, Req, 200, <<"application/json">>, <<"{}">>);
+%% A Phoenix app serves priv/static/favicon.ico; browsers ask for it on every first page of a
+%% context, so a 404 here would show as a failed request in every browser run.
+route(Sock, #{method := <<"GET">>, path := <<"/favicon.ico">>} = Req) ->
+    respond(Sock, Req, 200, <<"image/x-icon">>, favicon());
 route(Sock, #{method := <<"GET">>, path := <<"/assets/", _/binary>> = Path} = Req) ->
     case maps:find(Path, live_load_demo_target:config(assets)) of
         {ok, Js} -> respond(Sock, Req, 200, <<"text/javascript">>, Js);
@@ -140,6 +144,13 @@ route(Sock, #{method := <<"GET">>, path := Path, query := Query} = Req) ->
                          live_load_demo_page:render_dead(Route, Query))
     end;
 route(Sock, Req) -> respond(Sock, Req, 405, <<"text/plain">>, <<"method not allowed\n">>).
+
+%% A 1x1 transparent 32-bit icon: ICONDIR, one ICONDIRENTRY, BITMAPINFOHEADER, pixel, AND mask.
+favicon() ->
+    Image = <<40:32/little, 1:32/little, 2:32/little, 1:16/little, 32:16/little, 0:32, 8:32/little,
+              0:32, 0:32, 0:32, 0:32, 0:32, 0:32>>,
+    <<0:16, 1:16/little, 1:16/little, 1, 1, 0, 0, 1:16/little, 32:16/little,
+      (byte_size(Image)):32/little, 22:32/little, Image/binary>>.
 
 respond(Sock, #{version := Vsn, headers := Hs}, Status, Type, Body) ->
     Keep = keep_alive(Vsn, Hs),
