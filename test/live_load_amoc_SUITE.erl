@@ -1,7 +1,7 @@
 %% live_load on a real amoc 4.1: a master (this node) and `peer' worker nodes formed by
 %% live_load_cluster, real Chromium users against the demo LiveView target.
-%% Needs amoc and telemetry on the code path: `AMOC_LIBS=/work/amoc_build/libs make amoc-test'
-%% (a directory holding amoc-4.1.0/ebin and telemetry-1.3.0/ebin, guides/distributed.md);
+%% Needs amoc and telemetry on the code path: `AMOC_LIBS=/path/to/libs make amoc-test', the
+%% directory holding amoc-4.1.0/ebin and telemetry-1.3.0/ebin (guides/distributed.md);
 %% without them every case is skipped with the reason.
 %% The cases named after a guide example run that example as written in
 %% guides/distributed.md (only the target's URL differs).
@@ -25,7 +25,7 @@ init_per_suite(Config) ->
     case {code:which(amoc), os:find_executable("chromium")} of
         {non_existing, _} ->
             {skip, "amoc is not on the code path (code:which(amoc) =:= non_existing): run "
-                   "AMOC_LIBS=/work/amoc_build/libs make amoc-test, or any directory holding "
+                   "AMOC_LIBS=/path/to/libs make amoc-test, the directory holding "
                    "amoc-4.1.0/ebin and telemetry-1.3.0/ebin (guides/distributed.md)"};
         {_, false} ->
             {skip, "chromium is not installed (make setup)"};

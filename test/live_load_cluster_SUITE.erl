@@ -1,8 +1,8 @@
 %% The cluster a distributed run forms (live_load_cluster) and the collector on a cluster
 %% (live_load_collector:start_pulling/stop_pulling), against real parts: OTP `peer' nodes, a
 %% real `sshd' on 127.0.0.1 started by the suite with its own keys, and real amoc 4.1.0 when
-%% it is on the code path (ERL_LIBS=/work/amoc_build/libs, a directory holding amoc-4.1.0/ebin
-%% and telemetry-1.3.0/ebin); the amoc cases skip without it (`make amoc-test' runs them).
+%% it is on the code path (ERL_LIBS=/path/to/libs, the directory holding amoc-4.1.0/ebin and
+%% telemetry-1.3.0/ebin); the amoc cases skip without it (`make amoc-test' runs them).
 -module(live_load_cluster_SUITE).
 
 -include_lib("common_test/include/ct.hrl").
@@ -46,8 +46,8 @@ init_per_group(ssh, Config) ->
 init_per_group(amoc, Config) ->
     case code:which(amoc) of
         non_existing -> {skip, "amoc is not on the code path: the amoc join is not tested (run "
-                               "AMOC_LIBS=/work/amoc_build/libs make amoc-test, or any directory "
-                               "holding amoc-4.1.0/ebin and telemetry-1.3.0/ebin on ERL_LIBS)"};
+                               "AMOC_LIBS=/path/to/libs make amoc-test, the directory holding "
+                               "amoc-4.1.0/ebin and telemetry-1.3.0/ebin)"};
         _ -> Config
     end.
 
@@ -404,7 +404,8 @@ ssh_amoc_run(Config) ->
     case code:which(amoc) of
         non_existing ->
             {skip, "amoc is not on the code path: the amoc join over ssh is not tested (run "
-                   "AMOC_LIBS=/work/amoc_build/libs make amoc-test)"};
+                   "AMOC_LIBS=/path/to/libs make amoc-test, the directory holding "
+                   "amoc-4.1.0/ebin and telemetry-1.3.0/ebin)"};
         _ ->
             Sshd = ?config(sshd, Config),
             Cluster = #{provider => ssh, hosts => [<<"127.0.0.1">>], ssh => ssh_opts(Sshd)},
