@@ -399,8 +399,9 @@ ssh_refused_named(Config) ->
     ?assertEqual([], [N || N <- nodes(), lists:prefix("live_load_w", atom_to_list(N))]).
 
 ssh_amoc_run(Config) ->
-    ct:comment("with amoc: a worker over ssh gets amoc pushed and joins the master; a tiny "
-               "live_load:run over ssh runs there and the cluster is gone afterwards"),
+    ct:comment("with amoc: a tiny live_load:run over ssh: the worker (started without any code "
+               "path) gets live_load and amoc pushed, joins the master and runs the users; the "
+               "cluster is gone afterwards"),
     case code:which(amoc) of
         non_existing ->
             {skip, "amoc is not on the code path: the amoc join over ssh is not tested (run "
@@ -408,23 +409,15 @@ ssh_amoc_run(Config) ->
                    "amoc-4.1.0/ebin and telemetry-1.3.0/ebin)"};
         _ ->
             Sshd = ?config(sshd, Config),
-            Cluster = #{provider => ssh, hosts => [<<"127.0.0.1">>], ssh => ssh_opts(Sshd)},
-            {ok, C} = live_load_cluster:start(Cluster, #{users => 2}),
-            [W] = live_load_cluster:nodes(C),
-            try
-                ?assertMatch("/tmp/live_load_code_" ++ _, erpc:call(W, code, which, [amoc_cluster])),
-                ?assertEqual([W], maps:get(connected, amoc_cluster:get_status())),
-                ?assert(lists:member(node(), maps:get(connected, erpc:call(W, amoc_cluster, get_status, []))))
-            after
-                ok = live_load_cluster:stop(C)
-            end,
             Before = nodes(),
             #{live_load_runner_sleep_scenario := R} =
                 live_load:run(#{scenario => live_load_runner_sleep_scenario, users => 2, browser => false,
-                                scenario_duration => 3000, distributed => true, cluster => Cluster,
+                                scenario_duration => 3000, distributed => true,
+                                cluster => #{provider => ssh, hosts => [<<"127.0.0.1">>], ssh => ssh_opts(Sshd)},
                                 quiet => true}),
             #{<<"run">> := Run} = R,
             ct:log("run over ssh: ~p", [maps:with([<<"engine">>, <<"nodes">>, <<"iterations">>, <<"users">>, <<"cluster">>], Run)]),
+            %% users ran by amoc_dist on the ssh worker: it joined amoc with the pushed amoc
             ?assertEqual(<<"amoc">>, maps:get(<<"engine">>, Run)),
             ?assertMatch([<<"live_load_w1_", _/binary>>], maps:get(<<"nodes">>, Run)),
             ?assertMatch(#{<<"started">> := 2, <<"failed">> := 0}, maps:get(<<"users">>, Run)),
