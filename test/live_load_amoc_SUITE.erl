@@ -198,13 +198,13 @@ live_load_run_distributed(Config) ->
     ?assertEqual([], [N || N <- nodes(), not lists:member(N, Before)]).
 
 calibrated_plan() ->
-    [{doc, "Guide example: cluster => #{provider => peer, calibrate => #{users => 2, duration => 10000}} measures the cost of one user on the first worker (the scenario run there by the local engine, CPU and PSS of that worker's process tree) and plans from it; the plan (why, capacity, the calibration) is in run.cluster, and the run uses the worker."}].
+    [{doc, "Guide example: cluster => #{provider => peer, calibrate => true} (2 users for 15 s) measures the cost of one user on the first worker (the scenario run there by the local engine, CPU and PSS of that worker's process tree) and plans from it; the plan (why, capacity, the calibration) is in run.cluster, and the run uses the worker."}].
 calibrated_plan(Config) ->
     Url = ?config(url, Config),
     #{live_load_counter_amoc := R} =
         live_load:run(#{scenario => live_load_counter_amoc, users => 2, scenario_duration => 8000,
                         distributed => true,
-                        cluster => #{provider => peer, calibrate => #{users => 2, duration => 10000}},
+                        cluster => #{provider => peer, calibrate => true},
                         base_url => Url, clicks => 1, quiet => true}),
     #{<<"run">> := Run} = R,
     #{<<"why">> := Why, <<"calibration">> := Cal, <<"capacity">> := Cap,

@@ -10,7 +10,7 @@
 
 -export([all/0, groups/0, suite/0, init_per_suite/1, end_per_suite/1,
          init_per_group/2, end_per_group/2, init_per_testcase/2, end_per_testcase/2]).
--export([bad_options/1, sizing_plans/1, formation_and_teardown/1, dead_node_named/1,
+-export([bad_options/1, cli_cluster_flags/1, sizing_plans/1, formation_and_teardown/1, dead_node_named/1,
          boot_timeout_named/1, push_to_bare_node/1,
          sized_from_node_facts/1, measured_cost/1, guide_size_example/1,
          ssh_provider/1, ssh_refused_named/1, ssh_amoc_run/1, pulls_keep_lost_node/1, runs_do_not_mix/1,
@@ -22,7 +22,7 @@ suite() ->
     [{timetrap, {minutes, 5}}].
 
 all() ->
-    [bad_options, sizing_plans, guide_size_example, formation_and_teardown,
+    [bad_options, cli_cluster_flags, sizing_plans, guide_size_example, formation_and_teardown,
      dead_node_named, boot_timeout_named, push_to_bare_node, sized_from_node_facts, measured_cost, pulls_keep_lost_node, runs_do_not_mix,
      {group, ssh}, {group, amoc}].
 
@@ -102,6 +102,16 @@ bad_options(_Config) ->
     %% a calibration needs a run to measure (the engine gives one)
     ?assertEqual({error, {invalid_option, {cluster, calibrate}, no_calibration_run}},
                  live_load_cluster:start(#{calibrate => true}, #{users => 1})).
+
+cli_cluster_flags(_Config) ->
+    ct:comment("the CLI's cluster flags become the cluster options (--calibrate takes no value)"),
+    {ok, #{opts := Opts}} = live_load_cli:parse(["run", "s.erl", "--distributed", "--calibrate",
+                                                 "--provider", "ssh", "--hosts", "h1,h2", "--nodes", "3"]),
+    ?assertMatch(#{distributed := true,
+                   cluster := #{calibrate := true, provider := ssh, hosts := [<<"h1">>, <<"h2">>], nodes := 3}},
+                 Opts),
+    ?assertEqual(ok, live_load_cluster:validate(maps:get(cluster, Opts))),
+    ?assertEqual({error, {invalid_option, "--nodes", "0"}}, live_load_cli:parse(["run", "s.erl", "--nodes", "0"])).
 
 sizing_plans(_Config) ->
     ct:comment("the pure sizing rule: users_per_node, nodes, cost against each machine, overload"),
