@@ -6,16 +6,19 @@
 %%     users awaited with `live_load_amoc:await/2', then `amoc:stop/0' and `amoc:reset/0'.</li>
 %% <li>{@link run_distributed/2} (`distributed => true'): the cluster formed from the `cluster'
 %%     options (`live_load_cluster:start/2': workers joined to amoc one at a time, pointing at
-%%     this node as the master), its plan printed, `amoc_dist:do/3' (the clock starts on each
-%%     worker when its node is ready), the users awaited while every worker is pulled, then
-%%     `amoc_dist:stop/0' and the cluster torn down, also on an error or an interrupt.</li>
+%%     this node as the master; with the cluster option `calibrate', the cost measured first on
+%%     the first worker, the scenario run there by the local engine), its plan printed, `amoc_dist:do/3' with no users
+%%     (every worker's `init/0'), then each worker's share of the plan with `amoc_dist:add/2'
+%%     (the clock starts on each worker when its first user has its context up), the users
+%%     awaited while every worker is pulled, then `amoc_dist:stop/0' and the cluster torn
+%%     down, also on an error or an interrupt.</li>
 %% </ul>
 %% {@link stop/0} (`live_load:stop/0', SIGTERM / Ctrl-C in the CLI) stops the users through
 %% amoc; the result of what ran comes back with `run.interrupted => true'.
 %%
 %% Workarounds for amoc 4.1.0 (`reference/amoc-4.1.md'): the runner is registered with
-%% `amoc_code_server:add_module/1' (a module loaded after amoc started is no scenario to it),
-%% which also uploads it to the workers; the master's `amoc_dist' state (persistent terms, no
+%% `amoc_code_server:add_module/1' (a module not on the code path when amoc started is no
+%% scenario to it), which also uploads it to the workers; the master's `amoc_dist' state (persistent terms, no
 %% reset function) is cleared after a distributed run so that the next run can start.
 -module(live_load_amoc_engine).
 

@@ -58,8 +58,8 @@
 %% `base_url' (when set) go to its `config/1'.
 %%
 %% amoc collects a module's `-required_variable's only when that module is the scenario given
-%% to `do/3', or a helper it classed as configurable (no `-behaviour(amoc_scenario)', loaded when
-%% amoc started or added with `amoc_code_server:add_module/1'). A scenario run through
+%% to `do/3', or a helper it classed as configurable (no `-behaviour(amoc_scenario)', on the code
+%% path or loaded when amoc started, or added with `amoc_code_server:add_module/1'). A scenario run through
 %% `live_load_amoc_runner' (`live_load:run/1' with `engine => amoc' or `distributed => true')
 %% is neither, so its own variables are read here, in amoc's order: the `config' map of the
 %% `live_load_options' setting (where `live_load:run/1' puts the scenario's options), else
