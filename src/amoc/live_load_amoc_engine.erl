@@ -76,7 +76,7 @@ calibration(Scenario, #{given := Given}) ->
                                                                   scenario_duration => D},
             case push_scenario(Scenario, [Node]) of
                 ok ->
-                    try erpc:call(Node, live_load_cluster_cost, calibrate, [RunOpts, K], D + 120000)
+                    try erpc:call(Node, live_load_cluster_cost, calibrate, [RunOpts, K], 3 * D + 120000)
                     catch error:{erpc, R} -> {error, {calibration_node, R}};
                           error:{exception, R, _} -> {error, {calibration_crashed, R}}
                     end;
