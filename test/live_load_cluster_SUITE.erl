@@ -1,7 +1,8 @@
 %% The cluster a distributed run forms (live_load_cluster) and the collector on a cluster
 %% (live_load_collector:start_pulling/stop_pulling), against real parts: OTP `peer' nodes, a
 %% real `sshd' on 127.0.0.1 started by the suite with its own keys, and real amoc 4.1.0 when
-%% it is on the code path (ERL_LIBS=/work/amoc_build/lib); the amoc cases skip without it.
+%% it is on the code path (ERL_LIBS=/path/to/libs, the directory holding amoc-4.1.0/ebin and
+%% telemetry-1.3.0/ebin); the amoc cases skip without it (`make amoc-test' runs them).
 -module(live_load_cluster_SUITE).
 
 -include_lib("common_test/include/ct.hrl").
@@ -9,9 +10,10 @@
 
 -export([all/0, groups/0, suite/0, init_per_suite/1, end_per_suite/1,
          init_per_group/2, end_per_group/2, init_per_testcase/2, end_per_testcase/2]).
--export([bad_options/1, sizing_plans/1, formation_and_teardown/1, dead_node_named/1,
-         boot_timeout_named/1, push_to_bare_node/1, sized_from_node_facts/1, measured_cost/1,
-         ssh_provider/1, ssh_refused_named/1, pulls_keep_lost_node/1, runs_do_not_mix/1,
+-export([bad_options/1, cli_cluster_flags/1, sizing_plans/1, formation_and_teardown/1, dead_node_named/1,
+         boot_timeout_named/1, push_to_bare_node/1,
+         sized_from_node_facts/1, measured_cost/1, guide_size_example/1,
+         ssh_provider/1, ssh_refused_named/1, ssh_amoc_run/1, pulls_keep_lost_node/1, runs_do_not_mix/1,
          amoc_join/1, amoc_join_pushed/1, amoc_join_timeout_named/1]).
 
 -define(METRIC, <<"liveview.event">>).
@@ -20,12 +22,12 @@ suite() ->
     [{timetrap, {minutes, 5}}].
 
 all() ->
-    [bad_options, sizing_plans, formation_and_teardown, dead_node_named, boot_timeout_named,
-     push_to_bare_node, sized_from_node_facts, measured_cost, pulls_keep_lost_node, runs_do_not_mix,
+    [bad_options, cli_cluster_flags, sizing_plans, guide_size_example, formation_and_teardown,
+     dead_node_named, boot_timeout_named, push_to_bare_node, sized_from_node_facts, measured_cost, pulls_keep_lost_node, runs_do_not_mix,
      {group, ssh}, {group, amoc}].
 
 groups() ->
-    [{ssh, [], [ssh_provider, ssh_refused_named]},
+    [{ssh, [], [ssh_provider, ssh_refused_named, ssh_amoc_run]},
      {amoc, [], [amoc_join, amoc_join_pushed, amoc_join_timeout_named]}].
 
 init_per_suite(Config) ->
@@ -43,8 +45,9 @@ init_per_group(ssh, Config) ->
     end;
 init_per_group(amoc, Config) ->
     case code:which(amoc) of
-        non_existing -> {skip, "amoc is not on the code path (run with ERL_LIBS=/work/amoc_build/lib "
-                               "or another amoc 4.1 build): the amoc join is not tested"};
+        non_existing -> {skip, "amoc is not on the code path: the amoc join is not tested (run "
+                               "AMOC_LIBS=/path/to/libs make amoc-test, the directory holding "
+                               "amoc-4.1.0/ebin and telemetry-1.3.0/ebin)"};
         _ -> Config
     end.
 
@@ -78,6 +81,13 @@ bad_options(_Config) ->
            {#{amoc => maybe}, amoc, maybe},
            {#{join_timeout => 0}, join_timeout, 0},
            {#{ssh => #{port => 0}}, ssh, #{port => 0}},
+           {#{calibrate => maybe}, calibrate, maybe},
+           {#{calibrate => #{users => 0}}, calibrate, #{users => 0}},
+           {#{calibrate => #{users => 2, seconds => 5}}, calibrate, #{users => 2, seconds => 5}},
+           %% a calibration measures the cost: not with one given, nor with a fixed share
+           {#{calibrate => true, cost => #{cpu_ms_per_iteration => 1, iteration_ms => 1, pss_mb_per_user => 1}},
+            calibrate, true},
+           {#{calibrate => true, users_per_node => 4}, calibrate, true},
            {#{colour => red}, colour, red}],
     [?assertEqual({error, {invalid_option, {cluster, K}, V}}, live_load_cluster:validate(O))
      || {O, K, V} <- Bad],
@@ -85,9 +95,23 @@ bad_options(_Config) ->
     [?assertEqual(ok, live_load_cluster:validate(O))
      || O <- [#{}, #{provider => peer, nodes => 4}, #{provider => ssh, hosts => [<<"10.0.0.1">>, "b.example"]},
               #{provider => nodes, hosts => [<<"w1@box">>]},
-              #{cost => #{cpu_ms_per_iteration => 300, iteration_ms => 1200, pss_mb_per_user => 150}}]],
+              #{cost => #{cpu_ms_per_iteration => 300, iteration_ms => 1200, pss_mb_per_user => 150}},
+              #{calibrate => true, nodes => 2}, #{calibrate => #{duration => 5000}}, #{calibrate => false}]],
     ?assertEqual({error, {invalid_option, {cluster, nodes}, 0}},
-                 live_load_cluster:start(#{nodes => 0}, #{users => 1})).
+                 live_load_cluster:start(#{nodes => 0}, #{users => 1})),
+    %% a calibration needs a run to measure (the engine gives one)
+    ?assertEqual({error, {invalid_option, {cluster, calibrate}, no_calibration_run}},
+                 live_load_cluster:start(#{calibrate => true}, #{users => 1})).
+
+cli_cluster_flags(_Config) ->
+    ct:comment("the CLI's cluster flags become the cluster options (--calibrate takes no value)"),
+    {ok, #{opts := Opts}} = live_load_cli:parse(["run", "s.erl", "--distributed", "--calibrate",
+                                                 "--provider", "ssh", "--hosts", "h1,h2", "--nodes", "3"]),
+    ?assertMatch(#{distributed := true,
+                   cluster := #{calibrate := true, provider := ssh, hosts := [<<"h1">>, <<"h2">>], nodes := 3}},
+                 Opts),
+    ?assertEqual(ok, live_load_cluster:validate(maps:get(cluster, Opts))),
+    ?assertEqual({error, {invalid_option, "--nodes", "0"}}, live_load_cli:parse(["run", "s.erl", "--nodes", "0"])).
 
 sizing_plans(_Config) ->
     ct:comment("the pure sizing rule: users_per_node, nodes, cost against each machine, overload"),
@@ -119,11 +143,20 @@ sizing_plans(_Config) ->
     ?assertEqual(130, lists:sum(maps:values(maps:get(users_per_node, P5)))),
     ?assertMatch({_, _}, binary:match(maps:get(why, P5), <<"capacity 65 is short of 130 users">>)),
     ?assertMatch({_, _}, binary:match(maps:get(why, P5), <<"over capacity">>)),
+    %% nodes => N with a cost: exactly N nodes, split by capacity, and the cost's own choice said
+    {ok, P7} = live_load_cluster:size(Cost#{nodes => 2}, 30, Facts),
+    ?assertEqual(#{'a@m1' => 20, 'b@m2' => 10}, maps:get(users_per_node, P7)),
+    ?assertMatch({_, _}, binary:match(maps:get(why, P7), <<"split in proportion to capacity">>)),
+    ?assertMatch({_, _}, binary:match(maps:get(why, P7), <<"the cost alone would use 1 node(s)">>)),
+    {ok, P8} = live_load_cluster:size(Cost#{nodes => 2}, 70, Facts),
+    ?assertMatch({_, _}, binary:match(maps:get(why, P8), <<"the cost alone would use more than 2 node(s)">>)),
+    ?assertMatch({_, _}, binary:match(maps:get(why, P8), <<"over capacity">>)),
     %% two nodes on one machine share its capacity
     Shared = [#{node => 'x@m1', cores => 8, memory_mb => 16000, machine => <<"m1">>},
               #{node => 'y@m1', cores => 8, memory_mb => 16000, machine => <<"m1">>}],
     {ok, P6} = live_load_cluster:size(Cost#{nodes => 2}, 10, Shared),
     ?assertEqual(#{'x@m1' => 20, 'y@m1' => 20}, maps:get(capacity, P6)),
+    ?assertEqual(#{'x@m1' => 5, 'y@m1' => 5}, maps:get(users_per_node, P6)),
     Text = iolist_to_binary(live_load_cluster:format_plan(P4)),
     ct:log("~ts", [Text]),
     ?assertMatch({_, _}, binary:match(Text, <<"cluster plan: 2 node(s), 50 users">>)),
@@ -132,11 +165,17 @@ sizing_plans(_Config) ->
     ?assertEqual({error, {invalid_option, users, 0}}, live_load_cluster:size(#{}, 0, Facts)).
 
 formation_and_teardown(_Config) ->
-    ct:comment("3 peer nodes formed with live_load running on each; stop leaves no node behind"),
+    ct:comment("the guide's live_load_cluster example: 3 peer nodes formed with live_load running "
+               "on each, the plan printed; stop leaves no node behind"),
+    %% as in guides/distributed.md, "Cluster providers and sizing"
     {ok, C} = live_load_cluster:start(#{provider => peer, nodes => 3, amoc => false}, #{users => 9}),
+    Printed = iolist_to_binary(live_load_cluster:format_plan(live_load_cluster:plan(C))),
     Nodes = live_load_cluster:nodes(C),
     Plan = live_load_cluster:plan(C),
-    ct:log("~ts", [live_load_cluster:format_plan(Plan)]),
+    ct:log("~ts", [Printed]),
+    ?assertMatch({match, _}, re:run(Printed, "^cluster plan: 3 node\\(s\\), 9 users, formed in [0-9]+ ms\n"
+                                             "  why: nodes = 3 given: 9 users split evenly")),
+    [?assertMatch({match, _}, re:run(Printed, atom_to_list(N) ++ " +3 +[0-9]+\n")) || N <- Nodes],
     try
         ?assertEqual(3, length(Nodes)),
         ?assertEqual(maps:from_list([{N, 3} || N <- Nodes]), maps:get(users_per_node, Plan)),
@@ -146,7 +185,9 @@ formation_and_teardown(_Config) ->
         %% each node is a separate OS process, booted with the master's code path
         Pids = lists:usort([erpc:call(N, os, getpid, []) || N <- Nodes]),
         ?assertEqual(3, length(Pids)),
-        ?assertEqual(code:which(live_load_cluster), erpc:call(hd(Nodes), code, which, [live_load_cluster]))
+        ?assertEqual(code:which(live_load_cluster), erpc:call(hd(Nodes), code, which, [live_load_cluster])),
+        %% the cookie is not on the nodes' command lines (`ps' shows those to every user)
+        [?assertEqual(nomatch, string:find(cmdline(P), cookie())) || P <- Pids]
     after
         ok = live_load_cluster:stop(C)
     end,
@@ -186,15 +227,23 @@ boot_timeout_named(Config) ->
 
 push_to_bare_node(Config) ->
     ct:comment("a node started without live_load's code path gets the code and priv/ pushed; "
-               "the NIF and the port program are found there; stop removes them, the node stays"),
+               "the NIF and the port program are found there; for an Elixir scenario the elixir "
+               "application too (when elixir is installed); stop removes them, the node stays"),
+    Elixir = case elixir_ebin() of
+                 false -> false;
+                 Ebin -> code:add_pathz(Ebin)
+             end,
     {Peer, Bare} = bare_peer(),
-    try push_to(Bare)
+    try push_to(Bare, Elixir)
     after stop_peers([Peer], Config)
     end.
 
-push_to(Bare) ->
+push_to(Bare, Elixir) ->
     ?assertEqual(non_existing, erpc:call(Bare, code, which, [live_load_metrics])),
-    {ok, C} = live_load_cluster:start(#{provider => nodes, nodes => [Bare], amoc => false}, #{users => 1}),
+    ?assertEqual(non_existing, erpc:call(Bare, code, which, ['Elixir.Enum'])),
+    %% a run of an Elixir scenario (its code calls Elixir's standard library)
+    {ok, C} = live_load_cluster:start(#{provider => nodes, nodes => [Bare], amoc => false},
+                                      #{users => 1, scenario => 'Elixir.MyApp.CounterScenario'}),
     Priv = erpc:call(Bare, code, priv_dir, [live_load]),
     ct:log("priv on the worker: ~ts", [Priv]),
     try
@@ -220,12 +269,45 @@ push_to(Bare) ->
         %% the port program runs from there (it exits on EOF of its command pipe)
         Port = erpc:call(Bare, erlang, open_port, [{spawn_executable, filename:join(Priv, "live_load_browser")},
                                                    [{packet, 4}, binary, exit_status]]),
-        ?assert(is_port(Port))
+        ?assert(is_port(Port)),
+        case Elixir of
+            true ->
+                Which = erpc:call(Bare, code, which, ['Elixir.Enum']),
+                ct:log("Elixir.Enum on the worker: ~ts", [Which]),
+                ?assertMatch("/tmp/live_load_code_" ++ _, Which),
+                ?assertEqual(6, erpc:call(Bare, 'Elixir.Enum', sum, [[1, 2, 3]]));
+            false ->
+                ct:comment("elixir is not installed: its push is not tested")
+        end
     after
         ok = live_load_cluster:stop(C)
     end,
     ?assertEqual(pong, net_adm:ping(Bare)),
     ?assertEqual({error, enoent}, erpc:call(Bare, file, read_file_info, [Priv])).
+
+guide_size_example(_Config) ->
+    ct:comment("guides/distributed.md, Sizing: the size/3 example prints the plan shown there"),
+    %% as in the guide
+    {ok, P} = live_load_cluster:size(#{cost => #{cpu_ms_per_iteration => 100, iteration_ms => 1000,
+                                                 pss_mb_per_user => 100}, headroom => 0.5}, 50,
+        [#{node => a@m1, cores => 8, memory_mb => 16000}, #{node => b@m2, cores => 4, memory_mb => 16000},
+         #{node => c@m3, cores => 2, memory_mb => 1000}]),
+    Text = iolist_to_binary(live_load_cluster:format_plan(P)),
+    ct:log("~ts", [Text]),
+    ?assertEqual(<<"cluster plan: 2 node(s), 50 users\n"
+                   "  why: sized from the cost of one user (100 CPU ms per 1000 ms iteration, 100 MB PSS, "
+                   "headroom 0.5): 2 of 3 node(s) carry 50 users\n"
+                   "  node                                       users  capacity\n"
+                   "  a@m1                                          33        40\n"
+                   "  b@m2                                          17        20\n">>, Text).
+
+elixir_ebin() ->
+    case code:lib_dir(elixir) of
+        {error, bad_name} ->
+            Ebin = "/usr/lib/elixir/lib/elixir/ebin",
+            filelib:is_dir(Ebin) andalso Ebin;
+        Dir -> filename:join(Dir, "ebin")
+    end.
 
 sized_from_node_facts(_Config) ->
     ct:comment("sizing from a given cost reads cores and memory on the node itself"),
@@ -293,8 +375,15 @@ ssh_provider(Config) ->
              %% no code path from the master: the code is the pushed copy
              Which = erpc:call(N, code, which, [live_load_metrics]),
              ?assertMatch("/tmp/live_load_code_" ++ _, Which),
-             ok = erpc:call(N, live_load_metrics, record, [?METRIC, 1.0, #{}])
+             ok = erpc:call(N, live_load_metrics, record, [?METRIC, 1.0, #{}]),
+             %% the cookie went over ssh's standard input, not on a command line: neither the
+             %% node's (same machine here) nor the ssh client's shows it
+             ?assertEqual(nomatch, string:find(cmdline(erpc:call(N, os, getpid, [])), cookie()))
          end || N <- Nodes],
+        Ssh = [P || P <- descendants(os:getpid()), re:run(cmdline(P), "^(/[^ ]*/)?ssh ") =/= nomatch],
+        ct:log("ssh clients: ~p", [[cmdline(P) || P <- Ssh]]),
+        ?assertEqual(2, length(Ssh)),
+        [?assertEqual(nomatch, string:find(cmdline(P), cookie())) || P <- Ssh],
         {ok, #{nodes := Rs}} = live_load_collector:collect(Nodes),
         ?assertEqual([ok, ok], [S || #{status := S} <- Rs])
     after
@@ -318,6 +407,34 @@ ssh_refused_named(Config) ->
     ?assertMatch({error, {cluster_failed, _, {ssh_failed, "127.0.0.1", 1, _}}},
                  live_load_cluster:start(Opts#{ssh => ssh_opts(Sshd), erl => "/no/such/erl"}, #{users => 1})),
     ?assertEqual([], [N || N <- nodes(), lists:prefix("live_load_w", atom_to_list(N))]).
+
+ssh_amoc_run(Config) ->
+    ct:comment("with amoc: a tiny live_load:run over ssh: the worker (started without any code "
+               "path) gets live_load and amoc pushed, joins the master and runs the users; the "
+               "cluster is gone afterwards"),
+    case code:which(amoc) of
+        non_existing ->
+            {skip, "amoc is not on the code path: the amoc join over ssh is not tested (run "
+                   "AMOC_LIBS=/path/to/libs make amoc-test, the directory holding "
+                   "amoc-4.1.0/ebin and telemetry-1.3.0/ebin)"};
+        _ ->
+            Sshd = ?config(sshd, Config),
+            Before = nodes(),
+            #{live_load_runner_sleep_scenario := R} =
+                live_load:run(#{scenario => live_load_runner_sleep_scenario, users => 2, browser => false,
+                                scenario_duration => 3000, distributed => true,
+                                cluster => #{provider => ssh, hosts => [<<"127.0.0.1">>], ssh => ssh_opts(Sshd)},
+                                quiet => true}),
+            #{<<"run">> := Run} = R,
+            ct:log("run over ssh: ~p", [maps:with([<<"engine">>, <<"nodes">>, <<"iterations">>, <<"users">>, <<"cluster">>], Run)]),
+            %% users ran by amoc_dist on the ssh worker: it joined amoc with the pushed amoc
+            ?assertEqual(<<"amoc">>, maps:get(<<"engine">>, Run)),
+            ?assertMatch([<<"live_load_w1_", _/binary>>], maps:get(<<"nodes">>, Run)),
+            ?assertMatch(#{<<"started">> := 2, <<"failed">> := 0}, maps:get(<<"users">>, Run)),
+            ?assert(maps:get(<<"ok">>, maps:get(<<"iterations">>, Run)) >= 10),
+            timer:sleep(500),
+            ?assertEqual([], [N || N <- nodes(), not lists:member(N, Before)])
+    end.
 
 pulls_keep_lost_node(_Config) ->
     ct:comment("periodic pulls; a node killed mid-run keeps its data up to its last pull, is "
@@ -491,6 +608,34 @@ join_stuck(Good, Stuck) ->
     ok = erpc:call(Stuck, sys, resume, [amoc_cluster]).
 
 %%% Helpers
+
+cookie() ->
+    atom_to_list(erlang:get_cookie()).
+
+cmdline(OsPid) ->
+    case file:read_file("/proc/" ++ OsPid ++ "/cmdline") of
+        {ok, B} -> binary_to_list(binary:replace(B, <<0>>, <<" ">>, [global]));
+        _ -> ""
+    end.
+
+%% The OS pids below OsPid, from /proc.
+descendants(OsPid) ->
+    {ok, All} = file:list_dir("/proc"),
+    Pairs = [{P, parent(P)} || P <- All, lists:all(fun(Ch) -> Ch >= $0 andalso Ch =< $9 end, P)],
+    descend([OsPid], Pairs, []).
+
+descend([], _Pairs, Acc) -> Acc;
+descend([P | Rest], Pairs, Acc) ->
+    Kids = [K || {K, Pp} <- Pairs, Pp =:= P],
+    descend(Kids ++ Rest, Pairs, Kids ++ Acc).
+
+parent(P) ->
+    case file:read_file("/proc/" ++ P ++ "/stat") of
+        {ok, B} ->
+            [_, After] = string:split(binary_to_list(B), ")", trailing),
+            lists:nth(2, string:lexemes(After, " "));
+        _ -> none
+    end.
 
 distributed(_) when node() =/= nonode@nohost -> ok;
 distributed(Tries) ->

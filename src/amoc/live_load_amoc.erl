@@ -4,7 +4,7 @@
 %% {ok, Result} = live_load_amoc:await_result(my_scenario, timer:minutes(15)),
 %% file:write_file("result.json", live_load_result:to_json(Result)).
 %% '''
-%% {@link await_result/2} pulls every worker's metrics each time bucket while the users run
+%% {@link await_result/2} pulls every worker's metrics each time bucket (5 s) while the users run
 %% (`live_load_collector:start_pulling/2'), so a worker lost mid-run is reported `down' in
 %% `nodes' with its data up to its last pull; it returns when no worker has a user running
 %% (or is reachable), with the same `live_load.result/1' map the local engine returns: every
@@ -19,6 +19,7 @@
 
 -define(POLL_MS, 250).
 -define(CALL_MS, 5000).
+-define(PULL_MS, 5000).   % live_load_metrics' default bucket_ms
 
 %% @doc Waits up to `Timeout' ms for the users of `Scenario' to end and returns the result.
 -spec await_result(module(), timeout()) -> {ok, live_load_result:result()} | {error, term()}.
@@ -28,7 +29,8 @@ await_result(Scenario, Timeout) ->
 %% @doc {@link await_result/2} with options: `timeout' (ms or `infinity'), `nodes' (default
 %% {@link user_nodes/0}), `target' (users asked for; default the users that ran), `started'
 %% (monotonic ms the run started; default now), `stop' (a fun the engine's interrupt calls:
-%% `amoc:stop/0' or `amoc_dist:stop/0'), `interval_ms' (pull period, default the bucket width),
+%% `amoc:stop/0' or `amoc_dist:stop/0'), `interval_ms' (pull period, default 5000 ms: the
+%% default time bucket of `live_load_metrics', which the nodes' runs use),
 %% `progress' (a `live_load_progress' args map, or `undefined'), `thresholds' (parsed
 %% `live_load_threshold' thresholds checked on the result).
 %% While waiting, the calling process takes `{live_load_amoc, stop}' as an interrupt.
@@ -38,7 +40,7 @@ await(Scenario, Opts) ->
     Started = maps:get(started, Opts, erlang:monotonic_time(millisecond)),
     Info0 = node_info(Scenario, Nodes),
     RunId = maps:get(run_id, Info0, undefined),
-    PullOpts = maps:merge(#{interval_ms => maps:get(interval_ms, Opts, 5000)},
+    PullOpts = maps:merge(#{interval_ms => maps:get(interval_ms, Opts, ?PULL_MS)},
                           case RunId of undefined -> #{}; _ -> #{run_id => RunId} end),
     {ok, Puller} = live_load_collector:start_pulling(Nodes, PullOpts),
     Deadline = case maps:get(timeout, Opts, infinity) of

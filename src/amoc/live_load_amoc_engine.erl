@@ -6,16 +6,19 @@
 %%     users awaited with `live_load_amoc:await/2', then `amoc:stop/0' and `amoc:reset/0'.</li>
 %% <li>{@link run_distributed/2} (`distributed => true'): the cluster formed from the `cluster'
 %%     options (`live_load_cluster:start/2': workers joined to amoc one at a time, pointing at
-%%     this node as the master), its plan printed, `amoc_dist:do/3' (the clock starts on each
-%%     worker when its node is ready), the users awaited while every worker is pulled, then
-%%     `amoc_dist:stop/0' and the cluster torn down, also on an error or an interrupt.</li>
+%%     this node as the master; with the cluster option `calibrate', the cost measured first on
+%%     the first worker, the scenario run there by the local engine), its plan printed, `amoc_dist:do/3' with no users
+%%     (every worker's `init/0'), then each worker's share of the plan with `amoc_dist:add/2'
+%%     (the clock starts on each worker when its first user has its context up), the users
+%%     awaited while every worker is pulled, then `amoc_dist:stop/0' and the cluster torn
+%%     down, also on an error or an interrupt.</li>
 %% </ul>
 %% {@link stop/0} (`live_load:stop/0', SIGTERM / Ctrl-C in the CLI) stops the users through
 %% amoc; the result of what ran comes back with `run.interrupted => true'.
 %%
 %% Workarounds for amoc 4.1.0 (`reference/amoc-4.1.md'): the runner is registered with
-%% `amoc_code_server:add_module/1' (a module loaded after amoc started is no scenario to it),
-%% which also uploads it to the workers; the master's `amoc_dist' state (persistent terms, no
+%% `amoc_code_server:add_module/1' (a module not on the code path when amoc started is no
+%% scenario to it), which also uploads it to the workers; the master's `amoc_dist' state (persistent terms, no
 %% reset function) is cleared after a distributed run so that the next run can start.
 -module(live_load_amoc_engine).
 
@@ -48,7 +51,8 @@ run_distributed(Scenario, #{cluster := ClusterOpts, users := Users} = Run) ->
         ok ->
             forget_master_run(),
             in_process(fun() ->
-                               case live_load_cluster:start(ClusterOpts, #{users => Users}) of
+                               case live_load_cluster:start(ClusterOpts, #{users => Users, scenario => Scenario,
+                                                                            calibrate => calibration(Scenario, Run)}) of
                                    {ok, Cluster} ->
                                        try distributed(Scenario, Run, Cluster)
                                        after
@@ -59,6 +63,25 @@ run_distributed(Scenario, #{cluster := ClusterOpts, users := Users} = Run) ->
                                end
                        end);
         {error, _} = E -> E
+    end.
+
+%% The cluster option `calibrate': the scenario run by the local engine on the node given (the
+%% first worker), with the run's own options but the calibration's users and duration.
+calibration(Scenario, #{given := Given}) ->
+    fun(Node, #{users := K, duration := D}) ->
+            RunOpts = (maps:without([scenario, scenarios, otp_app, users, scenario_duration,
+                                     distributed, cluster, cluster_opts, engine, run_id,
+                                     thresholds, prometheus, user_rate, quiet,
+                                     progress_interval], Given))#{scenario => Scenario,
+                                                                  scenario_duration => D},
+            case push_scenario(Scenario, [Node]) of
+                ok ->
+                    try erpc:call(Node, live_load_cluster_cost, calibrate, [RunOpts, K], 3 * D + 120000)
+                    catch error:{erpc, R} -> {error, {calibration_node, R}};
+                          error:{exception, R, _} -> {error, {calibration_crashed, R}}
+                    end;
+                {error, _} = E -> E
+            end
     end.
 
 %% @doc Interrupts the amoc run in progress on this node, if any.
@@ -144,32 +167,60 @@ await_finished() ->
 
 distributed(Scenario, #{users := Users} = Run, Cluster) ->
     Nodes = live_load_cluster:nodes(Cluster),
+    Plan = live_load_cluster:plan(Cluster),
     maps:get(quiet, Run) orelse
-        io:put_chars(standard_error, live_load_cluster:format_plan(live_load_cluster:plan(Cluster))),
+        io:put_chars(standard_error, live_load_cluster:format_plan(Plan)),
     Dist = amoc_dist,
     T0 = erlang:monotonic_time(millisecond),
-    case add_runner() =:= ok andalso push_scenario(Scenario, Nodes) =:= ok
-        andalso Dist:do(?RUNNER, Users, settings(Scenario, Run)) of
-        false ->
-            case add_runner() of
-                ok -> push_scenario(Scenario, Nodes);
-                E -> E
+    case prepare_workers(Scenario, Nodes) of
+        ok ->
+            %% every node's init/0 first (no users), then each worker gets the plan's share:
+            %% amoc_dist:add/2 on one node at a time keeps amoc's user ids global and unique
+            case Dist:do(?RUNNER, 0, settings(Scenario, Run)) of
+                {ok, _} ->
+                    case add_planned(Plan) of
+                        ok ->
+                            Progress = progress(Scenario, Run, Nodes, T0),
+                            Result = live_load_amoc:await(Scenario, #{nodes => Nodes, target => Users, started => T0,
+                                                                      options => live_load_options:recorded(maps:get(given, Run)),
+                                                                      thresholds => maps:get(thresholds, Run, []),
+                                                                      stop => fun() -> Dist:stop() end}),
+                            stop_progress(Progress),
+                            _ = (catch Dist:stop()),
+                            with_plan(Result, Cluster);
+                        {error, Reason} ->
+                            _ = (catch Dist:stop()),
+                            {error, amoc_error(Reason)}
+                    end;
+                {error, Reason} ->
+                    {error, amoc_error(Reason)}
             end;
-        {ok, _} ->
-            Progress = progress(Scenario, Run, Nodes, T0),
-            Result = live_load_amoc:await(Scenario, #{nodes => Nodes, target => Users, started => T0,
-                                                      options => live_load_options:recorded(maps:get(given, Run)),
-                                                      thresholds => maps:get(thresholds, Run, []),
-                                                      stop => fun() -> Dist:stop() end}),
-            stop_progress(Progress),
-            _ = (catch Dist:stop()),
-            with_plan(Result, Cluster);
-        {error, Reason} ->
-            {error, amoc_error(Reason)}
+        {error, _} = E -> E
     end.
 
+prepare_workers(Scenario, Nodes) ->
+    case add_runner() of
+        ok -> push_scenario(Scenario, Nodes);
+        {error, _} = E -> E
+    end.
+
+%% amoc_dist:add(K, [Node]) for each node of the plan, in the plan's order.
+add_planned(#{nodes := Nodes, users_per_node := Split}) ->
+    Dist = amoc_dist,
+    lists:foldl(fun(Node, ok) ->
+                        case maps:get(Node, Split, 0) of
+                            0 -> ok;
+                            K ->
+                                case Dist:add(K, [Node]) of
+                                    {ok, _} -> ok;
+                                    {error, Reason} -> {error, {add_users, Node, K, Reason}}
+                                end
+                        end;
+                   (_Node, Error) -> Error
+                end, ok, Nodes).
+
 with_plan({ok, #{<<"run">> := Run} = Result}, Cluster) ->
-    Plan = maps:with([nodes, users_per_node, why, formation_ms], live_load_cluster:plan(Cluster)),
+    Plan = maps:with([nodes, users_per_node, capacity, why, formation_ms, calibration], live_load_cluster:plan(Cluster)),
     {ok, Result#{<<"run">> := Run#{<<"cluster">> => live_load_json:to_term(Plan)}}};
 with_plan(Other, _Cluster) ->
     Other.

@@ -7,10 +7,15 @@
 %%     (`live_load_amoc_settings'), starts the live_load application, and prepares the node
 %%     with `live_load_node' (the scenario's `config/1', its throttles as `amoc_throttle', the
 %%     metrics run, the node's browser pool sized by `users_per_browser'). The node's clock
-%%     starts with its first user, which amoc starts once every node's `init/0' is done.</li>
+%%     starts with its first user, which amoc starts once every node's `init/0' is done.
+%%     amoc runs `init/0' inside a `gen_server:call' with the default 5 s timeout: past it,
+%%     `do/3' fails with that node's timeout. So init starts no browser (the pool starts them
+%%     as users arrive); what takes time in it is the scenario's own `config/1' (keep it
+%%     fast: no HTTP calls), reading the `data' file and one call to the master per throttle
+%%     (at most 4 s each).</li>
 %% <li>{@link start/3} runs the user loop (`live_load_user:run/2') in the amoc user process.</li>
 %% <li>{@link terminate/2} (on `amoc:stop/0' / `amoc_dist:stop/0', after the users ended) stops
-%%     the node's throttles and browsers.</li>
+%%     the node's throttles and browsers and unloads the node's data feeder.</li>
 %% </ul>
 -module(live_load_amoc_scenario).
 
@@ -24,8 +29,7 @@
 init(Scenario) ->
     case application:ensure_all_started(live_load) of
         {ok, _} ->
-            Settings = live_load_amoc_settings:read(Scenario),
-            case with_data(live_load_options:validate(maps:without([user_kinds], Settings)), Settings) of
+            case with_data(live_load_amoc_settings:read(Scenario)) of
                 {ok, Opts} ->
                     RunId = amoc_get(live_load_run_id),
                     case live_load_node:init(Scenario, Opts, #{browsers => pool, throttles => amoc,
@@ -35,7 +39,9 @@ init(Scenario) ->
                                                 #{mode => maps:get(mode, Opts), options => live_load_options:recorded(maps:get(given, Opts)),
                                                   run_id => RunId}),
                             {ok, State};
-                        {error, _} = E -> E
+                        {error, _} = E ->
+                            unload(maps:get(data, Opts, undefined)),
+                            E
                     end;
                 {error, _} = E -> E
             end;
@@ -45,6 +51,11 @@ init(Scenario) ->
 %% The node's own data feeder (#12): the file is read on this node; `per_user' rows follow amoc's
 %% user ids, which are global, so no two users of the cluster get the same row. The hybrid split
 %% (`user_kinds') is the master's, so the kinds follow the global ids too.
+with_data({ok, Settings}) ->
+    with_data(live_load_options:validate(maps:without([user_kinds], Settings)), Settings);
+with_data({error, _} = E) ->
+    E.
+
 with_data({ok, Opts0}, Settings) ->
     Opts = case Settings of
                #{user_kinds := Kinds} -> Opts0#{user_kinds => Kinds};
@@ -65,10 +76,14 @@ with_data({error, _} = E, _Settings) -> E.
 start(_Scenario, UserId, State) ->
     live_load_user:run(UserId, State).
 
-%% @doc Stops the node's throttles and browsers.
+%% @doc Stops the node's throttles and browsers, and unloads the node's data feeder.
 -spec terminate(module(), live_load_node:state()) -> ok.
 terminate(_Scenario, State) ->
-    live_load_node:terminate(State).
+    ok = live_load_node:terminate(State),
+    unload(live_load_node:get(data, State)).
+
+unload(#{key := _} = Feeder) -> live_load_data:unload(Feeder);
+unload(_) -> ok.
 
 %% @doc What `init/1' recorded about the run on this node (mode, options, run id), for the
 %% result built on the master; `undefined' before.

@@ -56,22 +56,84 @@
 %% @doc The run options of `Scenario' on this node, from amoc's settings, in the shape
 %% `live_load_options:validate/1' takes. The scenario's own `-required_variable's and
 %% `base_url' (when set) go to its `config/1'.
--spec read(module()) -> map().
+%%
+%% amoc collects a module's `-required_variable's only when that module is the scenario given
+%% to `do/3', or a helper it classed as configurable (no `-behaviour(amoc_scenario)', on the code
+%% path or loaded when amoc started, or added with `amoc_code_server:add_module/1'). A scenario run through
+%% `live_load_amoc_runner' (`live_load:run/1' with `engine => amoc' or `distributed => true')
+%% is neither, so its own variables are read here, in amoc's order: the `config' map of the
+%% `live_load_options' setting (where `live_load:run/1' puts the scenario's options), else
+%% `AMOC_<NAME>' from the environment, else the declared `default_value'; each value passes the
+%% declared `verification' (`none', a list of allowed values, `{M, F, 1}' or a fun), else
+%% `{error, {invalid_option, Name, Value}}'.
+-spec read(module()) -> {ok, map()} | {error, {invalid_option, atom(), term()}}.
 read(Scenario) ->
     Get = fun(Name) -> amoc_get(Name) end,
     Extra = Get(live_load_options),
-    Own = maps:from_list([{N, Get(N)} || N <- declared(Scenario)]),
-    Base = case Get(base_url) of
-               undefined -> #{};
-               Url -> #{base_url => Url}
-           end,
-    Config = maps:merge(maps:merge(Base, Own), maps:get(config, Extra, #{})),
-    Knobs = maps:from_list([{K, Get(K)} || K <- ?KNOBS]),
-    maps:merge(maps:merge(Config, maps:without([config], Extra)), Knobs#{scenario => Scenario, quiet => true}).
+    Given = maps:get(config, Extra, #{}),
+    case own(declared(Scenario), Given, collected(), #{}) of
+        {ok, Own} ->
+            Base = case Get(base_url) of
+                       undefined -> #{};
+                       Url -> #{base_url => Url}
+                   end,
+            Config = maps:merge(maps:merge(Base, Own), Given),
+            Knobs = maps:from_list([{K, Get(K)} || K <- ?KNOBS]),
+            {ok, maps:merge(maps:merge(Config, maps:without([config], Extra)),
+                            Knobs#{scenario => Scenario, quiet => true})};
+        {error, _} = E -> E
+    end.
+
+own([], _Given, _Collected, Acc) ->
+    {ok, Acc};
+own([#{name := N} = Decl | Rest], Given, Collected, Acc) ->
+    Value = case {Given, lists:member(N, Collected)} of
+                {#{N := V}, _} -> verify(Decl, V);
+                {_, true} -> {ok, amoc_get(N)};        % collected and verified by amoc
+                {_, false} -> verify(Decl, env(N, maps:get(default_value, Decl, undefined)))
+            end,
+    case Value of
+        {ok, V1} -> own(Rest, Given, Collected, Acc#{N => V1});
+        {error, _} = E -> E
+    end.
+
+verify(#{name := N} = Decl, V) ->
+    Ok = try
+             case maps:get(verification, Decl, none) of
+                 none -> true;
+                 L when is_list(L) -> lists:member(V, L);
+                 {M, F, 1} -> M:F(V);
+                 Fun when is_function(Fun, 1) -> Fun(V);
+                 _ -> true
+             end
+         catch _:_ -> false
+         end,
+    case Ok of
+        true -> {ok, V};
+        {true, V1} -> {ok, V1};
+        _ -> {error, {invalid_option, N, V}}
+    end.
+
+%% The names amoc collected for the scenario of the running do/3.
+collected() ->
+    Scenario = amoc_config_scenario,
+    case catch Scenario:get_current_configuration() of
+        {ok, Map} when is_map(Map) -> maps:keys(Map);
+        _ -> []
+    end.
+
+%% AMOC_<NAME> parsed as amoc parses it, else the default.
+env(Name, Default) ->
+    Env = amoc_config_env,
+    case catch Env:get(Name, Default) of
+        {'EXIT', _} -> Default;
+        V -> V
+    end.
 
 declared(Scenario) ->
     Attrs = try Scenario:module_info(attributes) catch _:_ -> [] end,
-    [N || #{name := N} <- lists:append(proplists:get_all_values(required_variable, Attrs))].
+    [D || #{name := N} = D <- lists:append(proplists:get_all_values(required_variable, Attrs)),
+          is_atom(N)].
 
 amoc_get(Name) ->
     Config = amoc_config,

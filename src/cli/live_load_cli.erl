@@ -75,7 +75,7 @@ parse_run(Args, Cmd) ->
     parse_flag(Args, Cmd).
 
 parse_flag(["--" ++ Flag, Value | Rest], Cmd) when Flag =/= "quiet", Flag =/= "verbose",
-                                                  Flag =/= "distributed" ->
+                                                  Flag =/= "distributed", Flag =/= "calibrate" ->
     case flag(Flag, Value, Cmd) of
         {ok, Cmd1} -> parse_run(Rest, Cmd1);
         {error, _} = E -> E
@@ -84,6 +84,9 @@ parse_flag(["--quiet" | Rest], #{opts := O} = Cmd) ->
     parse_run(Rest, Cmd#{opts := O#{quiet => true}});
 parse_flag(["--distributed" | Rest], #{opts := O} = Cmd) ->
     parse_run(Rest, Cmd#{opts := O#{distributed => true}});
+parse_flag(["--calibrate" | Rest], Cmd) ->
+    {ok, Cmd1} = cluster(calibrate, "--calibrate", {ok, true}, Cmd),
+    parse_run(Rest, Cmd1);
 parse_flag(["--verbose" | Rest], Cmd) ->
     parse_run(Rest, Cmd#{verbose => true});
 parse_flag(["--" ++ Flag], _Cmd) ->
@@ -359,6 +362,8 @@ Options:
   --quiet                 no progress line on stderr
   --distributed           run on a cluster of worker nodes formed for the run (amoc)
   --nodes N               worker nodes (default: from the sizing, see guides/distributed.md)
+  --calibrate             size the cluster from the cost of one user measured on the first
+                          worker (2 users of the scenario for 15 s) before the run
   --provider P            how the workers start: peer (this machine, default), ssh, nodes
   --hosts H1,H2           ssh hosts (--provider ssh), or the running nodes' names
                           name@host (--provider nodes)

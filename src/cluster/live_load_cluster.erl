@@ -15,7 +15,12 @@
 %% <li>nodes started or connected by the provider, in parallel, within `boot_timeout' each
 %%     ({@link live_load_cluster_provider});</li>
 %% <li>code: by code path (the provider passed the master's path) or pushed
-%%     ({@link live_load_cluster_code}); the `live_load' application started on each worker;</li>
+%%     ({@link live_load_cluster_code}): `live_load', amoc's applications when the workers join
+%%     amoc, and `elixir' when the run's `scenario' is an Elixir module; the `live_load'
+%%     application started on each worker;</li>
+%% <li>with the option `calibrate': the cost of one user measured on the first worker by the
+%%     `calibrate' fun the caller gives (the engine runs the scenario there with a few users,
+%%     {@link live_load_cluster_cost:calibrate/2}), and used as the `cost';</li>
 %% <li>each node's cores and memory read, the plan made ({@link live_load_cluster_size}); nodes
 %%     the plan does not use are stopped (when started here) or left alone (when given);</li>
 %% <li>when amoc is on the master (option `amoc => auto', the default) or `amoc => true': amoc
@@ -41,6 +46,10 @@
 
 -type options() :: map().
 -type plan() :: live_load_cluster_size:plan().
+-type run() :: #{users := pos_integer(),
+                 scenario => module(),
+                 calibrate => fun((node(), #{users := pos_integer(), duration := pos_integer()}) ->
+                                          {ok, live_load_cluster_cost:cost()} | {error, term()})}.
 -opaque cluster() :: #{provider := module(),
                        opts := options(),
                        master := node(),
@@ -48,6 +57,8 @@
                        pushed := #{node() => file:filename()},
                        amoc_started := [node()],
                        started_dist := boolean(),
+                       run := run(),
+                       calibration := none | {node(), map()},
                        plan := plan()}.
 
 %% @doc Check cluster options (see {@link live_load_cluster_opts} for the keys).
@@ -55,12 +66,16 @@
 validate(ClusterOpts) ->
     live_load_cluster_opts:validate(ClusterOpts).
 
-%% @doc Form the cluster for `Users' users. See the module doc for the steps.
--spec start(options(), #{users := pos_integer()}) ->
+%% @doc Form the cluster for `Users' users of `Scenario' (optional). See the module doc for
+%% the steps. The option `calibrate' needs the `calibrate' fun: it measures the cost of one
+%% user on the node it is given, with the calibration's `#{users, duration}'.
+-spec start(options(), run()) ->
           {ok, cluster()} | {error, {cluster_failed, node(), term()}} | {error, term()}.
-start(ClusterOpts, #{users := Users}) when is_integer(Users), Users > 0 ->
+start(ClusterOpts, #{users := Users} = Run) when is_integer(Users), Users > 0 ->
     case live_load_cluster_opts:normalise(ClusterOpts) of
-        {ok, Opts} -> form(Opts, Users);
+        {ok, #{calibrate := #{}}} when not is_map_key(calibrate, Run) ->
+            {error, {invalid_option, {cluster, calibrate}, no_calibration_run}};
+        {ok, Opts} -> form(Opts, Run);
         {error, _} = E -> E
     end;
 start(_ClusterOpts, Run) ->
@@ -104,13 +119,13 @@ stop(#{provider := Mod, handles := Handles, pushed := Pushed, amoc_started := Am
 
 %%% Formation
 
-form(Opts, Users) ->
+form(Opts, #{users := Users} = Run) ->
     T0 = erlang:monotonic_time(millisecond),
     Mod = provider(maps:get(provider, Opts)),
     case distributed() of
         {ok, StartedDist} ->
             C0 = #{provider => Mod, opts => Opts, master => node(), handles => [], pushed => #{},
-                   amoc_started => [], started_dist => StartedDist,
+                   amoc_started => [], started_dist => StartedDist, run => Run, calibration => none,
                    plan => #{nodes => [], users_per_node => #{}, capacity => #{}, why => <<>>}},
             try steps(C0, Users) of
                 {ok, C} ->
@@ -133,7 +148,8 @@ steps(#{provider := Mod, opts := Opts} = C0, Users) ->
                   end,
     C1 = guard(fun start_nodes/2, [C0, Specs], C0),
     C2 = guard(fun load_code/1, [C1], C1),
-    {Plan, C3} = guard(fun size_and_trim/2, [C2, Users], C2),
+    C2b = guard(fun calibrate/1, [C2], C2),
+    {Plan, C3} = guard(fun size_and_trim/2, [C2b, Users], C2b),
     C4 = guard(fun join_amoc/1, [C3#{plan := Plan}], C3),
     {ok, C4}.
 
@@ -159,9 +175,9 @@ start_nodes(#{provider := Mod, opts := Opts} = C, Specs) ->
         [{Node, Reason} | _] -> throw({cluster_failed, C1, Node, Reason})
     end.
 
-load_code(#{provider := Mod, opts := Opts, handles := Handles} = C) ->
+load_code(#{provider := Mod, opts := Opts, handles := Handles, run := Run} = C) ->
     Nodes = [N || #{node := N} <- Handles],
-    Apps = apps(Opts),
+    Apps = apps(Opts, maps:get(scenario, Run, undefined)),
     How = maps:get(code, Opts, Mod:default_code()),
     Timeout = maps:get(join_timeout, Opts),
     Pushed = case How of
@@ -181,13 +197,32 @@ load_code(#{provider := Mod, opts := Opts, handles := Handles} = C) ->
         [{Node, R} | _] -> throw({cluster_failed, C1, Node, R})
     end.
 
-%% The applications a worker needs: live_load, and amoc with its dependencies when the
-%% workers join amoc.
-apps(Opts) ->
-    case amoc(Opts) of
-        true -> [live_load | live_load_cluster_amoc:apps()];
-        false -> [live_load]
-    end.
+%% The applications a worker needs: live_load, amoc with its dependencies when the workers
+%% join amoc, and elixir when the scenario is an Elixir module (its code calls Elixir's
+%% standard library, which no Erlang/OTP install has).
+apps(Opts, Scenario) ->
+    Amoc = case amoc(Opts) of
+               true -> live_load_cluster_amoc:apps();
+               false -> []
+           end,
+    [live_load | Amoc] ++ elixir(Scenario).
+
+elixir(Scenario) when is_atom(Scenario), Scenario =/= undefined ->
+    case lists:prefix("Elixir.", atom_to_list(Scenario)) of
+        true -> [elixir];
+        false -> []
+    end;
+elixir(_) -> [].
+
+%% The `calibrate' option: the cost of one user measured on the first worker.
+calibrate(#{opts := #{calibrate := #{} = Cal} = Opts, handles := [#{node := Node} | _],
+            run := #{calibrate := Fun}} = C) ->
+    case Fun(Node, Cal) of
+        {ok, Cost} -> C#{opts := Opts#{cost => Cost}, calibration := {Node, Cost}};
+        {error, Reason} -> throw({cluster_failed, C, Node, {calibration_failed, Reason}})
+    end;
+calibrate(C) ->
+    C.
 
 amoc(Opts) ->
     case maps:get(amoc, Opts) of
@@ -202,14 +237,31 @@ size_and_trim(#{provider := Mod, opts := Opts, handles := Handles} = C, Users) -
         [] -> ok;
         [{Failed, Why} | _] -> throw({cluster_failed, C, Failed, Why})
     end,
-    case live_load_cluster_size:size(Opts, Users, [F || {ok, F} <- Facts]) of
-        {ok, #{nodes := Used} = Plan} ->
+    case live_load_cluster_size:size(maps:remove(calibrate, Opts), Users, [F || {ok, F} <- Facts]) of
+        {ok, #{nodes := Used} = Plan0} ->
+            Plan = explained(Plan0, C),
             {Keep, Drop} = lists:partition(fun(#{node := N}) -> lists:member(N, Used) end, Handles),
             _ = [stop_node(Mod, H) || #{owned := true} = H <- Drop],
             {Plan, C#{handles := Keep}};
         {error, R} ->
             throw({cluster_failed, C, node(), R})
     end.
+
+%% What the pure rule cannot know: where a calibrated cost was measured, and that peer nodes
+%% share one machine.
+explained(#{why := Why} = Plan, #{calibration := {Node, Cost}, opts := #{calibrate := Cal}}) ->
+    Text = io_lib:format("cost calibrated on ~ts (~b users for ~b ms: ~b iterations); ",
+                         [Node, maps:get(users, Cal), maps:get(duration, Cal),
+                          maps:get(iterations, Cost, 0)]),
+    Plan#{why := iolist_to_binary([Text, Why]),
+          calibration => maps:put(node, Node, maps:with([cpu_ms_per_iteration, iteration_ms,
+                                                         pss_mb_per_user, iterations], Cost))};
+explained(#{why := Why, nodes := [_]} = Plan, #{provider := live_load_cluster_peer, opts := Opts})
+  when not is_map_key(nodes, Opts), not is_map_key(users_per_node, Opts) ->
+    Plan#{why := <<Why/binary, "; peer nodes share this machine, so more of them would add no "
+                   "capacity (give nodes => N for more BEAMs, or use ssh hosts)">>};
+explained(Plan, _C) ->
+    Plan.
 
 join_amoc(#{opts := Opts, plan := #{nodes := Nodes}} = C) ->
     case amoc(Opts) of

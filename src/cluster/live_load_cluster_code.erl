@@ -5,17 +5,19 @@
 %%
 %% By push ({@link push/2}): for each application, its `ebin' (beams and `.app') and its whole
 %% `priv' (port program, NIF `.so', `observer.js', report template; file modes kept, so the
-%% port stays executable) are copied from the master into
-%% `<worker tmp>/live_load_code_<unique>/<app>/{ebin,priv}' on the worker; that `ebin' is put
-%% first on the worker's code path and every module is loaded with `code:load_binary/3'. As
-%% the directory is named after the application, `code:priv_dir(live_load)' on the worker is
-%% the copied `priv', where the NIF and the port are found. The worker needs only Erlang/OTP:
+%% port stays executable) are sent from the master in one call and written on the worker by
+%% {@link unpack/2} (this module, loaded there first: it needs only Erlang/OTP), into
+%% `<worker tmp>/live_load_code_<master>_<unique>/<app>/{ebin,priv}'; that `ebin' is put first
+%% on the worker's code path and its modules are loaded at once (`code:atomic_load/1'). As the
+%% directory is named after the application, `code:priv_dir(live_load)' on the worker is the
+%% copied `priv', where the NIF and the port are found. The worker needs only Erlang/OTP:
 %% nothing of live_load has to be installed there. {@link remove/2} deletes the directory.
 -module(live_load_cluster_code).
 
 -export([host/0]).
 -export([path_args/0]).
 -export([push/2]).
+-export([unpack/2]).
 -export([remove/2]).
 -export([start_app/1]).
 
@@ -45,11 +47,16 @@ push(Node, Apps) ->
               end,
         Root = filename:join(Tmp, "live_load_code_" ++ atom_to_list(node()) ++ "_"
                              ++ integer_to_list(erlang:unique_integer([positive]))),
+        %% this module on the worker first: it writes the files there
+        {?MODULE, Self, _} = code:get_object_code(?MODULE),
+        SelfFile = filename:join([Root, "live_load", "ebin", atom_to_list(?MODULE) ++ ".beam"]),
+        {module, ?MODULE} = erpc:call(Node, code, load_binary, [?MODULE, SelfFile, Self], ?CALL_TIMEOUT),
         _ = [push_app(Node, App, Root) || App <- Apps],
         {ok, Root}
     catch
         throw:{push_failed, App, Why} -> {error, {code_push, App, Why}};
-        error:{erpc, Reason} -> {error, {code_push, Reason}}
+        error:{erpc, Reason} -> {error, {code_push, Reason}};
+        error:{exception, Reason, _} -> {error, {code_push, Reason}}
     end.
 
 push_app(Node, App, Root) ->
@@ -58,12 +65,17 @@ push_app(Node, App, Root) ->
         Src ->
             Dst = filename:join(Root, atom_to_list(App)),
             Ebin = filename:join(Dst, "ebin"),
-            Files = files(filename:join(Src, "ebin")) ++ files(filename:join(Src, "priv")),
-            _ = [copy(Node, Src, Dst, F) || F <- Files],
+            Files = [{Rel, read(Src, Rel), mode(Src, Rel)}
+                     || Rel <- files(filename:join(Src, "ebin")) ++ files(filename:join(Src, "priv"))],
+            case erpc:call(Node, ?MODULE, unpack, [Dst, Files], ?CALL_TIMEOUT) of
+                ok -> ok;
+                {error, Why} -> throw({push_failed, App, Why})
+            end,
             true = erpc:call(Node, code, add_patha, [Ebin], ?CALL_TIMEOUT),
-            _ = [load(Node, Src, Ebin, F) || F <- Files, filename:extension(F) =:= ".beam",
-                                              filename:dirname(F) =:= "ebin"],
-            ok
+            load(Node, [{list_to_atom(filename:basename(Rel, ".beam")), filename:join(Dst, Rel), Bin}
+                        || {Rel, Bin, _} <- Files, filename:extension(Rel) =:= ".beam",
+                           filename:dirname(Rel) =:= "ebin",
+                           filename:basename(Rel, ".beam") =/= atom_to_list(?MODULE)])
     end.
 
 %% Regular files under Dir (symbolic links followed), relative to Dir's parent.
@@ -75,26 +87,43 @@ files(Dir) ->
         false -> []
     end.
 
-copy(Node, Src, Dst, Rel) ->
-    From = filename:join(Src, Rel),
-    To = filename:join(Dst, Rel),
-    {ok, Bin} = file:read_file(From),
-    {ok, Info} = file:read_file_info(From),
-    ok = erpc:call(Node, filelib, ensure_dir, [To], ?CALL_TIMEOUT),
-    case erpc:call(Node, file, write_file, [To, Bin], ?CALL_TIMEOUT) of
-        ok -> ok;
-        {error, Why} -> throw({push_failed, To, Why})
-    end,
-    ok = erpc:call(Node, file, change_mode, [To, element(8, Info) band 8#777], ?CALL_TIMEOUT).
-
-%% Module names are those of the master's own beam files.
-load(Node, Src, Ebin, Rel) ->
-    Mod = list_to_atom(filename:basename(Rel, ".beam")),
-    File = filename:join(Ebin, filename:basename(Rel)),
+read(Src, Rel) ->
     {ok, Bin} = file:read_file(filename:join(Src, Rel)),
-    case erpc:call(Node, code, load_binary, [Mod, File, Bin], ?CALL_TIMEOUT) of
-        {module, Mod} -> ok;
-        {error, Why} -> throw({push_failed, Mod, Why})
+    Bin.
+
+mode(Src, Rel) ->
+    {ok, Info} = file:read_file_info(filename:join(Src, Rel)),
+    element(8, Info) band 8#777.
+
+%% @doc On the worker: writes `{RelativePath, Bytes, Mode}' files under `Dir'.
+-spec unpack(file:filename(), [{file:filename(), binary(), non_neg_integer()}]) ->
+          ok | {error, {file:filename(), term()}}.
+unpack(_Dir, []) ->
+    ok;
+unpack(Dir, [{Rel, Bin, Mode} | Rest]) ->
+    File = filename:join(Dir, Rel),
+    case filelib:ensure_dir(File) =:= ok andalso file:write_file(File, Bin) of
+        ok ->
+            case file:change_mode(File, Mode) of
+                ok -> unpack(Dir, Rest);
+                {error, Why} -> {error, {File, Why}}
+            end;
+        false -> {error, {File, cannot_make_dir}};
+        {error, Why} -> {error, {File, Why}}
+    end.
+
+%% Module names are those of the master's own beam files. All at once with
+%% `code:atomic_load/1'; one by one (purging old code) when a node refuses that (a module
+%% with old code not purged yet, on a node that had it before).
+load(Node, Beams) ->
+    case erpc:call(Node, code, atomic_load, [Beams], ?CALL_TIMEOUT) of
+        ok -> ok;
+        {error, _} ->
+            _ = [case erpc:call(Node, code, load_binary, [Mod, File, Bin], ?CALL_TIMEOUT) of
+                     {module, Mod} -> ok;
+                     {error, Why} -> throw({push_failed, Mod, Why})
+                 end || {Mod, File, Bin} <- Beams],
+            ok
     end.
 
 %% @doc Delete a directory made by {@link push/2} (nothing when the node is gone).

@@ -17,11 +17,49 @@
 
 -export([measure/2]).
 -export([measure/3]).
+-export([calibrate/2]).
+
+-export_type([cost/0]).
+
+-type cost() :: #{cpu_ms_per_iteration := float(), iteration_ms := float(),
+                  pss_mb_per_user := float(), iterations => non_neg_integer(),
+                  cpu_ms => float(), wall_ms => integer(), peak_pss_mb => float()}.
 
 -define(TICKS_PER_S, 100).  % USER_HZ of /proc/<pid>/stat on Linux
 
+%% @doc The calibration of a distributed run (cluster option `calibrate'), on the node it is
+%% called on (the first worker): `live_load:run(RunOpts)' of the scenario by the local engine,
+%% with `Users' users, measured by {@link measure/2}. `RunOpts' are the run's own options with
+%% its `users' and `scenario_duration' replaced by the calibration's. The local engine's clock
+%% starts once its browsers run, so on a very busy machine the users' contexts may come up after
+%% a short calibration's end, with no iteration: then it is run once more for twice as long
+%% before `{error, {no_iterations, #{tried_ms := [D, 2 * D], ...}}}'.
+-spec calibrate(map(), pos_integer()) -> {ok, cost()} | {error, term()}.
+calibrate(#{scenario_duration := D} = RunOpts, Users) ->
+    case calibrate_once(RunOpts, Users) of
+        {error, {no_iterations, _}} ->
+            case calibrate_once(RunOpts#{scenario_duration => 2 * D}, Users) of
+                {error, {no_iterations, What}} -> {error, {no_iterations, What#{tried_ms => [D, 2 * D]}}};
+                Second -> Second
+            end;
+        First -> First
+    end.
+
+calibrate_once(RunOpts, Users) ->
+    case measure(fun() -> live_load:run(RunOpts#{users => Users, quiet => true}) end, Users) of
+        {error, {no_iterations, Results}} when is_map(Results) ->
+            %% what the run did, not the whole result
+            {error, {no_iterations, maps:map(fun(_, #{<<"run">> := Run}) ->
+                                                     maps:with([<<"users">>, <<"iterations">>, <<"duration_ms">>], Run);
+                                                (_, Other) -> Other
+                                             end, Results)}};
+        {error, {no_iterations, Other}} ->
+            {error, {no_iterations, #{result => Other}}};
+        Measured -> Measured
+    end.
+
 %% @doc {@link measure/3} with default options.
--spec measure(fun(() -> term()), pos_integer()) -> {ok, map()} | {error, term()}.
+-spec measure(fun(() -> term()), pos_integer()) -> {ok, cost()} | {error, term()}.
 measure(Run, Users) ->
     measure(Run, Users, #{}).
 

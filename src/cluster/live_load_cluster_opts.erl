@@ -8,6 +8,7 @@
 %% | `hosts' | — | ssh hosts (`ssh'); with `provider => nodes' and no `nodes' list, the node names |
 %% | `users_per_node' | — | users each worker carries (the node count follows from it) |
 %% | `cost' | measured default | `#{cpu_ms_per_iteration, iteration_ms, pss_mb_per_user}' of one user (figures you give, or what {@link live_load_cluster_cost:measure/2} returns) |
+%% | `calibrate' | `false' | `true' or `#{users => K, duration => Ms}' (default 2 users, 15000 ms): measure the cost on the first worker with a short local run of the scenario before sizing; not with `cost' or `users_per_node' |
 %% | `headroom' | `0.8' | share of a machine's cores and memory the sizing may plan for |
 %% | `code' | provider's | `path' (same machine: master's code path) or `push' (copy from master) |
 %% | `amoc' | `auto' | join the workers to amoc: `auto' (when amoc is on the master), `true', `false' |
@@ -25,9 +26,10 @@
 -export([default_cost/0]).
 
 -define(MAX_NODES, 1000).
--define(KEYS, [provider, provider_opts, nodes, hosts, users_per_node, cost, headroom, code, amoc,
+-define(KEYS, [provider, provider_opts, nodes, hosts, users_per_node, cost, calibrate, headroom, code, amoc,
                boot_timeout, join_timeout, erl, ssh, args]).
 -define(CALLBACKS, [{specs, 2}, {start_node, 2}, {stop_node, 1}, {default_code, 0}]).
+-define(CALIBRATION, #{users => 2, duration => 15000}).
 
 %% @doc Check the cluster options.
 -spec validate(term()) -> ok | {error, {invalid_option, {cluster, term()}, term()}}.
@@ -47,7 +49,12 @@ normalise(Opts) when is_map(Opts) ->
             Full = maps:merge(#{provider => peer, headroom => 0.8, amoc => auto,
                                 boot_timeout => 60000, join_timeout => 60000, erl => "erl",
                                 ssh => #{}, args => []}, Opts),
-            check_all(?KEYS, Full)
+            case maps:get(calibrate, Opts, false) of
+                %% a calibration measures the cost: not with a cost given, nor with a fixed share
+                Cal when Cal =/= false, (is_map_key(cost, Opts) orelse is_map_key(users_per_node, Opts)) ->
+                    invalid(calibrate, Cal);
+                _ -> check_all(?KEYS, Full)
+            end
     end;
 normalise(Opts) ->
     {error, {invalid_option, cluster, Opts}}.
@@ -88,6 +95,14 @@ check(cost, #{cpu_ms_per_iteration := C, iteration_ms := I, pss_mb_per_user := M
                                 cpu_ms, wall_ms, peak_pss_mb],
     case Extra =:= [] andalso lists:all(fun(X) -> is_number(X) andalso X > 0 end, [C, I, M]) of
         true -> ok;
+        false -> error
+    end;
+check(calibrate, false, _) -> ok;
+check(calibrate, true, _) -> {ok, ?CALIBRATION};
+check(calibrate, #{} = Cal, _) ->
+    Full = maps:merge(?CALIBRATION, Cal),
+    case map_size(Full) =:= 2 andalso lists:all(fun(V) -> is_integer(V) andalso V > 0 end, maps:values(Full)) of
+        true -> {ok, Full};
         false -> error
     end;
 check(headroom, H, _) when is_number(H), H > 0, H =< 1 -> ok;

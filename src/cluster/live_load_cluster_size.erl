@@ -11,8 +11,11 @@
 %% <ol>
 %% <li>`users_per_node => K': `ceil(Users / K)' nodes, K users each (the last takes the rest);
 %%     `{error, {cluster_too_small, #{needed, available}}}' when fewer nodes are available.</li>
-%% <li>`nodes => N' (a count): N nodes, users split evenly.</li>
-%% <li>`cost' given: from the cost of one user:
+%% <li>`nodes => N' (a count): exactly N nodes. With a `cost' (given, or measured by the
+%%     cluster's calibration) the users are split in proportion to the nodes' capacity and `why'
+%%     says how many nodes the cost alone would have used; without one, evenly. A count given is
+%%     never silently overridden by a cost, nor a cost silently ignored.</li>
+%% <li>`cost' given (or calibrated): from the cost of one user:
 %%     a machine carries `min(cores * headroom * iteration_ms / cpu_ms_per_iteration,
 %%     memory_mb * headroom / pss_mb_per_user)' users, shared by the nodes on that machine;
 %%     nodes are used in order until their capacity covers the users, users split in
@@ -35,7 +38,7 @@
                         machine => binary()}.
 -type plan() :: #{nodes := [node()], users_per_node := #{node() => non_neg_integer()},
                   capacity := #{node() => non_neg_integer()}, why := binary(),
-                  formation_ms => non_neg_integer()}.
+                  formation_ms => non_neg_integer(), calibration => map()}.
 
 %% @doc The plan for `Users' users on (a prefix of) the nodes described by `Facts'.
 -spec size(map(), pos_integer(), [node_facts()]) -> {ok, plan()} | {error, term()}.
@@ -73,13 +76,26 @@ plan(#{users_per_node := K}, Users, Facts, Cap) ->
             done(Split, Cap, fmt("users_per_node = ~b: ceil(~b / ~b) = ~b node(s)",
                                  [K, Users, K, Needed]))
     end;
-plan(#{nodes := N}, Users, Facts, Cap) when is_integer(N) ->
+plan(#{nodes := N} = Opts, Users, Facts, Cap) when is_integer(N) ->
     case N > length(Facts) of
         true -> {error, {cluster_too_small, #{needed => N, available => length(Facts)}}};
         false ->
             Nodes = [Node || #{node := Node} <- lists:sublist(Facts, N)],
-            done(split(Users, [{Node, 1} || Node <- Nodes]), Cap,
-                 fmt("nodes = ~b given: ~b users split evenly", [N, Users]))
+            case Opts of
+                #{cost := _} ->
+                    Order = [{Node, maps:get(Node, Cap)} || Node <- Nodes],
+                    Alone = case lists:sum([C || {_, C} <- Order]) >= Users of
+                                true -> fmt("~b", [length(prefix(Order, Users))]);
+                                false -> fmt("more than ~b", [N])
+                            end,
+                    done(split(Users, Order), Cap,
+                         fmt("nodes = ~b given: ~b users split in proportion to capacity, from the "
+                             "cost of one user (~ts); the cost alone would use ~ts node(s)",
+                             [N, Users, cost_text(cost(Opts), maps:get(headroom, Opts)), Alone]));
+                _ ->
+                    done(split(Users, [{Node, 1} || Node <- Nodes]), Cap,
+                         fmt("nodes = ~b given: ~b users split evenly", [N, Users]))
+            end
     end;
 plan(#{cost := _} = Opts, Users, Facts, Cap) ->
     Cost = cost(Opts),

@@ -67,20 +67,19 @@ start_node(#{host := Host} = Spec, Opts) ->
             end
     end.
 
+%% The node is controlled over the ssh session's standard input and output, and gets the
+%% master's cookie through it once booted (`live_load_cluster_peer:start_peer/3'): the cookie is
+%% on no command line, neither the local ssh client's nor the remote erl's.
 start_peer(#{node := Node, host := Host} = Spec, Exec, SshArgs, Opts) ->
     [Name, NodeHost] = string:split(atom_to_list(Node), "@"),
     %% ssh joins its arguments into one remote shell line: quote what we pass on.
-    Args = ["-setcookie", quote(atom_to_list(erlang:get_cookie()))]
-        ++ [quote(A) || A <- maps:get(args, Opts, [])],
+    Args = [quote(A) || A <- maps:get(args, Opts, [])],
     Command = SshArgs ++ [maps:get(erl, Opts, "erl")],
-    try peer:start(#{name => Name, host => NodeHost, exec => {Exec, Command}, args => Args,
-                     wait_boot => maps:get(boot_timeout, Opts, 60000)}) of
-        {ok, Pid, Node} -> {ok, #{node => Node, owned => true, peer => Pid, spec => Spec}};
-        {ok, Pid, Other} -> _ = catch peer:stop(Pid), {error, {unexpected_node, Other}};
-        {error, Reason} -> {error, {ssh_peer_start, Host, Reason}}
-    catch
-        exit:timeout -> {error, {boot_timeout, maps:get(boot_timeout, Opts, 60000)}};
-        Class:Reason -> {error, {ssh_peer_start, Host, {Class, Reason}}}
+    case live_load_cluster_peer:start_peer(#{name => Name, host => NodeHost, exec => {Exec, Command},
+                                             args => Args}, Spec, Opts) of
+        {ok, _} = Ok -> Ok;
+        {error, {peer_start, Reason}} -> {error, {ssh_peer_start, Host, Reason}};
+        {error, _} = E -> E
     end.
 
 %% One `ssh Host command -v erl' first: a refused key, an unknown host or a missing erl is

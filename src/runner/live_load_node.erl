@@ -10,8 +10,9 @@
 %%
 %% The clock: users loop until `scenario_duration' after the node's clock started. The local
 %% engine starts it when its browsers are up ({@link start_clock/1}); on amoc it starts when the
-%% node's first user starts ({@link deadline/1}), which `amoc_dist:do/3' does only once every
-%% node's `init/0' is done, so the run's clock starts when every node is ready.
+%% node's first user has its context up ({@link deadline/1}: the browser pool started Chromium
+%% for it, which takes seconds on a busy machine), and `amoc_dist:do/3' starts users only once
+%% every node's `init/0' is done, so the run's clock starts when every node is ready.
 -module(live_load_node).
 
 -export([init/3]).

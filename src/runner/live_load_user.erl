@@ -59,7 +59,6 @@ ctx_opts(UserId, Node) ->
 %% @doc Runs the user loop in the calling process; returns how the user ended.
 -spec run(pos_integer(), live_load_node:state()) -> status().
 run(UserId, Node) ->
-    _ = live_load_node:deadline(Node),   %% the first user of a node starts its clock
     OldTrap = process_flag(trap_exit, true),
     Self = self(),
     CtxOpts = ctx_opts(UserId, Node),
@@ -70,9 +69,12 @@ run(UserId, Node) ->
     process_flag(trap_exit, OldTrap),
     Status.
 
-initializing(#{worker := W, timeout := Timeout} = U) ->
+initializing(#{worker := W, timeout := Timeout, node := Node} = U) ->
     receive
         {ready, W, {ok, Ctx}} ->
+            %% the first user of a node with its context up starts the node's clock (under amoc
+            %% the browser pool starts Chromium for it: that is no part of the run's duration)
+            _ = live_load_node:deadline(Node),
             count(<<"users.started">>, #{}),
             next_iteration(U#{ctx => Ctx});
         {ready, W, {error, Reason}} ->

@@ -11,42 +11,63 @@
 %%     (`{invalid_throttle, rate, N}'): amoc 4.1.0 hangs callers when a process's delay
 %%     rounds to 0 ms.</li>
 %% <li>Ramps: `change_rate_gradually' with a step plan (`#{steps, interval}' as is; a
-%%     `#{duration => D}' plan as steps of 1 s, because amoc's own 100 ms duration steps starve
-%%     while a process's delay exceeds 100 ms). It is started by the node that started the
-%%     throttle; the other nodes find it running.</li>
+%%     `#{duration => D}' plan as steps of about 1 s, because amoc's own 100 ms duration steps
+%%     starve while a process's delay exceeds 100 ms). Both ends are exact: the rates are
+%%     counted per the smallest interval J >= 1000 ms in which both ends are whole numbers
+%%     (100 -> 3000 per minute: 2 -> 60 per 1200 ms; interarrival 100 -> 20 ms: 10 -> 50 per
+%%     1000 ms), and the throttle starts at the ramp's first rate in that form. amoc steps a
+%%     ramp linearly in rate (an interarrival ramp too, where the local engine steps the
+%%     milliseconds linearly; both ends are the same).</li>
 %% <li>`parallelism' N: `#{rate => N, interval => N}' used through `amoc_throttle:run/2': a slot
 %%     is a process that amoc counts as running until the user releases it (end of iteration)
 %%     or dies, so at most N hold one cluster-wide. (amoc's documented `interval => 0' form lets
 %%     exactly one run ever happen in 4.1.0.)</li>
 %% </ul>
+%% Every node's `init/0' starts the scenario's specs; the start runs on the amoc master
+%% ({@link start_here/1}, through `erpc'), once cluster-wide: the first start creates the
+%% throttle (and its ramp) and records the spec there; a later start of the same spec joins
+%% it, also after the ramp moved the rate (amoc alone answers `wrong_reconfiguration' to a
+%% start whose rate differs from the current one). A different spec under a name already
+%% started is refused: `{amoc_throttle, Name, {already_started_as, Spec}}'. So the master needs
+%% live_load's code; it has it (`live_load_amoc:await_result/2' runs there).
 -module(live_load_throttle_amoc).
 
 -export([config/1]).
 -export([start/1]).
+-export([start_here/1]).
 -export([stop/1]).
+-export([stop_here/1]).
 -export([wait/1]).
 -export([release/1]).
 -export([release_all/0]).
 
 -define(AMOC, amoc_throttle).
+-define(CALL_MS, 4000).
 -define(HOLDS, {?MODULE, holds}).
 
 %% @doc The `amoc_throttle' configuration of a spec, and its gradual plan (`none' without a ramp).
 -spec config(live_load_throttle:spec()) -> {ok, map(), map() | none} | {error, term()}.
 config(#{kind := parallelism, max := N}) ->
     {ok, #{rate => N, interval => N}, none};
-config(#{kind := interarrival, interarrival := Ms} = Spec) ->
-    with_ramp(Spec, smooth(1, Ms));
-config(#{kind := rate, rate := 0, interval := I} = Spec) ->
-    with_ramp(Spec, {ok, #{rate => 0, interval => I}});
-config(#{kind := rate, rate := N, interval := I} = Spec) ->
-    with_ramp(Spec, smooth(N, I)).
+config(#{ramp := #{to := To, plan := Plan}} = Spec) ->
+    %% both ends as whole rates over one interval J >= 1000 ms
+    {From1, To1, J} = ramp_ends(Spec, To),
+    case From1 =< J andalso To1 =< J of
+        true ->
+            {ok, #{rate => From1, interval => J},
+             #{throttle => #{from_rate => From1, to_rate => To1, interval => J}, plan => plan(Plan)}};
+        false ->
+            {error, {invalid_throttle, rate, max_rate(Spec, To)}}
+    end;
+config(#{kind := interarrival, interarrival := Ms}) ->
+    ok(smooth(1, Ms));
+config(#{kind := rate, rate := 0, interval := I}) ->
+    {ok, #{rate => 0, interval => I}, none};
+config(#{kind := rate, rate := N, interval := I}) ->
+    ok(smooth(N, I)).
 
-with_ramp(_Spec, {error, _} = E) -> E;
-with_ramp(#{ramp := #{to := To, plan := Plan}} = Spec, {ok, Config}) ->
-    {ok, Config, #{throttle => gradual(Spec, To), plan => plan(Plan)}};
-with_ramp(_Spec, {ok, Config}) ->
-    {ok, Config, none}.
+ok({ok, Config}) -> {ok, Config, none};
+ok({error, _} = E) -> E.
 
 %% N per I ms as the same ratio over the smallest interval >= 1000 ms.
 smooth(N, I) ->
@@ -59,45 +80,84 @@ smooth(N, I) ->
         false -> {error, {invalid_throttle, rate, N}}
     end.
 
+%% {FromRate, ToRate, J}: the ramp's ends counted per J ms, J the smallest interval of at least
+%% 1000 ms in which both are whole numbers.
+ramp_ends(#{kind := rate, rate := From, interval := I}, To) ->
+    L = lcm(I div gcd(I, From), I div gcd(I, To)),
+    J = at_least_1000(L),
+    {From * J div I, To * J div I, J};
+ramp_ends(#{kind := interarrival, interarrival := From}, To) ->
+    J = at_least_1000(lcm(From, To)),
+    {J div From, J div To, J}.
+
+at_least_1000(L) -> L * max(1, (1000 + L - 1) div L).
+
+max_rate(#{kind := rate, rate := From}, To) -> max(From, To);
+max_rate(#{kind := interarrival, interarrival := From}, To) -> min(From, To).
+
 gcd(A, 0) -> A;
 gcd(A, B) -> gcd(B, A rem B).
 
-gradual(#{kind := interarrival, interarrival := From}, To) ->
-    #{from_interarrival => From, to_interarrival => To};
-gradual(#{kind := rate, rate := From, interval := I}, To) when I >= 1000 ->
-    %% per second when both ends are at least 1/s, else per the throttle's own interval
-    case {From * 1000 div I, To * 1000 div I} of
-        {F, T} when F >= 1, T >= 1 -> #{from_rate => F, to_rate => T, interval => 1000};
-        _ -> #{from_rate => From, to_rate => To, interval => I}
-    end;
-gradual(#{kind := rate, rate := From, interval := I}, To) ->
-    #{from_rate => From, to_rate => To, interval => I}.
+lcm(A, B) -> A * B div gcd(A, B).
 
+%% amoc plans: `#{steps, interval}' as is; a duration as steps of about 1 s covering it.
 plan(#{steps := S, interval := Ms}) ->
     #{step_count => S, step_interval => Ms};
-plan(#{duration := D}) when D >= 1000 ->
-    #{step_count => D div 1000, step_interval => 1000};
 plan(#{duration := D}) ->
-    #{step_count => 1, step_interval => D}.
+    Steps = max(1, D div 1000),
+    #{step_count => Steps, step_interval => D div Steps}.
 
-%% @doc Starts the spec as an `amoc_throttle' (or finds it started by another node).
+%% @doc Starts the spec as an `amoc_throttle', once cluster-wide (see the module doc).
 -spec start(live_load_throttle:spec()) -> ok | {error, term()}.
 start(#{name := Name, kind := Kind} = Spec) ->
-    case {code:ensure_loaded(?AMOC), config(Spec)} of
-        {{module, _}, {ok, Config, Ramp}} ->
-            Amoc = ?AMOC,
-            case catch Amoc:start(Name, Config) of
-                {ok, started} ->
-                    persistent_term:put({?MODULE, Name}, Kind),
-                    start_ramp(Name, Ramp);
-                {ok, already_started} ->
+    case code:ensure_loaded(?AMOC) of
+        {module, _} ->
+            Master = master(),
+            try erpc:call(Master, ?MODULE, start_here, [Spec], ?CALL_MS) of
+                ok ->
                     persistent_term:put({?MODULE, Name}, Kind),
                     ok;
-                {error, Reason} -> {error, {amoc_throttle, Name, Reason}};
-                {'EXIT', Reason} -> {error, {amoc_throttle, Name, Reason}}
+                {error, _} = E -> E
+            catch
+                error:{exception, undef, [{?MODULE, start_here, _, _} | _]} ->
+                    {error, {amoc_throttle, Name, {no_live_load_on_master, Master}}};
+                Class:Reason ->
+                    {error, {amoc_throttle, Name, {Class, Reason}}}
             end;
-        {{error, _}, _} -> {error, {amoc_not_available, amoc_throttle}};
-        {_, {error, _} = E} -> E
+        {error, _} -> {error, {amoc_not_available, amoc_throttle}}
+    end.
+
+%% @doc On the amoc master: starts the spec's throttle (and ramp), or joins the one a node
+%% started before with the same spec. Serialised per name.
+-spec start_here(live_load_throttle:spec()) -> ok | {error, term()}.
+start_here(#{name := Name} = Spec) ->
+    global:trans({{?MODULE, Name}, self()}, fun() -> start_locked(Spec) end, [node()]).
+
+start_locked(#{name := Name} = Spec) ->
+    Key = {?MODULE, started, Name},
+    case config(Spec) of
+        {ok, Config, Ramp} ->
+            Amoc = ?AMOC,
+            case {catch Amoc:start(Name, Config), persistent_term:get(Key, undefined)} of
+                {{ok, started}, _} ->
+                    persistent_term:put(Key, Spec),
+                    case start_ramp(Name, Ramp) of
+                        ok -> ok;
+                        {error, _} = E ->
+                            _ = (catch Amoc:stop(Name)),
+                            _ = persistent_term:erase(Key),
+                            E
+                    end;
+                %% started by an earlier node: same spec (its ramp may have moved the rate)
+                {{ok, already_started}, S} when S =:= Spec; S =:= undefined -> ok;
+                {{error, wrong_reconfiguration}, Spec} -> ok;
+                {{ok, already_started}, Other} -> {error, {amoc_throttle, Name, {already_started_as, Other}}};
+                {{error, wrong_reconfiguration}, Other} when Other =/= undefined ->
+                    {error, {amoc_throttle, Name, {already_started_as, Other}}};
+                {{error, Reason}, _} -> {error, {amoc_throttle, Name, Reason}};
+                {{'EXIT', Reason}, _} -> {error, {amoc_throttle, Name, Reason}}
+            end;
+        {error, _} = E -> E
     end.
 
 start_ramp(_Name, none) -> ok;
@@ -108,13 +168,31 @@ start_ramp(Name, Gradual) ->
         {error, Reason} -> {error, {amoc_throttle, Name, Reason}}
     end.
 
-%% @doc Stops an amoc throttle (callers still waiting exit) and forgets it on this node.
+master() ->
+    Cluster = amoc_cluster,
+    case catch Cluster:master_node() of
+        Node when is_atom(Node), Node =/= undefined -> Node;
+        _ -> node()
+    end.
+
+%% @doc Stops an amoc throttle (callers still waiting exit) and forgets it on this node and
+%% on the master.
 -spec stop(live_load_throttle:name()) -> ok.
 stop(Name) ->
     _ = persistent_term:erase({?MODULE, Name}),
-    Amoc = ?AMOC,
-    _ = (catch Amoc:stop(Name)),
+    _ = (catch erpc:call(master(), ?MODULE, stop_here, [Name], ?CALL_MS)),
     ok.
+
+%% @doc On the amoc master: stops the throttle and forgets its spec.
+-spec stop_here(live_load_throttle:name()) -> ok.
+stop_here(Name) ->
+    global:trans({{?MODULE, Name}, self()},
+                 fun() ->
+                         _ = persistent_term:erase({?MODULE, started, Name}),
+                         Amoc = ?AMOC,
+                         _ = (catch Amoc:stop(Name)),
+                         ok
+                 end, [node()]).
 
 %% @doc Waits for a pass; for a parallelism throttle, takes a slot until {@link release/1}.
 -spec wait(live_load_throttle:name()) -> ok | {error, {unknown_throttle, term()} | {throttle_stopped, term()}}.
