@@ -17,6 +17,7 @@
 #define WS_CAP 8           /* tracked WebSockets per user */
 #define METHOD_CAP 128     /* CDP method names from Erlang */
 #define CMD_TIMEOUT_MS 120000u /* default deadline of a CDP command */
+#define METHOD_STATS 64        /* distinct CDP methods counted in stats (the rest as "other") */
 
 enum ustate { U_CREATING, U_SETUP, U_READY, U_CLOSING, U_GONE };
 enum pkind { P_FREE, P_IGNORE, P_ERL, P_CTX, P_TARGET, P_SETUP, P_DISPOSE };
@@ -59,8 +60,17 @@ struct pending {
     double deadline; /* ms on the core's clock */
 };
 
+/* CDP messages per method and direction ("out Page.navigate", "in Network.dataReceived",
+ * "in reply"): what the benchmarks divide by iterations to compare driver changes */
+struct method_count {
+    char name[METHOD_CAP + 8];
+    uint64_t n;
+};
+
 struct ll_core {
     ll_core_cfg cfg;
+    struct method_count methods[METHOD_STATS];
+    unsigned nmethods;
     struct user **users; /* max_users slots, NULL = free */
     unsigned nusers;
     uint32_t next_user;
@@ -149,6 +159,36 @@ static void emit_event(ll_core *c, uint32_t user, json_t *ev)
     }
     json_decref(ev);
     emit_x(c, &x, 1);
+}
+
+/* ------------------------------------------------------------------ per-method counters */
+
+static void count_method(ll_core *c, const char *dir, const char *method)
+{
+    char key[METHOD_CAP + 8];
+    snprintf(key, sizeof key, "%s %s", dir, method && strlen(method) < METHOD_CAP ? method : "other");
+    for (unsigned i = 0; i < c->nmethods; i++)
+        if (!strcmp(c->methods[i].name, key)) {
+            c->methods[i].n++;
+            return;
+        }
+    if (c->nmethods < METHOD_STATS - 1) {
+        strcpy(c->methods[c->nmethods].name, key);
+        c->methods[c->nmethods++].n = 1;
+        return;
+    }
+    /* the last slot holds everything past the cap */
+    strcpy(c->methods[METHOD_STATS - 1].name, "other");
+    c->methods[METHOD_STATS - 1].n++;
+    c->nmethods = METHOD_STATS;
+}
+
+static json_t *method_counts(const ll_core *c)
+{
+    json_t *o = json_object();
+    for (unsigned i = 0; i < c->nmethods; i++)
+        json_object_set_new(o, c->methods[i].name, json_integer((json_int_t)c->methods[i].n));
+    return o;
 }
 
 /* ------------------------------------------------------------------ users and pending */
@@ -253,6 +293,7 @@ static uint64_t send_cmd_t(ll_core *c, const char *session, const char *method, 
                           .deadline = now_ms(c) + (timeout_ms ? timeout_ms : c->cfg.cmd_timeout_ms)};
     c->npending++;
     c->st.cdp_out++;
+    count_method(c, "out", method);
     return id;
 }
 
@@ -766,6 +807,7 @@ int ll_core_from_browser(ll_core *c, const char *buf, size_t len)
     }
     json_t *id = json_object_get(msg, "id");
     const char *method = json_string_value(json_object_get(msg, "method"));
+    count_method(c, "in", json_is_integer(id) ? "reply" : method);
     if (json_is_integer(id)) {
         on_reply(c, msg, (uint64_t)json_integer_value(id));
     } else if (method) {
@@ -978,6 +1020,7 @@ void ll_core_from_erlang(ll_core *c, const char *buf, size_t len)
                               (json_int_t)c->st.http_dropped, "max_rss_kb", (json_int_t)ru.ru_maxrss, "max_users",
                               (json_int_t)c->cfg.max_users, "expired", (json_int_t)c->st.expired, "pending_cap",
                               (json_int_t)PEND_CAP);
+        json_object_set_new(s, "methods", method_counts(c));
         reply_ok(c, erl, s);
         json_decref(s);
     } else {
