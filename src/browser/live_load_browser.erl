@@ -24,6 +24,7 @@
 -export([stop/1]).
 -export([new_user/2]).
 -export([call/4]).
+-export([calls/3]).
 -export([call_browser/4]).
 -export([call_root/4]).
 -export([close_user/1]).
@@ -88,6 +89,18 @@ new_user(Browser, UserOpts) ->
 -spec call(user(), binary(), map(), timeout()) -> live_load_browser_connection:call_result().
 call(#user{browser = B} = U, Method, Params, Timeout) when is_binary(Method), is_map(Params) ->
     safe_call(B, {call, call, U, Method, Params, Timeout}).
+
+%% @doc Several CDP commands on the user's page session, pipelined: all are sent at once, in order
+%% (Chromium runs a session's commands in the order they arrive), and the results come back in the
+%% same order. One round trip instead of one per command: what a mouse click (moved, pressed,
+%% released) or a key press is.
+-spec calls(user(), [{binary(), map()}], timeout()) -> [live_load_browser_connection:call_result()].
+calls(#user{browser = B} = U, Cmds, Timeout) ->
+    Reqs = [gen_server:send_request(B, {call, call, U, Method, Params, Timeout}) || {Method, Params} <- Cmds],
+    [case gen_server:receive_response(R, infinity) of
+         {reply, Reply} -> Reply;
+         {error, _} -> {error, browser_down}
+     end || R <- Reqs].
 
 %% @doc A CDP command on the root (browser) session; `browserContextId' of the user's context is
 %% added to the context-scoped methods (Storage cookies, Target.createTarget, Browser permissions).

@@ -21,4 +21,7 @@
 -callback call(user(), Method :: binary(), Params :: map(), Timeout :: timeout()) -> call_result().
 -callback call_browser(user(), Method :: binary(), Params :: map(), Timeout :: timeout()) -> call_result().
 -callback close_user(user()) -> ok.
+%% Several commands sent at once, results in order; without it they are sent one after another.
+-callback calls(user(), [{Method :: binary(), Params :: map()}], Timeout :: timeout()) -> [call_result()].
+-optional_callbacks([calls/3]).
 -callback user_count(Conn :: pid()) -> non_neg_integer().
