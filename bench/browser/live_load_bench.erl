@@ -5,6 +5,7 @@
 %% default 30), BASE_URL (any app with the demo pages; default: the demo target started here in its
 %% own OS process, so its CPU is not client CPU), SERVER_PID (the target's OS pid when BASE_URL is a
 %% local app: its CPU is then left out of "other load"), PLAYWRIGHT=0 (skip Playwright),
+%% USERS_PER_BROWSER (the pool's; default its own),
 %% OUT (JSON of every row, default _build/bench/browser.json).
 %%
 %% Per run it prints: iterations/s, iteration time p50/p95, client CPU ms per iteration (driver +
@@ -20,6 +21,7 @@
 -export([stop_target/1]).
 -export([env_list/2]).
 -export([modes/0]).
+-export([pool_env/0]).
 -export([modes_from/2]).
 -export([fmt/1]).
 -export([json_row/1]).
@@ -33,6 +35,7 @@ main() ->
     Pw = os:getenv("PLAYWRIGHT", "1") =/= "0",
     Out = os:getenv("OUT", "_build/bench/browser.json"),
     {ok, _} = application:ensure_all_started(live_load),
+    ok = pool_env(),
     Target = start_target(),
     #{url := Url} = Target,
     M0 = live_load_bench_proc:machine(),
@@ -100,12 +103,14 @@ stop_target(_) -> ok.
 
 line(R = #{tool := T, n := N}) ->
     io:format("~-9s N=~-3b ~6s it/s (~b failed) | iteration p50/p95 ~s/~s ms | CPU ~s ms/it [~s] | "
-              "CDP ~s msg/it | click reported ~s, in page ~s, wire ~s ms | PSS idle +~s MB/user, active ~s MB/user | "
+              "CDP ~s msg/it | click reported ~s, in page ~s, wire ~s ms | PSS idle +~s MB/user (renderer ~s), "
+              "active ~s MB/user all-in (renderer ~s) | "
               "other load ~s%~s~s~n",
               [T, N, fmt(maps:get(its, R)), maps:get(failed, R), fmt(element(1, maps:get(iteration_ms, R))),
                fmt(element(2, maps:get(iteration_ms, R))), fmt(maps:get(cpu_ms_per_it, R)), split(R),
                fmt(maps:get(cdp_per_it, R)), fmt(element(1, maps:get(reported, R))), fmt(element(1, maps:get(in_page, R))),
-               fmt(element(1, maps:get(wire, R))), fmt(maps:get(idle_added_mb, R)), fmt(maps:get(active_per_user_mb, R)),
+               fmt(element(1, maps:get(wire, R))), fmt(maps:get(idle_added_mb, R)), fmt(maps:get(idle_renderer_mb, R)),
+               fmt(maps:get(active_per_user_mb, R)), fmt(maps:get(active_renderer_mb, R)),
                fmt(maps:get(other_pct, R)), noisy(R),
                case maps:get(error, R) of none -> ""; E -> io_lib:format("~n    first error: ~ts", [E]) end]).
 
@@ -120,16 +125,17 @@ noisy(_) -> "".
 table(Rows) ->
     io:format("~n| N | tool | it/s | x PW | iteration p50 / p95 ms | client CPU ms/it | x PW | CDP msg/it "
               "| click reported p50 ms | in page p50 | wire p50 | PSS MB per added idle user | PSS MB per active user, all-in "
-              "| other load % |~n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|~n"),
+              "| renderer PSS MB idle / active | other load % |~n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|~n"),
     [begin
          Pw = [P || P = #{tool := playwright, n := M} <- Rows, M =:= N],
          Ratio = fun(K) -> case Pw of [P] -> fmt(safe_div(maps:get(K, R), maps:get(K, P))); [] -> "-" end end,
-         io:format("| ~b | ~s | ~s | ~s | ~s / ~s | ~s | ~s | ~s | ~s | ~s | ~s | ~s | ~s | ~s~s |~n",
+         io:format("| ~b | ~s | ~s | ~s | ~s / ~s | ~s | ~s | ~s | ~s | ~s | ~s | ~s | ~s | ~s / ~s | ~s~s |~n",
                    [N, T, fmt(maps:get(its, R)), Ratio(its), fmt(element(1, maps:get(iteration_ms, R))),
                     fmt(element(2, maps:get(iteration_ms, R))), fmt(maps:get(cpu_ms_per_it, R)), Ratio(cpu_ms_per_it),
                     fmt(maps:get(cdp_per_it, R)), fmt(element(1, maps:get(reported, R))),
                     fmt(element(1, maps:get(in_page, R))), fmt(element(1, maps:get(wire, R))),
-                    fmt(maps:get(idle_added_mb, R)), fmt(maps:get(active_per_user_mb, R)), fmt(maps:get(other_pct, R)), noisy(R)])
+                    fmt(maps:get(idle_added_mb, R)), fmt(maps:get(active_per_user_mb, R)),
+                    fmt(maps:get(idle_renderer_mb, R)), fmt(maps:get(active_renderer_mb, R)), fmt(maps:get(other_pct, R)), noisy(R)])
      end || R = #{n := N, tool := T} <- Rows],
     ok.
 
@@ -173,6 +179,14 @@ json_row(R) ->
              end, R).
 
 %% ---------------------------------------------------------------- helpers
+
+%% @doc USERS_PER_BROWSER, when set, configures the node's browser pool.
+-spec pool_env() -> ok.
+pool_env() ->
+    case os:getenv("USERS_PER_BROWSER") of
+        V when V =:= false; V =:= "" -> ok;
+        V -> ok = live_load_browser_pool:configure(#{users_per_browser => list_to_integer(V)})
+    end.
 
 %% @doc MODES as atoms; an unknown mode ends the benchmark with a message.
 -spec modes() -> [faithful | fast].

@@ -8,6 +8,7 @@
 -export([snapshot/2]).
 -export([cpu_delta/2]).
 -export([pss_tree/2]).
+-export([pss_roles/2]).
 -export([tree/2]).
 -export([machine/0]).
 -export([cpu_self/1]).
@@ -51,6 +52,15 @@ cpu_self(Pid) ->
 -spec pss_tree([integer()], [integer()]) -> integer().
 pss_tree(Roots, Exclude) ->
     lists:sum([pss(P) || P <- tree(Roots, Exclude)]).
+
+%% @doc PSS (KiB) of the tree by process role, and the number of renderer processes.
+-spec pss_roles([integer()], [integer()]) -> #{atom() => integer()}.
+pss_roles(Roots, Exclude) ->
+    lists:foldl(fun(P, Acc) ->
+                        R = role(P),
+                        A1 = maps:update_with(R, fun(V) -> V + pss(P) end, pss(P), Acc),
+                        case R of renderer -> maps:update_with(renderers, fun(V) -> V + 1 end, 1, A1); _ -> A1 end
+                end, #{}, tree(Roots, Exclude)).
 
 %% @doc The roots and all their descendants, without the excluded subtrees.
 -spec tree([integer()], [integer()]) -> [integer()].

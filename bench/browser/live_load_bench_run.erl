@@ -33,7 +33,7 @@ live_load(#{users := N, duration_s := D} = O) ->
     [receive {ready, U} -> ok end || U <- Users],
     [First | Rest] = Users,
     Idle = idle(fun() -> warm([First]) end, fun() -> warm(Rest) end, N,
-                fun() -> live_load_bench_proc:pss_tree([Beam], Ex) end),
+                fun() -> live_load_bench_proc:pss_roles([Beam], Ex) end),
     live_load_metrics:reset(),
     Browsers = browsers(),
     Cdp0 = cdp_messages(Browsers),
@@ -41,7 +41,7 @@ live_load(#{users := N, duration_s := D} = O) ->
     Server0 = server_cpu(O),
     Deadline = erlang:monotonic_time(millisecond) + D * 1000,
     [U ! {go, Deadline} || U <- Users],
-    Active = sample_active(D, fun() -> live_load_bench_proc:pss_tree([Beam], Ex) end),
+    Active = sample_active(D, fun() -> live_load_bench_proc:pss_roles([Beam], Ex) end),
     Done = [receive {done, U, R} -> R end || U <- Users],
     S1 = live_load_bench_proc:snapshot([Beam], Ex),
     Server1 = server_cpu(O),
@@ -117,7 +117,7 @@ playwright(#{users := N, duration_s := D, url := Url, script := Script} = O) ->
                   [{args, [Script, integer_to_list(N), integer_to_list(D), Url]}, {line, 1 bsl 20},
                    binary, exit_status, use_stdio]),
     {os_pid, NodePid} = erlang:port_info(P, os_pid),
-    Pss = fun() -> live_load_bench_proc:pss_tree([NodePid], []) end,
+    Pss = fun() -> live_load_bench_proc:pss_roles([NodePid], []) end,
     try
         ready = node_phase(P, <<"ready">>),
         Idle = idle(fun() -> node_warm(P, <<"warm1\n">>) end, fun() -> node_warm(P, <<"warmrest\n">>) end, N, Pss),
@@ -192,10 +192,15 @@ node_warm(P, Cmd) ->
     #{} = node_phase(P, <<"idle">>),
     ok.
 
+%% The median of 5 samples 1 s apart, after 4 s of quiet: the sample whose total is the median.
 settled(Pss) ->
-    timer:sleep(3000),
-    Xs = lists:sort([begin X = Pss(), timer:sleep(1000), X end || _ <- [1, 2, 3]]),
-    lists:nth(2, Xs).
+    timer:sleep(4000),
+    Xs = lists:sort(fun(A, B) -> total(A) =< total(B) end,
+                    [begin X = Pss(), timer:sleep(1000), X end || _ <- lists:seq(1, 5)]),
+    lists:nth(3, Xs).
+
+%% KiB of a pss_roles map (without the renderer count).
+total(Roles) -> lists:sum([V || {K, V} <- maps:to_list(Roles), K =/= renderers]).
 
 %% PSS at ?SAMPLES points spread over the window; the median, and the time the sampling took
 %% (its CPU is counted as client CPU: a few ms per run).
@@ -203,8 +208,9 @@ sample_active(D, Pss) ->
     Every = D * 1000 div (?SAMPLES + 1),
     Xs = [begin timer:sleep(Every), T0 = erlang:monotonic_time(millisecond), X = Pss(),
                 {X, erlang:monotonic_time(millisecond) - T0} end || _ <- lists:seq(1, ?SAMPLES)],
-    Sorted = lists:sort([X || {X, _} <- Xs]),
-    #{median => lists:nth((?SAMPLES + 1) div 2, Sorted), sample_ms => lists:sum([T || {_, T} <- Xs])}.
+    Sorted = lists:sort(fun(A, B) -> total(A) =< total(B) end, [X || {X, _} <- Xs]),
+    Median = lists:nth((?SAMPLES + 1) div 2, Sorted),
+    #{median => total(Median), roles => Median, sample_ms => lists:sum([T || {_, T} <- Xs])}.
 
 row(N, Done, Idle, Active, S0, S1, ServerMs) ->
     Its = lists:sum([maps:get(iterations, R) || R <- Done]),
@@ -213,7 +219,9 @@ row(N, Done, Idle, Active, S0, S1, ServerMs) ->
     Delta = live_load_bench_proc:cpu_delta(S0, S1),
     #{roles := Roles, client := Client, wall := Wall, busy := Busy, capacity := Cap} = Delta,
     Other = max(0.0, Busy - Client - ServerMs),
-    #{one := One, all := All} = Idle,
+    #{one := OneRoles, all := AllRoles} = Idle,
+    {One, All} = {total(OneRoles), total(AllRoles)},
+    Renderer = fun(Rs) -> case maps:get(renderers, Rs, 0) of 0 -> null; K -> maps:get(renderer, Rs, 0) / 1024 / K end end,
     #{n => N, iterations => Its, failed => Failed, its => Its * 1000 / max(1, Wall), wall_ms => Wall,
       iteration_ms => {quantile(Ds, 0.5), quantile(Ds, 0.95)},
       cpu_ms_per_it => per(Client, Its),
@@ -222,6 +230,8 @@ row(N, Done, Idle, Active, S0, S1, ServerMs) ->
       other_pct => 100 * Other / max(1.0, Cap),
       idle_all_mb => All / 1024,
       idle_added_mb => case N of 1 -> null; _ -> (All - One) / 1024 / (N - 1) end,
+      idle_renderer_mb => Renderer(AllRoles),
+      active_renderer_mb => Renderer(maps:get(roles, Active)),
       active_mb => maps:get(median, Active) / 1024,
       active_per_user_mb => maps:get(median, Active) / 1024 / N,
       sample_ms => maps:get(sample_ms, Active),

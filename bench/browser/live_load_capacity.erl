@@ -27,6 +27,7 @@ main() ->
     MaxN = list_to_integer(os:getenv("MAX_N", "64")),
     Out = os:getenv("OUT", "_build/bench/capacity.json"),
     {ok, _} = application:ensure_all_started(live_load),
+    ok = live_load_bench:pool_env(),
     Scenario = scenario(os:getenv("SCENARIO", "")),
     Target = live_load_bench:start_target(),
     #{url := Url} = Target,

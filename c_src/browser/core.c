@@ -795,9 +795,49 @@ unsigned ll_core_tick(ll_core *c)
 
 unsigned ll_core_pending_cap(void) { return PEND_CAP; }
 
+/* HTTP-side Network events no record is made from: Chromium sends them for every request (a
+ * script arrives in dozens of dataReceived chunks) and they are the most frequent messages of a
+ * page load. Recognised from the start of the raw message, so they are never JSON-decoded. */
+static const char *const UNUSED_EVENTS[] = {"Network.dataReceived",
+                                            "Network.requestWillBeSentExtraInfo",
+                                            "Network.responseReceivedExtraInfo",
+                                            "Network.resourceChangedPriority",
+                                            "Network.requestServedFromCache",
+                                            "Network.policyUpdated",
+                                            "Network.responseReceivedEarlyHints",
+                                            NULL};
+
+/* 1 when the message is an event of UNUSED_EVENTS (its name copied to method): Chromium writes
+ * an event as {"method":"...",...}. Anything else, or any doubt, is decoded as usual. */
+static int unused_event(const char *buf, size_t len, char method[METHOD_CAP])
+{
+    static const char head[] = "{\"method\":\"";
+    size_t h = sizeof head - 1;
+    if (len <= h || memcmp(buf, head, h) != 0)
+        return 0;
+    size_t n = 0;
+    while (h + n < len && n < METHOD_CAP - 1 && buf[h + n] != '"' && buf[h + n] != '\\')
+        n++;
+    if (h + n >= len || buf[h + n] != '"')
+        return 0;
+    for (int i = 0; UNUSED_EVENTS[i]; i++)
+        if (strlen(UNUSED_EVENTS[i]) == n && !memcmp(buf + h, UNUSED_EVENTS[i], n)) {
+            memcpy(method, buf + h, n);
+            method[n] = 0;
+            return 1;
+        }
+    return 0;
+}
+
 int ll_core_from_browser(ll_core *c, const char *buf, size_t len)
 {
     json_error_t jerr;
+    char unused[METHOD_CAP];
+    if (unused_event(buf, len, unused)) {
+        c->st.cdp_in++;
+        count_method(c, "in", unused);
+        return 0;
+    }
     json_t *msg = json_loadb(buf, len, 0, &jerr);
     c->st.cdp_in++;
     if (!json_is_object(msg)) {

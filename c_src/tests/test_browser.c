@@ -882,6 +882,15 @@ static void test_method_counts(void)
     from_browser(c, "{'id':%lld,'result':{},'sessionId':'S1'}", (long long)cmd_id(0));
     for (int i = 0; i < 3; i++)
         from_browser(c, "{'method':'Network.dataReceived','sessionId':'S1','params':{'requestId':'R'}}");
+    /* an HTTP record is still made from the events it needs, between unused ones */
+    int before = q.ne;
+    from_browser(c, "{'method':'Network.requestWillBeSent','sessionId':'S1','params':{'requestId':'Q',"
+                    "'timestamp':1,'request':{'method':'GET','url':'http://h/x'}}}");
+    from_browser(c, "{'method':'Network.requestWillBeSentExtraInfo','sessionId':'S1','params':{'requestId':'Q'}}");
+    from_browser(c, "{'method':'Network.dataReceived','sessionId':'S1','params':{'requestId':'Q'}}");
+    from_browser(c, "{'method':'Network.loadingFinished','sessionId':'S1','params':{'requestId':'Q',"
+                    "'timestamp':2,'encodedDataLength':5}}");
+    CHECK(q.ne == before + 1);
     for (int i = 0; i < 80; i++) /* more distinct methods than the table holds */
         from_browser(c, "{'method':'X.m%d','params':{}}", i);
     q_reset();
@@ -896,7 +905,9 @@ static void test_method_counts(void)
     json_t *m = json_object_get(r, "methods");
     CHECK(r && !strcmp(st, "ok") && json_is_object(m));
     CHECK(json_integer_value(json_object_get(m, "out Runtime.evaluate")) == 2);
-    CHECK(json_integer_value(json_object_get(m, "in Network.dataReceived")) == 3);
+    CHECK(json_integer_value(json_object_get(m, "in Network.dataReceived")) == 4);
+    /* those are recognised without decoding; a malformed one is still counted, never an error */
+    CHECK(ll_core_from_browser(c, "{\"method\":\"Network.dataReceived\"", 32) == 0);
     CHECK(json_integer_value(json_object_get(m, "in reply")) >= 1);
     CHECK(json_object_size(m) == 64);
     CHECK(json_integer_value(json_object_get(m, "other")) > 0);
