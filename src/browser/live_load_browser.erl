@@ -29,6 +29,7 @@
 -export([call_root/4]).
 -export([close_user/1]).
 -export([user_count/1]).
+-export([users_by_mode/1]).
 -export([stats/1]).
 -export([os_pid/1]).
 -export([mode/1]).
@@ -126,6 +127,15 @@ user_count(Browser) ->
     case safe_call(Browser, user_count) of
         N when is_integer(N) -> N;
         {error, browser_down} -> 0
+    end.
+
+%% @doc Live users in this browser by mode (the pool weighs them: a fast user costs the browser's
+%% shared processes about a third of a faithful one).
+-spec users_by_mode(pid()) -> #{faithful := non_neg_integer(), fast := non_neg_integer()}.
+users_by_mode(Browser) ->
+    case safe_call(Browser, users_by_mode) of
+        #{} = M -> M;
+        {error, browser_down} -> #{faithful => 0, fast => 0}
     end.
 
 %% @doc Counters of the port program (messages, users, pending commands, dropped events, max RSS).
@@ -248,6 +258,9 @@ handle_call({port_call, Cmd, Timeout}, From, S) ->
     {noreply, send(S, Cmd, From, call, Timeout)};
 handle_call(user_count, _From, S) ->
     {reply, map_size(S#state.users), S};
+handle_call(users_by_mode, _From, S) ->
+    Modes = [M || {_, _, #user{mode = M}} <- maps:values(S#state.users)],
+    {reply, #{faithful => length([x || faithful <- Modes]), fast => length([x || fast <- Modes])}, S};
 handle_call(os_pid, _From, S = #state{port = Port}) ->
     case erlang:port_info(Port, os_pid) of
         {os_pid, P} -> {reply, {ok, P}, S};
