@@ -103,7 +103,7 @@ capacity(Run, MaxN) ->
                    end,
     BestRun = case [R || R = #{n := N} <- Runs, N =:= max(1, Best)] of [R | _] -> R; [] -> R1 end,
     #{capacity => Best, p95_n1_ms => P1,
-      cost => cost(BestRun),
+      cost => cost(BestRun, R1, lists:last(lists:sort(fun(A, B) -> maps:get(n, A) =< maps:get(n, B) end, Runs))),
       pss_mb_per_idle_user => lists:max([0 | [V || #{idle_added_mb := V} <- Runs, is_number(V)]]),
       pss_mb_per_active_user => maps:get(active_per_user_mb, BestRun),
       runs => lists:sort(fun(A, B) -> maps:get(n, A) =< maps:get(n, B) end, Runs)}.
@@ -130,11 +130,19 @@ narrow(Run, Good, Best, Bad, Runs) ->
         false -> narrow(Run, Good, Best, Mid, [R | Runs])
     end.
 
-%% The shape of live_load_cluster_cost:measure/2 (cluster sizing): CPU ms per iteration, wall ms
-%% of one user's iteration, PSS per user all-in (browser processes, port and BEAM, divided by N).
-cost(#{n := N, iterations := I, wall_ms := W, cpu_ms_per_it := C, active_per_user_mb := M, active_mb := Peak}) ->
-    #{cpu_ms_per_iteration => C, iteration_ms => W * N / max(1, I), pss_mb_per_user => M,
-      iterations => I, cpu_ms => C * I, wall_ms => W, peak_pss_mb => Peak}.
+%% The shape of live_load_cluster_cost:measure/2 (cluster sizing): CPU ms per iteration and wall ms
+%% of one user's iteration at the capacity N; PSS per user = what the whole tree (browser processes,
+%% port, BEAM) grew by per added active user between N = 1 and the largest N measured — a worker
+%% node runs many users, so the fixed cost of a browser and a BEAM is not multiplied by them — or,
+%% with a single run, the tree's PSS / N.
+cost(#{n := N, iterations := I, wall_ms := W, cpu_ms_per_it := C, active_per_user_mb := M},
+     #{n := 1, active_mb := A1}, #{n := Nmax, active_mb := Amax}) ->
+    Pss = case Nmax > 1 andalso Amax > A1 of
+              true -> (Amax - A1) / (Nmax - 1);
+              false -> M
+          end,
+    #{cpu_ms_per_iteration => C, iteration_ms => W * N / max(1, I), pss_mb_per_user => Pss,
+      iterations => I, cpu_ms => C * I, wall_ms => W}.
 
 json_run(Mode, R) ->
     live_load_bench:json_row(R#{mode => Mode}).
