@@ -1,7 +1,7 @@
 # Context area: the observer JS tests (node + playwright-core + real Chromium, LiveView 1.2 and 0.20)
-# and the browser benchmark (live_load vs playwright-core on the demo target).
+# and the browser benchmarks (live_load vs playwright-core; capacity per mode). guides/performance.md.
 
-.PHONY: observer-test bench-browser
+.PHONY: observer-test bench-browser bench-capacity bench-profile
 TEST_STEPS += observer-test
 
 observer-test: setup ## observer.js in real Chromium against the LiveView 1.2 and 0.20 JS clients
@@ -10,12 +10,25 @@ observer-test: setup ## observer.js in real Chromium against the LiveView 1.2 an
 	$(REBAR) compile
 	node --test test/js/observer_demo_test.js
 
-BENCH_STEPS += bench-browser
+BENCH_STEPS += bench-browser bench-capacity
 
-bench-browser: build ## live_load vs playwright-core, same scenario side by side (NS="1 2 4 8 16" DURATION=60)
+BENCH_BROWSER_ERL = erlc -pa _build/default/lib/live_load/ebin -o _build/bench bench/browser/*.erl
+BENCH_BROWSER_RUN = erl +Bd -noshell -noinput -pa _build/default/lib/live_load/ebin -pa _build/bench
+
+bench-browser: build ## live_load faithful + fast vs Playwright, same journey per N (NS="1 2 4 8 16" MODES="faithful fast" DURATION=30 BASE_URL=...)
 	mkdir -p _build/bench
-	erlc -o _build/bench bench/browser/live_load_bench.erl bench/browser/live_load_bench_proc.erl
-	erl +Bd -noshell -noinput -pa _build/default/lib/live_load/ebin -pa _build/bench -eval 'live_load_bench:main()'
+	$(BENCH_BROWSER_ERL)
+	$(BENCH_BROWSER_RUN) -eval 'live_load_bench:main()'
+
+bench-capacity: build ## browser users this machine carries per mode (p95 within 20% of N=1); JSON + cluster cost (SCENARIO=file.erl)
+	mkdir -p _build/bench
+	$(BENCH_BROWSER_ERL)
+	$(BENCH_BROWSER_RUN) -eval 'live_load_capacity:main()'
+
+bench-profile: build ## one iteration's costs in one mode: CPU by process, CDP messages by method, steps; TRACE=1 adds Chromium's trace (MODE=fast ARGS="--flag")
+	mkdir -p _build/bench
+	$(BENCH_BROWSER_ERL)
+	$(BENCH_BROWSER_RUN) -eval 'live_load_profile:main()'
 
 # The three timings of a LiveView event (wire, push -> patch, input -> patch), the server's own time
 # and the diff size, per mode at N = 1 and 4 (bench/timings/live_load_timings_bench.erl).

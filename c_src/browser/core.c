@@ -18,6 +18,7 @@
 #define WS_CAP 8           /* tracked WebSockets per user */
 #define METHOD_CAP 128     /* CDP method names from Erlang */
 #define CMD_TIMEOUT_MS 120000u /* default deadline of a CDP command */
+#define METHOD_STATS 64        /* distinct CDP methods counted in stats (the rest as "other") */
 
 enum ustate { U_CREATING, U_SETUP, U_READY, U_CLOSING, U_GONE };
 enum pkind { P_FREE, P_IGNORE, P_ERL, P_CTX, P_TARGET, P_SETUP, P_DISPOSE };
@@ -65,8 +66,17 @@ struct pending {
     double deadline; /* ms on the core's clock */
 };
 
+/* CDP messages per method and direction ("out Page.navigate", "in Network.dataReceived",
+ * "in reply"): what the benchmarks divide by iterations to compare driver changes */
+struct method_count {
+    char name[METHOD_CAP + 8];
+    uint64_t n;
+};
+
 struct ll_core {
     ll_core_cfg cfg;
+    struct method_count methods[METHOD_STATS];
+    unsigned nmethods;
     struct user **users; /* max_users slots, NULL = free */
     unsigned nusers;
     uint32_t next_user;
@@ -155,6 +165,36 @@ static void emit_event(ll_core *c, uint32_t user, json_t *ev)
     }
     json_decref(ev);
     emit_x(c, &x, 1);
+}
+
+/* ------------------------------------------------------------------ per-method counters */
+
+static void count_method(ll_core *c, const char *dir, const char *method)
+{
+    char key[METHOD_CAP + 8];
+    snprintf(key, sizeof key, "%s %s", dir, method && strlen(method) < METHOD_CAP ? method : "other");
+    for (unsigned i = 0; i < c->nmethods; i++)
+        if (!strcmp(c->methods[i].name, key)) {
+            c->methods[i].n++;
+            return;
+        }
+    if (c->nmethods < METHOD_STATS - 1) {
+        strcpy(c->methods[c->nmethods].name, key);
+        c->methods[c->nmethods++].n = 1;
+        return;
+    }
+    /* the last slot holds everything past the cap */
+    strcpy(c->methods[METHOD_STATS - 1].name, "other");
+    c->methods[METHOD_STATS - 1].n++;
+    c->nmethods = METHOD_STATS;
+}
+
+static json_t *method_counts(const ll_core *c)
+{
+    json_t *o = json_object();
+    for (unsigned i = 0; i < c->nmethods; i++)
+        json_object_set_new(o, c->methods[i].name, json_integer((json_int_t)c->methods[i].n));
+    return o;
 }
 
 /* ------------------------------------------------------------------ users and pending */
@@ -259,6 +299,7 @@ static uint64_t send_cmd_t(ll_core *c, const char *session, const char *method, 
                           .deadline = now_ms(c) + (timeout_ms ? timeout_ms : c->cfg.cmd_timeout_ms)};
     c->npending++;
     c->st.cdp_out++;
+    count_method(c, "out", method);
     return id;
 }
 
@@ -831,9 +872,49 @@ unsigned ll_core_tick(ll_core *c)
 
 unsigned ll_core_pending_cap(void) { return PEND_CAP; }
 
+/* HTTP-side Network events no record is made from: Chromium sends them for every request (a
+ * script arrives in dozens of dataReceived chunks) and they are the most frequent messages of a
+ * page load. Recognised from the start of the raw message, so they are never JSON-decoded. */
+static const char *const UNUSED_EVENTS[] = {"Network.dataReceived",
+                                            "Network.requestWillBeSentExtraInfo",
+                                            "Network.responseReceivedExtraInfo",
+                                            "Network.resourceChangedPriority",
+                                            "Network.requestServedFromCache",
+                                            "Network.policyUpdated",
+                                            "Network.responseReceivedEarlyHints",
+                                            NULL};
+
+/* 1 when the message is an event of UNUSED_EVENTS (its name copied to method): Chromium writes
+ * an event as {"method":"...",...}. Anything else, or any doubt, is decoded as usual. */
+static int unused_event(const char *buf, size_t len, char method[METHOD_CAP])
+{
+    static const char head[] = "{\"method\":\"";
+    size_t h = sizeof head - 1;
+    if (len <= h || memcmp(buf, head, h) != 0)
+        return 0;
+    size_t n = 0;
+    while (h + n < len && n < METHOD_CAP - 1 && buf[h + n] != '"' && buf[h + n] != '\\')
+        n++;
+    if (h + n >= len || buf[h + n] != '"')
+        return 0;
+    for (int i = 0; UNUSED_EVENTS[i]; i++)
+        if (strlen(UNUSED_EVENTS[i]) == n && !memcmp(buf + h, UNUSED_EVENTS[i], n)) {
+            memcpy(method, buf + h, n);
+            method[n] = 0;
+            return 1;
+        }
+    return 0;
+}
+
 int ll_core_from_browser(ll_core *c, const char *buf, size_t len)
 {
     json_error_t jerr;
+    char unused[METHOD_CAP];
+    if (unused_event(buf, len, unused)) {
+        c->st.cdp_in++;
+        count_method(c, "in", unused);
+        return 0;
+    }
     json_t *msg = json_loadb(buf, len, 0, &jerr);
     c->st.cdp_in++;
     if (!json_is_object(msg)) {
@@ -843,6 +924,7 @@ int ll_core_from_browser(ll_core *c, const char *buf, size_t len)
     }
     json_t *id = json_object_get(msg, "id");
     const char *method = json_string_value(json_object_get(msg, "method"));
+    count_method(c, "in", json_is_integer(id) ? "reply" : method);
     if (json_is_integer(id)) {
         on_reply(c, msg, (uint64_t)json_integer_value(id));
     } else if (method) {
@@ -1055,6 +1137,7 @@ void ll_core_from_erlang(ll_core *c, const char *buf, size_t len)
                               (json_int_t)c->st.http_dropped, "max_rss_kb", (json_int_t)ru.ru_maxrss, "max_users",
                               (json_int_t)c->cfg.max_users, "expired", (json_int_t)c->st.expired, "pending_cap",
                               (json_int_t)PEND_CAP, "wire_dropped", (json_int_t)c->st.wire_dropped);
+        json_object_set_new(s, "methods", method_counts(c));
         reply_ok(c, erl, s);
         json_decref(s);
     } else {

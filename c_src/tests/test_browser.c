@@ -1083,6 +1083,53 @@ static void test_core_wire(void)
     ll_core_free(c);
 }
 
+/* stats counts CDP messages per method and direction; replies are "in reply"; a method name
+ * too long for the table is "other", and past the table's cap everything is "other". */
+static void test_method_counts(void)
+{
+    ll_core_cfg cfg = {.to_browser = cap_browser, .to_erlang = cap_erlang};
+    ll_core *c = ll_core_new(&cfg);
+    make_user(c, 1, 1.0, "C1", "S1");
+    q_reset();
+    send_call(c, 60, "call", 1, "Runtime.evaluate", 0);
+    send_call(c, 61, "call", 1, "Runtime.evaluate", 0);
+    from_browser(c, "{'id':%lld,'result':{},'sessionId':'S1'}", (long long)cmd_id(0));
+    for (int i = 0; i < 3; i++)
+        from_browser(c, "{'method':'Network.dataReceived','sessionId':'S1','params':{'requestId':'R'}}");
+    /* an HTTP record is still made from the events it needs, between unused ones */
+    int before = q.ne;
+    from_browser(c, "{'method':'Network.requestWillBeSent','sessionId':'S1','params':{'requestId':'Q',"
+                    "'timestamp':1,'request':{'method':'GET','url':'http://h/x'}}}");
+    from_browser(c, "{'method':'Network.requestWillBeSentExtraInfo','sessionId':'S1','params':{'requestId':'Q'}}");
+    from_browser(c, "{'method':'Network.dataReceived','sessionId':'S1','params':{'requestId':'Q'}}");
+    from_browser(c, "{'method':'Network.loadingFinished','sessionId':'S1','params':{'requestId':'Q',"
+                    "'timestamp':2,'encodedDataLength':5}}");
+    CHECK(q.ne == before + 1);
+    for (int i = 0; i < 80; i++) /* more distinct methods than the table holds */
+        from_browser(c, "{'method':'X.m%d','params':{}}", i);
+    q_reset();
+    ei_x_buff x;
+    ei_x_new_with_version(&x);
+    ei_x_encode_tuple_header(&x, 2);
+    ei_x_encode_long(&x, 62);
+    ei_x_encode_atom(&x, "stats");
+    send_erl(c, &x);
+    char st[MAXATOMLEN_UTF8];
+    json_t *r = reply_to(62, st);
+    json_t *m = json_object_get(r, "methods");
+    CHECK(r && !strcmp(st, "ok") && json_is_object(m));
+    CHECK(json_integer_value(json_object_get(m, "out Runtime.evaluate")) == 2);
+    CHECK(json_integer_value(json_object_get(m, "in Network.dataReceived")) == 4);
+    /* those are recognised without decoding; a malformed one is still counted, never an error */
+    CHECK(ll_core_from_browser(c, "{\"method\":\"Network.dataReceived\"", 32) == 0);
+    CHECK(json_integer_value(json_object_get(m, "in reply")) >= 1);
+    CHECK(json_object_size(m) == 64);
+    CHECK(json_integer_value(json_object_get(m, "other")) > 0);
+    json_decref(r);
+    q_reset();
+    ll_core_free(c);
+}
+
 int main(void)
 {
     test_packet4();
@@ -1104,6 +1151,7 @@ int main(void)
     test_phx_head();
     test_wire_table();
     test_core_wire();
+    test_method_counts();
     printf("test_browser: %d checks, %d failures\n", checks, failures);
     return failures ? 1 : 0;
 }

@@ -24,10 +24,12 @@
 -export([stop/1]).
 -export([new_user/2]).
 -export([call/4]).
+-export([calls/3]).
 -export([call_browser/4]).
 -export([call_root/4]).
 -export([close_user/1]).
 -export([user_count/1]).
+-export([users_by_mode/1]).
 -export([stats/1]).
 -export([os_pid/1]).
 -export([mode/1]).
@@ -89,6 +91,18 @@ new_user(Browser, UserOpts) ->
 call(#user{browser = B} = U, Method, Params, Timeout) when is_binary(Method), is_map(Params) ->
     safe_call(B, {call, call, U, Method, Params, Timeout}).
 
+%% @doc Several CDP commands on the user's page session, pipelined: all are sent at once, in order
+%% (Chromium runs a session's commands in the order they arrive), and the results come back in the
+%% same order. One round trip instead of one per command: what a mouse click (moved, pressed,
+%% released) or a key press is.
+-spec calls(user(), [{binary(), map()}], timeout()) -> [live_load_browser_connection:call_result()].
+calls(#user{browser = B} = U, Cmds, Timeout) ->
+    Reqs = [gen_server:send_request(B, {call, call, U, Method, Params, Timeout}) || {Method, Params} <- Cmds],
+    [case gen_server:receive_response(R, infinity) of
+         {reply, Reply} -> Reply;
+         {error, _} -> {error, browser_down}
+     end || R <- Reqs].
+
 %% @doc A CDP command on the root (browser) session; `browserContextId' of the user's context is
 %% added to the context-scoped methods (Storage cookies, Target.createTarget, Browser permissions).
 -spec call_browser(user(), binary(), map(), timeout()) -> live_load_browser_connection:call_result().
@@ -113,6 +127,15 @@ user_count(Browser) ->
     case safe_call(Browser, user_count) of
         N when is_integer(N) -> N;
         {error, browser_down} -> 0
+    end.
+
+%% @doc Live users in this browser by mode (the pool weighs them: a fast user costs the browser's
+%% shared processes about a third of a faithful one).
+-spec users_by_mode(pid()) -> #{faithful := non_neg_integer(), fast := non_neg_integer()}.
+users_by_mode(Browser) ->
+    case safe_call(Browser, users_by_mode) of
+        #{} = M -> M;
+        {error, browser_down} -> #{faithful => 0, fast => 0}
     end.
 
 %% @doc Counters of the port program (messages, users, pending commands, dropped events, max RSS).
@@ -235,6 +258,9 @@ handle_call({port_call, Cmd, Timeout}, From, S) ->
     {noreply, send(S, Cmd, From, call, Timeout)};
 handle_call(user_count, _From, S) ->
     {reply, map_size(S#state.users), S};
+handle_call(users_by_mode, _From, S) ->
+    Modes = [M || {_, _, #user{mode = M}} <- maps:values(S#state.users)],
+    {reply, #{faithful => length([x || faithful <- Modes]), fast => length([x || fast <- Modes])}, S};
 handle_call(os_pid, _From, S = #state{port = Port}) ->
     case erlang:port_info(Port, os_pid) of
         {os_pid, P} -> {reply, {ok, P}, S};

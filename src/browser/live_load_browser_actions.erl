@@ -163,109 +163,110 @@ http_status(P, Url) ->
 
 -spec click(page(), binary()) -> result().
 click(P, Sel) ->
-    with_element(P, Sel, stable, fun(Id) -> press_element(P, Id) end).
+    press_selector(P, Sel, stable).
 
-press_element(P, Id) ->
+%% Faithful: the element's centre (one evaluate: wait, check, scroll, measure), then the mouse
+%% gesture there. Fast: one evaluate that waits, checks and clicks in the page.
+press_selector(P, Sel, Need) ->
     case ?PAGE:mode(P) of
-        faithful -> ?PAGE:click_at(P, Id);
-        fast -> ok_of(?PAGE:on_element(P, Id, ?JS:element_fun(click), []))
+        faithful ->
+            case ?PAGE:on_selector(P, Sel, Need, point, []) of
+                {ok, XY} -> click_point(P, Sel, XY);
+                {error, _} = E -> E
+            end;
+        fast -> ok_of(?PAGE:on_selector(P, Sel, Need, click, []))
     end.
+
+click_point(P, _Sel, #{<<"x">> := X, <<"y">> := Y}) -> ?PAGE:click_at(P, {X, Y});
+click_point(_P, Sel, Why) when is_binary(Why) -> {error, {not_actionable, Sel, Why}};
+click_point(_P, _Sel, Other) -> {error, {unexpected, Other}}.
 
 -spec fill(page(), binary(), binary()) -> result().
 fill(P, Sel, Value) ->
-    with_element(P, Sel, editable,
-                 fun(Id) ->
-                         case ?PAGE:on_element(P, Id, ?JS:element_fun(prepare_fill), [Value]) of
-                             {ok, <<"set">>} -> ok;
-                             {ok, <<"type">>} when Value =:= <<>> -> ?PAGE:key(P, <<"Delete">>);
-                             {ok, <<"type">>} -> ?PAGE:insert_text(P, Value);
-                             {ok, Other} -> {error, {unexpected, Other}};
-                             {error, _} = E -> E
-                         end
-                 end).
+    case ?PAGE:on_selector(P, Sel, editable, prepare_fill, [Value]) of
+        {ok, <<"set">>} -> ok;
+        {ok, <<"type">>} when Value =:= <<>> -> ?PAGE:key(P, <<"Delete">>);
+        {ok, <<"type">>} -> ?PAGE:insert_text(P, Value);
+        {ok, Other} -> {error, {unexpected, Other}};
+        {error, _} = E -> E
+    end.
 
 -spec press(page(), binary(), binary()) -> result().
 press(P, Sel, Key) ->
     case live_load_browser_keys:events(Key) of
         {ok, _} ->
-            with_element(P, Sel, visible,
-                         fun(Id) ->
-                                 case ?PAGE:on_element(P, Id, ?JS:element_fun(focus), []) of
-                                     {ok, _} -> ?PAGE:key(P, Key);
-                                     {error, _} = E -> E
-                                 end
-                         end);
+            case ?PAGE:on_selector(P, Sel, visible, focus, []) of
+                {ok, _} -> ?PAGE:key(P, Key);
+                {error, _} = E -> E
+            end;
         {error, _} = E -> E
     end.
 
+%% Clicks only when the state differs, then verifies it (the element found again by its selector:
+%% a LiveView patch may have replaced it).
 -spec set_checked(page(), binary(), boolean()) -> result().
 set_checked(P, Sel, Want) ->
-    with_element(P, Sel, stable,
-                 fun(Id) ->
-                         case ?PAGE:on_element(P, Id, ?JS:element_fun(checked), []) of
-                             {ok, Want} -> ok;
-                             {ok, _} ->
-                                 case press_element(P, Id) of
-                                     ok ->
-                                         case ?PAGE:on_element(P, Id, ?JS:element_fun(checked), []) of
-                                             {ok, Want} -> ok;
-                                             {ok, _} -> {error, {check_failed, Sel}};
-                                             {error, _} = E -> E
-                                         end;
-                                     {error, _} = E -> E
-                                 end;
-                             {error, _} = E -> E
-                         end
-                 end).
+    case ?PAGE:on_selector(P, Sel, stable, checked, []) of
+        {ok, Want} -> ok;
+        {ok, _} ->
+            case press_selector(P, Sel, stable) of
+                ok ->
+                    case ?PAGE:on_selector(P, Sel, attached, checked, []) of
+                        {ok, Want} -> ok;
+                        {ok, _} -> {error, {check_failed, Sel}};
+                        {error, _} = E -> E
+                    end;
+                {error, _} = E -> E
+            end;
+        {error, _} = E -> E
+    end.
 
 -spec select(page(), binary(), [binary()], boolean()) -> result().
 select(P, Sel, Values, Multiple) ->
-    with_element(P, Sel, editable,
-                 fun(Id) ->
-                         case ?PAGE:on_element(P, Id, ?JS:element_fun(select_options), [Values, Multiple]) of
-                             {ok, L} when is_list(L) -> ok;
-                             {ok, <<"no_such_option">>} -> {error, {no_such_option, Sel, Values}};
-                             {ok, Why} -> {error, {not_actionable, Sel, Why}};
-                             {error, _} = E -> E
-                         end
-                 end).
+    case ?PAGE:on_selector(P, Sel, editable, select_options, [Values, Multiple]) of
+        {ok, L} when is_list(L) -> ok;
+        {ok, <<"no_such_option">>} -> {error, {no_such_option, Sel, Values}};
+        {ok, Why} -> {error, {not_actionable, Sel, Why}};
+        {error, _} = E -> E
+    end.
 
 %% Waits for the element to be `Need', then runs a simple element function on it.
 on(P, Sel, Need, Fun) ->
-    with_element(P, Sel, Need, fun(Id) -> ok_of(?PAGE:on_element(P, Id, ?JS:element_fun(Fun), [])) end).
+    ok_of(?PAGE:on_selector(P, Sel, Need, Fun, [])).
 
 -spec hover(page(), binary()) -> result().
 hover(P, Sel) ->
-    with_element(P, Sel, stable, fun(Id) -> ok_of(?PAGE:move_to(P, Id)) end).
+    case ?PAGE:on_selector(P, Sel, stable, point, []) of
+        {ok, #{<<"x">> := X, <<"y">> := Y}} -> ?PAGE:mouse(P, <<"mouseMoved">>, {X, Y}, #{});
+        {ok, Other} -> click_point(P, Sel, Other);
+        {error, _} = E -> E
+    end.
 
 -spec drag(page(), binary(), binary()) -> result().
 drag(P, Source, Target) ->
-    with_element(P, Source, stable,
-                 fun(SrcId) ->
-                         case ?PAGE:move_to(P, SrcId) of
-                             {ok, From} ->
-                                 Btn = #{<<"button">> => <<"left">>, <<"clickCount">> => 1},
-                                 case ?PAGE:mouse(P, <<"mousePressed">>, From, Btn) of
-                                     ok -> drag_to(P, Target, From, Btn);
-                                     {error, _} = E -> E
-                                 end;
-                             {error, _} = E -> E
-                         end
-                 end).
-
-drag_to(P, Target, {X0, Y0}, Btn) ->
-    case ?PAGE:element(P, Target, visible) of
-        {ok, DstId} ->
-            case ?PAGE:centre(P, DstId) of
-                {ok, {X1, Y1} = To} ->
-                    Moves = [fun() ->
-                                     F = I / ?DRAG_STEPS,
-                                     ?PAGE:mouse(P, <<"mouseMoved">>, {X0 + (X1 - X0) * F, Y0 + (Y1 - Y0) * F},
-                                                 #{<<"button">> => <<"left">>, <<"buttons">> => 1})
-                             end || I <- lists:seq(1, ?DRAG_STEPS)],
-                    ?PAGE:seq(Moves ++ [fun() -> ?PAGE:mouse(P, <<"mouseReleased">>, To, Btn) end]);
+    case ?PAGE:on_selector(P, Source, stable, point, []) of
+        {ok, #{<<"x">> := X, <<"y">> := Y}} ->
+            From = {X, Y},
+            Btn = #{<<"button">> => <<"left">>, <<"clickCount">> => 1},
+            case ?PAGE:seq([fun() -> ?PAGE:mouse(P, <<"mouseMoved">>, From, #{}) end,
+                            fun() -> ?PAGE:mouse(P, <<"mousePressed">>, From, Btn) end]) of
+                ok -> drag_to(P, Target, From, Btn);
                 {error, _} = E -> E
             end;
+        {ok, Other} -> click_point(P, Source, Other);
+        {error, _} = E -> E
+    end.
+
+drag_to(P, Target, {X0, Y0}, Btn) ->
+    case ?PAGE:on_selector(P, Target, visible, point, []) of
+        {ok, #{<<"x">> := X1, <<"y">> := Y1}} ->
+            Moves = [fun() ->
+                             F = I / ?DRAG_STEPS,
+                             ?PAGE:mouse(P, <<"mouseMoved">>, {X0 + (X1 - X0) * F, Y0 + (Y1 - Y0) * F},
+                                         #{<<"button">> => <<"left">>, <<"buttons">> => 1})
+                     end || I <- lists:seq(1, ?DRAG_STEPS)],
+            ?PAGE:seq(Moves ++ [fun() -> ?PAGE:mouse(P, <<"mouseReleased">>, {X1, Y1}, Btn) end]);
+        {ok, Other} -> click_point(P, Target, Other);
         {error, _} = E -> E
     end.
 
@@ -316,19 +317,15 @@ loading(P, Kind, Sel) ->
 
 -spec submit(page(), binary()) -> result().
 submit(P, Sel) ->
-    Clicked = with_element(P, Sel, attached,
-                           fun(FormId) ->
-                                   case ?PAGE:call(P, <<"Runtime.callFunctionOn">>,
-                                                   #{<<"objectId">> => FormId,
-                                                     <<"functionDeclaration">> => ?JS:element_fun(submit_button),
-                                                     <<"objectGroup">> => <<"live_load">>}) of
-                                       {ok, #{<<"result">> := #{<<"objectId">> := Button}}} -> press_element(P, Button);
-                                       {ok, #{<<"result">> := #{<<"value">> := <<"submitted">>}}} -> ok;
-                                       {ok, #{<<"exceptionDetails">> := _} = R} -> {error, {js_exception, R}};
-                                       {ok, Other} -> {error, {unexpected, Other}};
-                                       {error, _} = E -> E
-                                   end
-                           end),
+    Clicked = case ?PAGE:mode(P) of
+                  faithful ->
+                      case ?PAGE:on_selector(P, Sel, attached, submit_point, []) of
+                          {ok, <<"submitted">>} -> ok;
+                          {ok, XY} -> click_point(P, Sel, XY);
+                          {error, _} = Err -> Err
+                      end;
+                  fast -> ok_of(?PAGE:on_selector(P, Sel, attached, submit_click, []))
+              end,
     case Clicked of
         ok -> loading(P, <<"submit">>, Sel);
         {error, _} = E -> E
@@ -342,13 +339,10 @@ page_content(P) ->
 
 -spec read(page(), binary(), atom(), [term()]) -> {ok, term()} | {error, term()}.
 read(P, Sel, Fun, Args) ->
-    with_element(P, Sel, attached,
-                 fun(Id) ->
-                         case ?PAGE:on_element(P, Id, ?JS:element_fun(Fun), Args) of
-                             {ok, <<"not_an_input">>} when Fun =:= input_value -> {error, {not_an_input, Sel}};
-                             Other -> Other
-                         end
-                 end).
+    case ?PAGE:on_selector(P, Sel, attached, Fun, Args) of
+        {ok, <<"not_an_input">>} when Fun =:= input_value -> {error, {not_an_input, Sel}};
+        Other -> Other
+    end.
 
 -spec is_visible(page(), binary()) -> {ok, boolean()} | {error, term()}.
 is_visible(P, Sel) ->
@@ -363,13 +357,6 @@ is_visible(P, Sel) ->
     end.
 
 %% ---------------------------------------------------------------- helpers
-
-with_element(P, Sel, Need, Fun) ->
-    case ?PAGE:element(P, Sel, Need) of
-        {ok, Id} ->
-            try Fun(Id) after ?PAGE:release(P) end;
-        {error, _} = E -> E
-    end.
 
 deadline(P) -> ?PAGE:deadline(P).
 

@@ -21,4 +21,9 @@
 -callback call(user(), Method :: binary(), Params :: map(), Timeout :: timeout()) -> call_result().
 -callback call_browser(user(), Method :: binary(), Params :: map(), Timeout :: timeout()) -> call_result().
 -callback close_user(user()) -> ok.
+%% Several commands sent at once, results in order; without it they are sent one after another.
+-callback calls(user(), [{Method :: binary(), Params :: map()}], Timeout :: timeout()) -> [call_result()].
+%% Live users by mode; without it the pool counts every user as faithful.
+-callback users_by_mode(Conn :: pid()) -> #{faithful := non_neg_integer(), fast := non_neg_integer()}.
+-optional_callbacks([calls/3, users_by_mode/1]).
 -callback user_count(Conn :: pid()) -> non_neg_integer().

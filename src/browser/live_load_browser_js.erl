@@ -1,14 +1,17 @@
 %% @doc The JavaScript the context runs in the page, and safe literals for embedding values in it.
 %%
-%% Every snippet is a function declaration run with `Runtime.callFunctionOn' (values passed as CDP
-%% arguments) or an expression built by {@link call/2} with literals from {@link literal/1}, which
+%% Every snippet is an expression built by {@link call/2} with literals from {@link literal/1}, which
 %% escapes everything outside a small ASCII set, so a selector or text can never break out of its
-%% string. Snippets answer with plain values; a string from `actionable' is an error code.
+%% string. An action on an element is one `Runtime.evaluate' ({@link on_selector/4}): wait until
+%% the selector's element is actionable, then run an element function on it, answering
+%% `{value: V}' or `{error: Code}' by value (no remote object, nothing to release). Snippets answer
+%% with plain values; a string from `actionable' is an error code.
 -module(live_load_browser_js).
 
 -export([call/2]).
 -export([literal/1]).
 -export([actionable/0]).
+-export([on_selector/4]).
 -export([element_fun/1]).
 -export([navigation_status/0]).
 -export([wait_liveview/0]).
@@ -20,14 +23,16 @@
 call(Fun, Args) ->
     iolist_to_binary(["(", Fun, ")(", lists:join(",", [literal(A) || A <- Args]), ")"]).
 
-%% @doc A JavaScript literal for a binary (string), integer, float, boolean or `undefined'/`null'.
--spec literal(binary() | number() | boolean() | null | undefined) -> binary().
+%% @doc A JavaScript literal for a binary (string), integer, float, boolean, `undefined'/`null', or
+%% a list of those (an array).
+-spec literal(binary() | number() | boolean() | null | undefined | list()) -> binary().
 literal(true) -> <<"true">>;
 literal(false) -> <<"false">>;
 literal(null) -> <<"null">>;
 literal(undefined) -> <<"undefined">>;
 literal(I) when is_integer(I) -> integer_to_binary(I);
 literal(F) when is_float(F) -> float_to_binary(F, [short]);
+literal(L) when is_list(L) -> iolist_to_binary(["[", lists:join(",", [literal(X) || X <- L]), "]"]);
 literal(B) when is_binary(B) ->
     case unicode:characters_to_list(B) of
         L when is_list(L) -> iolist_to_binary([$", [char(C) || C <- L], $"]);
@@ -46,13 +51,14 @@ u(C) -> io_lib:format("\\u~4.16.0B", [C]).
 %% @doc Waits (in the page, polling each animation frame) until `document.querySelector(sel)' is
 %% attached, visible, enabled, editable or stable (same box over two frames); returns the element,
 %% or one of the strings invalid_selector, selector_timeout, not_visible, not_enabled,
-%% not_editable, not_stable.
+%% not_editable, not_stable. A hidden page (fast mode) draws no frame: there a frame is `frameMs'
+%% of timer instead (50 when not given).
 -spec actionable() -> binary().
 actionable() ->
-    <<"async (sel, need, timeout) => {
+    <<"async (sel, need, timeout, frameMs) => {
   const t0 = performance.now();
   const frame = () => new Promise((r) => { let d = false; const f = () => { if (!d) { d = true; r(); } };
-    requestAnimationFrame(f); setTimeout(f, 50); });
+    requestAnimationFrame(f); setTimeout(f, frameMs || 50); });
   let last = null, why = 'selector_timeout';
   for (;;) {
     let el;
@@ -76,7 +82,18 @@ actionable() ->
   }
 }">>.
 
-%% @doc Function declarations run on an element (`this') with `Runtime.callFunctionOn'.
+%% @doc One expression: wait until `Sel' is `Need' (see {@link actionable/0}; `Timeout' ms), then
+%% call `element_fun(Fun)' on the element with `Args'. Answers `{value: V}' or `{error: Code}'.
+%% `FrameMs': what a frame lasts on a page that draws none (fast mode).
+-spec on_selector(binary(), atom(), atom(), #{args => [term()], timeout := pos_integer(), frame_ms => pos_integer()}) -> binary().
+on_selector(Sel, Need, Fun, #{timeout := Timeout} = O) ->
+    call(["async (sel, need, timeout, frameMs, args) => {
+  const el = await (", actionable(), ")(sel, need, timeout, frameMs);
+  if (typeof el === 'string') return {error: el};
+  return {value: await (", element_fun(Fun), ").apply(el, args)};
+}"], [Sel, atom_to_binary(Need), Timeout, maps:get(frame_ms, O, 50), maps:get(args, O, [])]).
+
+%% @doc Function declarations run on an element (`this'), by {@link on_selector/4}.
 -spec element_fun(atom()) -> binary().
 element_fun(prepare_fill) ->
     %% Text-like fields get focus + selection so Input.insertText replaces the value as typing would;
@@ -96,6 +113,21 @@ element_fun(prepare_fill) ->
   return 'type';
 }">>;
 element_fun(focus) -> <<"function () { this.focus(); return document.activeElement === this; }">>;
+element_fun(point) -> <<"function () {", (point())/binary, " return pointOf(this); }">>;
+element_fun(submit_point) ->
+    %% faithful submit: the point of the form's submit button (to click there), or submitted
+    <<"function () {", (point())/binary, "
+  const b = this.querySelector('[type=submit]');
+  if (b) return pointOf(b);
+  if (this.requestSubmit) this.requestSubmit(); else this.submit();
+  return 'submitted';
+}">>;
+element_fun(submit_click) ->
+    <<"function () {
+  const b = this.querySelector('[type=submit]');
+  if (b) b.click(); else if (this.requestSubmit) this.requestSubmit(); else this.submit();
+  return 'submitted';
+}">>;
 element_fun(blur) -> <<"function () { this.blur(); return true; }">>;
 element_fun(click) -> <<"function () { this.click(); return true; }">>;
 element_fun(checked) -> <<"function () { return !!this.checked; }">>;
@@ -116,14 +148,20 @@ element_fun(inner_text) -> <<"function () { return this.innerText; }">>;
 element_fun(text_content) -> <<"function () { return this.textContent; }">>;
 element_fun(input_value) ->
     <<"function () { return ('value' in this) ? String(this.value) : 'not_an_input'; }">>;
-element_fun(get_attribute) -> <<"function (name) { return this.getAttribute(name); }">>;
-element_fun(submit_button) ->
-    <<"function () {
-  const b = this.querySelector('[type=submit]');
-  if (b) return b;
-  if (this.requestSubmit) this.requestSubmit(); else this.submit();
-  return 'submitted';
-}">>.
+element_fun(get_attribute) -> <<"function (name) { return this.getAttribute(name); }">>.
+
+%% `pointOf(el)': the element scrolled into view when it is not (as DOM.scrollIntoViewIfNeeded),
+%% then the centre of its first box (the first line box of an inline element) clipped to the
+%% viewport, `{x, y}' in CSS pixels, or 'not_in_viewport'.
+point() ->
+    <<"
+  const pointOf = (el) => {
+    if (el.scrollIntoViewIfNeeded) el.scrollIntoViewIfNeeded(true); else el.scrollIntoView({block: 'center', inline: 'center'});
+    const r = el.getClientRects()[0] || el.getBoundingClientRect();
+    const x0 = Math.max(r.left, 0), x1 = Math.min(r.right, innerWidth), y0 = Math.max(r.top, 0), y1 = Math.min(r.bottom, innerHeight);
+    if (x1 <= x0 || y1 <= y0) return 'not_in_viewport';
+    return {x: (x0 + x1) / 2, y: (y0 + y1) / 2};
+  };">>.
 
 %% @doc HTTP status of the current document (0 when the page was not loaded over HTTP).
 -spec navigation_status() -> binary().

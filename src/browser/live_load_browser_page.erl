@@ -3,21 +3,23 @@
 %% A `page()' is the CDP module (`live_load_browser'), the user and the deadline (monotonic ms) of
 %% the current action; every CDP call gets the time left. Interaction follows what a person does: the element
 %% must be visible, enabled and stable (checked in the page each animation frame), it is scrolled
-%% into view with `DOM.scrollIntoViewIfNeeded', and real mouse events go to the centre of its first
-%% content quad. Keys are `Input.dispatchKeyEvent', text is `Input.insertText' (trusted input).
+%% into view if needed, and real mouse events go to the centre of its first box. Keys are
+%% `Input.dispatchKeyEvent', text is `Input.insertText' (trusted input).
+%%
+%% Round trips are few: waiting for the element, checking it, scrolling it into view and reading
+%% its centre is one `Runtime.evaluate' ({@link on_selector/5}, answered by value: no remote object
+%% to release), and the events of one gesture (mouse moved + pressed + released, a key's down and
+%% up) are sent together ({@link gesture/2}) when the connection can pipeline (`calls/3').
 -module(live_load_browser_page).
 
 -export([new/4]).
 -export([call/3]).
 -export([call_browser/3]).
 -export([eval/2]).
--export([element/3]).
--export([on_element/4]).
--export([release/1]).
+-export([on_selector/5]).
 -export([click_at/2]).
--export([move_to/2]).
--export([centre/2]).
 -export([mouse/4]).
+-export([gesture/2]).
 -export([key/2]).
 -export([insert_text/2]).
 -export([left/1]).
@@ -30,7 +32,8 @@
 -opaque page() :: #page{}.
 -export_type([page/0]).
 
--define(GROUP, <<"live_load">>).
+%% What a frame lasts in a page that draws none (fast mode: hidden target), for the stability check.
+-define(FAST_FRAME_MS, 16).
 
 %% @doc A page handle for one action that must answer by `Deadline' (monotonic ms).
 -spec new(module(), term(), integer(), faithful | fast) -> page().
@@ -62,93 +65,65 @@ call(#page{conn = C, user = U} = P, Method, Params) ->
 call_browser(#page{conn = C, user = U} = P, Method, Params) ->
     C:call_browser(U, Method, Params, left(P) + 1000).
 
+%% @doc The commands of one gesture, in order: pipelined when the connection can (`calls/3'), one
+%% after another otherwise. `ok', or the first error.
+-spec gesture(page(), [{binary(), map()}]) -> ok | {error, term()}.
+gesture(#page{conn = C, user = U} = P, Cmds) ->
+    case erlang:function_exported(C, calls, 3) orelse
+             (code:ensure_loaded(C) =:= {module, C} andalso erlang:function_exported(C, calls, 3)) of
+        true -> first_error([ok_of(R) || R <- C:calls(U, Cmds, left(P) + 1000)]);
+        false -> seq([fun() -> ok_of(call(P, M, Ps)) end || {M, Ps} <- Cmds])
+    end.
+
 %% @doc Evaluates an expression in the page's main world, awaiting a promise; the JSON value.
--spec eval(page(), binary()) -> {ok, term()} | {error, term()}.
+-spec eval(page(), iodata()) -> {ok, term()} | {error, term()}.
 eval(P, Expr) ->
-    case call(P, <<"Runtime.evaluate">>, #{<<"expression">> => Expr, <<"awaitPromise">> => true,
+    case call(P, <<"Runtime.evaluate">>, #{<<"expression">> => iolist_to_binary(Expr), <<"awaitPromise">> => true,
                                           <<"returnByValue">> => true}) of
         {ok, #{<<"exceptionDetails">> := Ex}} -> {error, {js_exception, exception_text(Ex)}};
         {ok, #{<<"result">> := R}} -> {ok, maps:get(<<"value">>, R, undefined)};
         {error, _} = E -> E
     end.
 
-%% @doc Waits in the page until `Sel' is `Need' (attached | visible | enabled | editable | stable)
-%% and returns a handle on the element.
--spec element(page(), binary(), attached | visible | editable | stable) -> {ok, binary()} | {error, term()}.
-element(P, Sel, Need) ->
-    Expr = live_load_browser_js:call(live_load_browser_js:actionable(),
-                                     [Sel, atom_to_binary(Need), max(1, left(P) - 50)]),
-    case call(P, <<"Runtime.evaluate">>, #{<<"expression">> => Expr, <<"awaitPromise">> => true,
-                                          <<"objectGroup">> => ?GROUP}) of
-        {ok, #{<<"exceptionDetails">> := Ex}} -> {error, {js_exception, exception_text(Ex)}};
-        {ok, #{<<"result">> := #{<<"objectId">> := Id, <<"subtype">> := <<"node">>}}} -> {ok, Id};
-        {ok, #{<<"result">> := #{<<"value">> := <<"invalid_selector">>}}} -> {error, {invalid_selector, Sel}};
-        {ok, #{<<"result">> := #{<<"value">> := <<"selector_timeout">>}}} -> {error, {selector_timeout, Sel}};
-        {ok, #{<<"result">> := #{<<"value">> := Why}}} when is_binary(Why) -> {error, {not_actionable, Sel, Why}};
+%% @doc Waits in the page until `Sel' is `Need' (attached | visible | editable | stable), then runs
+%% the element function `Fun' (see `live_load_browser_js:element_fun/1') on it with `Args': its
+%% value. One round trip.
+-spec on_selector(page(), binary(), attached | visible | editable | stable, atom(), [term()]) ->
+          {ok, term()} | {error, term()}.
+on_selector(P, Sel, Need, Fun, Args) ->
+    Frame = case P#page.mode of fast -> #{frame_ms => ?FAST_FRAME_MS}; faithful -> #{} end,
+    Expr = live_load_browser_js:on_selector(Sel, Need, Fun, Frame#{timeout => max(1, left(P) - 50), args => Args}),
+    case eval(P, Expr) of
+        {ok, #{<<"value">> := V}} -> {ok, V};
+        {ok, #{<<"error">> := <<"invalid_selector">>}} -> {error, {invalid_selector, Sel}};
+        {ok, #{<<"error">> := <<"selector_timeout">>}} -> {error, {selector_timeout, Sel}};
+        {ok, #{<<"error">> := Why}} when is_binary(Why) -> {error, {not_actionable, Sel, Why}};
+        {ok, #{}} -> {ok, undefined};   % the function returned undefined
         {ok, Other} -> {error, {unexpected, Other}};
         {error, _} = E -> E
     end.
 
-%% @doc Runs a function declaration with `this' = the element and JSON arguments; its value.
--spec on_element(page(), binary(), binary(), [term()]) -> {ok, term()} | {error, term()}.
-on_element(P, ObjectId, Fun, Args) ->
-    case call(P, <<"Runtime.callFunctionOn">>,
-              #{<<"objectId">> => ObjectId, <<"functionDeclaration">> => Fun, <<"awaitPromise">> => true,
-                <<"returnByValue">> => true, <<"arguments">> => [#{<<"value">> => A} || A <- Args]}) of
-        {ok, #{<<"exceptionDetails">> := Ex}} -> {error, {js_exception, exception_text(Ex)}};
-        {ok, #{<<"result">> := R}} -> {ok, maps:get(<<"value">>, R, undefined)};
-        {error, _} = E -> E
-    end.
-
-%% @doc Releases the element handles of this step.
--spec release(page()) -> ok.
-release(P) ->
-    _ = call(P, <<"Runtime.releaseObjectGroup">>, #{<<"objectGroup">> => ?GROUP}),
-    ok.
-
-%% @doc Scrolls the element into view and returns the centre of its first content quad.
--spec centre(page(), binary()) -> {ok, {number(), number()}} | {error, term()}.
-centre(P, ObjectId) ->
-    maybe_ok(call(P, <<"DOM.scrollIntoViewIfNeeded">>, #{<<"objectId">> => ObjectId}),
-             fun() ->
-                 case call(P, <<"DOM.getContentQuads">>, #{<<"objectId">> => ObjectId}) of
-                     {ok, #{<<"quads">> := [[X1, Y1, X2, Y2, X3, Y3, X4, Y4] | _]}} ->
-                         {ok, {(X1 + X2 + X3 + X4) / 4, (Y1 + Y2 + Y3 + Y4) / 4}};
-                     {ok, _} -> {error, no_content_quads};
-                     {error, _} = E -> E
-                 end
-             end).
-
-%% @doc Moves the mouse to the element's centre, presses and releases the left button.
--spec click_at(page(), binary()) -> ok | {error, term()}.
-click_at(P, ObjectId) ->
-    case centre(P, ObjectId) of
-        {ok, XY} ->
-            seq([fun() -> mouse(P, <<"mouseMoved">>, XY, #{}) end,
-                 fun() -> mouse(P, <<"mousePressed">>, XY, #{<<"button">> => <<"left">>, <<"clickCount">> => 1}) end,
-                 fun() -> mouse(P, <<"mouseReleased">>, XY, #{<<"button">> => <<"left">>, <<"clickCount">> => 1}) end]);
-        {error, _} = E -> E
-    end.
-
-%% @doc Moves the mouse to the element's centre (hover).
--spec move_to(page(), binary()) -> {ok, {number(), number()}} | {error, term()}.
-move_to(P, ObjectId) ->
-    case centre(P, ObjectId) of
-        {ok, XY} -> maybe_ok(mouse(P, <<"mouseMoved">>, XY, #{}), fun() -> {ok, XY} end);
-        {error, _} = E -> E
-    end.
+%% @doc Moves the mouse to a point, presses and releases the left button: one gesture.
+-spec click_at(page(), {number(), number()}) -> ok | {error, term()}.
+click_at(P, XY) ->
+    Btn = #{<<"button">> => <<"left">>, <<"clickCount">> => 1},
+    gesture(P, [mouse_cmd(<<"mouseMoved">>, XY, #{}), mouse_cmd(<<"mousePressed">>, XY, Btn),
+                mouse_cmd(<<"mouseReleased">>, XY, Btn)]).
 
 %% @doc One `Input.dispatchMouseEvent'.
 -spec mouse(page(), binary(), {number(), number()}, map()) -> ok | {error, term()}.
-mouse(P, Type, {X, Y}, Extra) ->
-    ok_of(call(P, <<"Input.dispatchMouseEvent">>, Extra#{<<"type">> => Type, <<"x">> => X, <<"y">> => Y})).
+mouse(P, Type, XY, Extra) ->
+    {M, Ps} = mouse_cmd(Type, XY, Extra),
+    ok_of(call(P, M, Ps)).
 
-%% @doc Presses a key (see {@link live_load_browser_keys}) on the focused element.
+mouse_cmd(Type, {X, Y}, Extra) ->
+    {<<"Input.dispatchMouseEvent">>, Extra#{<<"type">> => Type, <<"x">> => X, <<"y">> => Y}}.
+
+%% @doc Presses a key (see {@link live_load_browser_keys}) on the focused element: one gesture.
 -spec key(page(), binary()) -> ok | {error, term()}.
 key(P, Key) ->
     case live_load_browser_keys:events(Key) of
-        {ok, Events} ->
-            seq([fun() -> ok_of(call(P, <<"Input.dispatchKeyEvent">>, E)) end || E <- Events]);
+        {ok, Events} -> gesture(P, [{<<"Input.dispatchKeyEvent">>, E} || E <- Events]);
         {error, _} = E -> E
     end.
 
@@ -166,11 +141,14 @@ seq([F | Fs]) ->
         {error, _} = E -> E
     end.
 
-maybe_ok({ok, _}, Next) -> Next();
-maybe_ok(ok, Next) -> Next();
-maybe_ok({error, _} = E, _) -> E.
+first_error(Rs) ->
+    case [E || {error, _} = E <- Rs] of
+        [] -> ok;
+        [E | _] -> E
+    end.
 
 ok_of({ok, _}) -> ok;
+ok_of(ok) -> ok;
 ok_of({error, _} = E) -> E.
 
 exception_text(#{<<"exception">> := #{<<"description">> := D}}) when is_binary(D) -> D;

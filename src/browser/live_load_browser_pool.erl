@@ -10,7 +10,10 @@
 %% process at 65-70% of a core, while the same 8 users split over two browsers gave 16.3 it/s with
 %% each main process at ~42%. Renderers are per user anyway (one per BrowserContext), so a second
 %% browser costs only its shared processes (~100 MB); the main process is the shared bottleneck.
-%% Override with `configure/1'.
+%% Users are weighed by mode: a fast user (hidden page, nothing painted) costs the browser process
+%% ~85 ms of CPU per iteration of the benchmark journey against ~240 ms for a faithful one
+%% (`make bench-browser', guides/performance.md), so it counts as ?FAST_WEIGHT of a user and a
+%% browser carries about three times as many of them. Override with `configure/1'.
 -module(live_load_browser_pool).
 -behaviour(gen_server).
 
@@ -22,6 +25,7 @@
 -export([init/1, handle_call/3, handle_cast/2, handle_info/2]).
 
 -define(SERVER, ?MODULE).
+-define(FAST_WEIGHT, 0.35).
 
 -record(state, {connection = live_load_browser :: module(),
                 browser_opts = #{} :: map(),
@@ -97,7 +101,7 @@ handle_call(stop_browsers, _From, S = #state{browsers = Bs}) ->
 handle_call(browsers, _From, S = #state{connection = Mod, browsers = Bs}) ->
     {reply, {Mod, Bs}, S};
 handle_call(pick, _From, S = #state{connection = Mod, browsers = Bs}) ->
-    Loads = lists:keysort(2, [{B, Mod:user_count(B)} || B <- Bs]),
+    Loads = lists:keysort(2, [{B, load(Mod, B)} || B <- Bs]),
     case Loads of
         [{B, N} | _] when N < S#state.users_per_browser; length(Bs) >= S#state.max_browsers ->
             {reply, {ok, Mod, B}, S};
@@ -107,6 +111,15 @@ handle_call(pick, _From, S = #state{connection = Mod, browsers = Bs}) ->
                 {error, _} = E -> {reply, E, S}
             end
     end.
+
+%% A browser's load in faithful users.
+load(Mod, B) ->
+    case erlang:function_exported(Mod, users_by_mode, 1) of
+        true -> weight(Mod:users_by_mode(B));
+        false -> Mod:user_count(B)
+    end.
+
+weight(#{faithful := F, fast := Q}) -> F + Q * ?FAST_WEIGHT.
 
 %% @private
 -spec handle_cast(term(), #state{}) -> {noreply, #state{}}.
@@ -123,3 +136,12 @@ handle_info({'EXIT', Pid, Reason}, S = #state{browsers = Bs}) ->
     {noreply, S#state{browsers = lists:delete(Pid, Bs)}};
 handle_info(_Msg, S) ->
     {noreply, S}.
+
+-ifdef(TEST).
+-include_lib("eunit/include/eunit.hrl").
+
+weight_test() ->
+    ?assert(weight(#{faithful => 8, fast => 0}) == 8),
+    ?assert(weight(#{faithful => 0, fast => 16}) < 8),
+    ?assert(weight(#{faithful => 0, fast => 23}) >= 8).
+-endif.
