@@ -94,10 +94,22 @@ counter_events(Config) ->
     [Http] = [E || #{<<"type">> := <<"http">>} = E <- Es],
     ?assertMatch(#{<<"status">> := 200, <<"route">> := <<"/counter">>, <<"method">> := <<"GET">>,
                    <<"failed">> := false, <<"bytes">> := B} when B > 100, Http),
-    Sent = [E || #{<<"type">> := <<"ws">>, <<"what">> := <<"sent">>} = E <- Es],
-    Received = [E || #{<<"type">> := <<"ws">>, <<"what">> := <<"received">>} = E <- Es],
+    %% frames come in batches of sizes: exactly the port's own frame and byte counts
+    Batches = [E || #{<<"type">> := <<"ws">>, <<"what">> := <<"frames">>} = E <- Es],
+    Sent = lists:append([S || #{<<"sent">> := S} <- Batches]),
+    Received = lists:append([R || #{<<"received">> := R} <- Batches]),
     ?assert(length(Sent) >= 2),       %% join + click
     ?assert(length(Received) >= 2),   %% join reply + click reply
+    {ok, #{<<"frames_out">> := FOut, <<"bytes_out">> := BOut, <<"frames_in">> := FIn, <<"bytes_in">> := BIn}} =
+        live_load_protocol:stats(?config(conn, Config)),
+    ?assertEqual({FOut, BOut, FIn, BIn}, {length(Sent), lists:sum(Sent), length(Received), lists:sum(Received)}),
+    %% one wire event for the push: frame written -> reply frame, and that reply frame's size
+    [Wire] = [E || #{<<"type">> := <<"liveview">>, <<"kind">> := <<"wire">>} = E <- Es],
+    #{<<"ms">> := WireMs, <<"bytes">> := WireBytes} = Wire,
+    ?assertMatch(#{<<"event">> := <<"inc">>, <<"event_type">> := <<"click">>, <<"route">> := <<"/counter">>,
+                   <<"wall_ms">> := W} when is_float(W), Wire),
+    ?assert(WireMs >= 0 andalso WireMs =< maps:get(<<"ms">>, Click)),
+    ?assert(lists:member(WireBytes, Received)),
     ?assert(lists:all(fun(#{<<"connection">> := C}) -> C =:= <<"protocol">> end, Es)).
 
 keys_and_slow(Config) ->

@@ -34,7 +34,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (ll_tree_merge(&t, diff, &err))
             continue;
         size_t hl;
-        char *html = ll_tree_render(&t, &hl, &err);
+        char *html = ll_tree_render(&t, &hl, NULL, &err);
         if (!html)
             continue;
         ll_dom d;

@@ -334,6 +334,7 @@ typedef struct {
     char *buf;
     size_t len, cap;
     json_t *components;
+    json_t *streams; /* what the rendering consumed, for the DOM patch (NULL: not wanted) */
     const char *err;
 } rctx;
 
@@ -420,13 +421,17 @@ static int dynamics(rctx *r, json_t *row, json_t *statics, json_t *templates, un
     return 0;
 }
 
-static void consume_stream(json_t *node, int has_rows, const char *rows_key)
+/* rendered.js: a stream with rows, deletes or a reset is handed to the DOM patch and its rows are
+ * forgotten (the DOM keeps them) */
+static void consume_stream(rctx *r, json_t *node, int has_rows, const char *rows_key)
 {
     json_t *st = json_object_get(node, "stream");
     if (!json_is_array(st))
         return;
     json_t *deletes = json_array_get(st, 2), *reset = json_array_get(st, 3);
     if (has_rows || json_array_size(deletes) > 0 || json_is_true(reset)) {
+        if (r->streams)
+            json_array_append(r->streams, st);
         json_object_del(node, "stream");
         if (!strcmp(rows_key, "k")) {
             json_t *k = json_object();
@@ -468,7 +473,7 @@ static int to_buffer(rctx *r, json_t *node, json_t *templates, unsigned depth)
         }
         json_decref(keyed_templates);
         if (!rc)
-            consume_stream(node, n > 0, "k");
+            consume_stream(r, node, n > 0, "k");
         return rc;
     }
     json_t *p = json_object_get(node, "p");
@@ -497,7 +502,7 @@ static int to_buffer(rctx *r, json_t *node, json_t *templates, unsigned depth)
                 rc = dynamics(r, row, statics, comp_templates, depth + 1);
         }
         if (!rc)
-            consume_stream(node, nd > 0, "d");
+            consume_stream(r, node, nd > 0, "d");
     } else {
         rc = dynamics(r, node, statics, templates, depth);
     }
@@ -538,19 +543,25 @@ static int component(rctx *r, long long cid, unsigned depth)
     return 0;
 }
 
-char *ll_tree_render(ll_tree *t, size_t *len, const char **err)
+char *ll_tree_render(ll_tree *t, size_t *len, json_t **streams, const char **err)
 {
-    rctx r = {t, NULL, 0, 0, NULL, NULL};
+    rctx r = {t, NULL, 0, 0, NULL, streams ? json_array() : NULL, NULL};
+    if (streams)
+        *streams = NULL;
     if (!t->rendered) {
+        json_decref(r.streams);
         *err = "no_tree";
         return NULL;
     }
     r.components = json_object_get(t->rendered, "c");
     if (out(&r, "", 0) || to_buffer(&r, t->rendered, NULL, 0)) {
         free(r.buf);
+        json_decref(r.streams);
         *err = r.err ? r.err : "render";
         return NULL;
     }
     *len = r.len;
+    if (streams)
+        *streams = r.streams;
     return r.buf;
 }

@@ -1,3 +1,4 @@
+#define _GNU_SOURCE /* memmem */
 #include "user.h"
 
 #include <ei.h>
@@ -13,6 +14,7 @@
 #include "dom.h"
 #include "etf.h"
 #include "page.h"
+#include "patch.h"
 #include "tree.h"
 #include "url.h"
 
@@ -30,9 +32,28 @@ typedef struct {
     int ref;
     char type[12];
     char event[64];
-    double t0;
+    double t0;        /* pushed (the action's time) */
+    double t_wire;    /* its frame written to the socket (0 until then) */
+    double wall_wire; /* the same, wall clock */
+    unsigned qseq;    /* its frame's number in the user's outgoing queue */
     int state, handed, nav; /* nav: 0 event, 1 live_patch, 2 live_redirect */
 } push_t;
+
+#define FRAMES_MAX 64 /* frame sizes held per direction before the batch leaves */
+#define EVENTS_MAX 32 /* events held before they leave */
+
+/* A user's events wait here, already in the external term format, and leave as one
+ * {0, U, [Event, ...]} frame: before the user's next action answer (so the context records every
+ * event of the step it is in), when EVENTS_MAX / FRAMES_MAX are reached, and on the port's 1 s
+ * tick. WebSocket frames are not events one by one: their sizes leave as one
+ * #{type => ws, what => frames, sent => [Bytes], received => [Bytes]} per batch. */
+typedef struct {
+    ei_x_buff x; /* the events, one after the other (no version byte); x.buff NULL when empty */
+    int n;
+    unsigned *frames[2]; /* 0 sent, 1 received (allocated as used) */
+    unsigned nframes[2];
+    double frames_wall; /* wall clock of the batch's first frame */
+} pending;
 
 typedef struct user {
     unsigned id;
@@ -62,19 +83,26 @@ typedef struct user {
     char topic[160];
     char *redirect_url; /* live_redirect join */
     double t_ws;
-    /* rendered page */
+    /* rendered page: the tree is rendered after every diff (as the JS client does; the DOM patch
+     * of phx-update containers needs each rendering), the HTML parsed only when an action reads
+     * the page, once per rendering */
     ll_tree tree;
-    char *cur_html;
+    ll_patch *patch;      /* what phx-update containers keep across renderings */
+    char *frag_html;      /* the view's content as the page has it (NULL before the join) */
+    size_t frag_len;
+    char *cur_html;       /* the whole page (dead render shell + frag_html), made on demand */
     size_t cur_len;
     int dom_valid;
     ll_dom dom;           /* a page without a rendered tree (dead render), parsed whole */
     ll_dom page_dom;      /* the dead render, parsed once per page */
-    ll_dom frag_dom;      /* the rendered tree, parsed after each diff and spliced into page_dom */
+    ll_dom frag_dom;      /* frag_html parsed and spliced into page_dom; points into frag_html */
     GumboNode *container; /* in page_dom */
     int page_valid, frag_valid;
     json_t *fields;
     push_t pushes[MAX_PUSHES];
     unsigned npush_total;
+    unsigned qseq, wseq; /* frames queued / written on the WebSocket */
+    pending ev;
     lws_sorted_usec_list_t sul_deadline;
     /* the one action in progress */
     long long act_id;
@@ -167,6 +195,35 @@ static double wall_ms(void)
     return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
+/* ------------------------------------------------------------------ events (see `pending`) */
+
+static void flush_events(user *u);
+
+static void ekey(ei_x_buff *x, const char *k) { ei_x_encode_binary(x, k, (long)strlen(k)); }
+static void ekv_s(ei_x_buff *x, const char *k, const char *v)
+{
+    ekey(x, k);
+    ei_x_encode_binary(x, v, (long)strlen(v));
+}
+static void ekv_d(ei_x_buff *x, const char *k, double v)
+{
+    ekey(x, k);
+    ei_x_encode_double(x, v);
+}
+
+static ei_x_buff *pend(user *u)
+{
+    if (!u->ev.x.buff && ei_x_new(&u->ev.x))
+        return NULL;
+    return &u->ev.x;
+}
+
+static void pended(user *u)
+{
+    if (++u->ev.n >= EVENTS_MAX)
+        flush_events(u);
+}
+
 /* every event carries when it happened (wall-clock ms), so metrics are bucketed at that time */
 static void event(user *u, json_t *ev)
 {
@@ -175,7 +232,12 @@ static void event(user *u, json_t *ev)
         json_object_set_new(ev, "time_origin", json_real(wall_ms()));
     else
         json_object_set_new(ev, "wall_ms", json_real(wall_ms()));
-    send_term(0, NULL, ev, 1, u->id);
+    ei_x_buff *x = pend(u);
+    int before = x ? x->index : 0;
+    if (x && ll_json_to_etf(x, ev) == 0)
+        pended(u);
+    else if (x)
+        x->index = before;
     json_decref(ev);
 }
 
@@ -183,6 +245,108 @@ static void observer(user *u, json_t *e)
 {
     json_object_set_new(e, "t", json_real(0));
     event(u, json_pack("{s:s,s:s,s:[o]}", "type", "observer", "path", u->route, "events", e));
+}
+
+/* the answered push: its observer `event' (push -> reply applied) and its `wire' event (frame
+ * written -> reply frame received, and the reply's size), encoded directly: one of each per event */
+static void push_events(user *u, const push_t *p, double t_applied, double t_frame, size_t reply_bytes)
+{
+    ei_x_buff *x = pend(u);
+    if (!x)
+        return;
+    double wall = wall_ms();
+    ei_x_encode_map_header(x, 5);
+    ekv_s(x, "type", "observer");
+    ekv_s(x, "path", u->route);
+    ekv_s(x, "connection", "protocol");
+    ekv_d(x, "time_origin", wall);
+    ekey(x, "events");
+    ei_x_encode_list_header(x, 1);
+    ei_x_encode_map_header(x, 5);
+    ekv_s(x, "kind", p->nav ? "navigation" : "event");
+    ekv_d(x, "ms", t_applied - p->t0);
+    if (p->nav) {
+        ekv_s(x, "nav", "patch");
+        ekv_s(x, "event", p->event);
+    } else {
+        ekv_s(x, "event", p->event);
+        ekv_s(x, "type", p->type);
+    }
+    ekv_d(x, "t", 0);
+    ei_x_encode_empty_list(x);
+    pended(u);
+    if (p->t_wire <= 0 || !(x = pend(u)))
+        return;
+    ei_x_encode_map_header(x, 9);
+    ekv_s(x, "type", "liveview");
+    ekv_s(x, "kind", "wire");
+    ekv_s(x, "event", p->event);
+    ekv_s(x, "event_type", p->type);
+    ekv_d(x, "ms", t_frame - p->t_wire);
+    ekey(x, "bytes");
+    ei_x_encode_ulong(x, (unsigned long)reply_bytes);
+    ekv_s(x, "route", u->route);
+    ekv_d(x, "wall_ms", p->wall_wire);
+    ekv_s(x, "connection", "protocol");
+    pended(u);
+}
+
+static void frame_seen(user *u, int dir, size_t bytes)
+{
+    pending *e = &u->ev;
+    if (!e->frames[dir] && !(e->frames[dir] = malloc(FRAMES_MAX * sizeof(unsigned))))
+        return;
+    if (!e->nframes[0] && !e->nframes[1])
+        e->frames_wall = wall_ms();
+    e->frames[dir][e->nframes[dir]++] = bytes > 0xFFFFFFFFu ? 0xFFFFFFFFu : (unsigned)bytes;
+    if (e->nframes[dir] == FRAMES_MAX)
+        flush_events(u);
+}
+
+static void encode_sizes(ei_x_buff *x, const unsigned *v, unsigned n)
+{
+    if (n) {
+        ei_x_encode_list_header(x, n);
+        for (unsigned i = 0; i < n; i++)
+            ei_x_encode_ulong(x, v[i]);
+    }
+    ei_x_encode_empty_list(x);
+}
+
+static void flush_events(user *u)
+{
+    pending *e = &u->ev;
+    int frames = e->nframes[0] || e->nframes[1];
+    if (!e->n && !frames)
+        return;
+    ei_x_buff x;
+    if (ei_x_new_with_version(&x) == 0) {
+        ei_x_encode_tuple_header(&x, 3);
+        ei_x_encode_long(&x, 0);
+        ei_x_encode_ulong(&x, u->id);
+        ei_x_encode_list_header(&x, e->n + frames);
+        if (frames) {
+            ei_x_encode_map_header(&x, 6);
+            ekv_s(&x, "type", "ws");
+            ekv_s(&x, "what", "frames");
+            ekey(&x, "sent");
+            encode_sizes(&x, e->frames[0], e->nframes[0]);
+            ekey(&x, "received");
+            encode_sizes(&x, e->frames[1], e->nframes[1]);
+            ekv_d(&x, "wall_ms", e->frames_wall);
+            ekv_s(&x, "connection", "protocol");
+        }
+        if (e->n)
+            ei_x_append_buf(&x, e->x.buff, e->x.index);
+        ei_x_encode_empty_list(&x);
+        U.cfg.to_erlang(x.buff, (size_t)x.index, 1);
+        ei_x_free(&x);
+    }
+    if (e->x.buff)
+        ei_x_free(&e->x);
+    free(e->frames[0]);
+    free(e->frames[1]);
+    memset(e, 0, sizeof *e);
 }
 
 void ll_users_count_dropped(void) { U.dropped++; }
@@ -224,6 +388,17 @@ static void drop_frag(user *u)
     u->dom_valid = 0;
 }
 
+/* the view's content changed: the DOM and the whole-page HTML made from the old one go */
+static void set_frag(user *u, char *html, size_t len)
+{
+    drop_frag(u); /* before the HTML it points into */
+    free(u->frag_html);
+    u->frag_html = html;
+    u->frag_len = len;
+    free(u->cur_html);
+    u->cur_html = NULL;
+}
+
 static void drop_dom(user *u)
 {
     drop_frag(u);
@@ -248,6 +423,7 @@ static void close_ws(user *u)
     u->ws_open = u->joined = u->joining = 0;
     ll_buf_free(&u->ws_out);
     ll_str_free(&u->ws_in);
+    u->qseq = u->wseq = 0;
 }
 
 static void forget_page(user *u)
@@ -255,8 +431,8 @@ static void forget_page(user *u)
     close_ws(u);
     drop_dom(u);
     ll_tree_reset(&u->tree);
-    free(u->cur_html);
-    u->cur_html = NULL;
+    ll_patch_clear(u->patch);
+    set_frag(u, NULL, 0);
     free(u->html);
     u->html = NULL;
     ll_shell_free(&u->shell);
@@ -269,6 +445,8 @@ static void forget_page(user *u)
 static void free_user(user *u)
 {
     forget_page(u);
+    flush_events(u);
+    ll_patch_free(u->patch);
     detach(&u->http);
     ll_str_free(&u->body);
     lws_sul_cancel(&u->sul_deadline);
@@ -306,18 +484,24 @@ void ll_users_free(void)
 
 /* ------------------------------------------------------------------ channel frames */
 
-static void ws_queue(user *u, json_t *frame)
+/* queues a frame; its number in the queue (0 when it did not fit) */
+static unsigned ws_queue(user *u, json_t *frame)
 {
     char *s = json_dumps(frame, JSON_COMPACT | JSON_ENCODE_ANY);
     json_decref(frame);
     if (!s)
-        return;
+        return 0;
     size_t n = strlen(s);
+    unsigned seq = 0;
     if (!u->ws_out.max)
         ll_buf_init(&u->ws_out, WS_OUT_MAX);
-    if (ll_packet4_put(&u->ws_out, s, n) == 0 && u->ws)
-        lws_callback_on_writable(u->ws);
+    if (ll_packet4_put(&u->ws_out, s, n) == 0) {
+        seq = ++u->qseq;
+        if (u->ws)
+            lws_callback_on_writable(u->ws);
+    }
     free(s);
+    return seq;
 }
 
 static int next_ref(user *u) { return ++u->ref; }
@@ -337,6 +521,9 @@ static unsigned hb_slot;
 static void heartbeat_tick(lws_sorted_usec_list_t *sul)
 {
     (void)sul;
+    for (unsigned id = 1; id <= U.cfg.max_users; id++) /* events held for a second at most */
+        if (U.users[id])
+            flush_events(U.users[id]);
     hb_slot = (hb_slot + 1) % HB_SLOTS;
     for (unsigned id = hb_slot + 1; id <= U.cfg.max_users; id += HB_SLOTS) {
         user *u = U.users[id];
@@ -370,6 +557,64 @@ static void settle(user *u);
 
 /* ------------------------------------------------------------------ the rendered page */
 
+/* the dead render, parsed once per page; the container the view's content goes into */
+static int page(user *u, const char **err)
+{
+    if (u->page_valid)
+        return 0;
+    if (ll_dom_parse(&u->page_dom, u->html, strlen(u->html), U.cfg.max_depth)) {
+        *err = "dom_too_deep";
+        return -1;
+    }
+    u->page_valid = 1;
+    u->container = ll_by_id(&u->page_dom, u->shell.id);
+    if (!u->container) {
+        *err = "no_container";
+        return -1;
+    }
+    return 0;
+}
+
+static int parse_frag(user *u, const char **err)
+{
+    if (ll_dom_parse_fragment(&u->frag_dom, u->frag_html, u->frag_len, u->container->v.element.tag,
+                              U.cfg.max_depth)) {
+        *err = "dom_too_deep";
+        return -1;
+    }
+    ll_dom_splice(u->container, &u->frag_dom);
+    u->frag_valid = 1;
+    return 0;
+}
+
+/* Renders the tree after a merge. A page with phx-update containers (or a rendering that consumed
+ * streams) is parsed and patched at once: what the containers keep depends on every rendering. */
+static int rerender(user *u, const char **err)
+{
+    size_t rl;
+    json_t *streams = NULL;
+    char *r = ll_tree_render(&u->tree, &rl, &streams, err);
+    if (!r)
+        return -1;
+    set_frag(u, r, rl);
+    int containers = json_array_size(streams) || ll_patch_count(u->patch) || memmem(r, rl, "phx-update", 10);
+    int rc = 0;
+    if (containers) {
+        char *patched = NULL;
+        size_t pl = 0;
+        if (page(u, err) || parse_frag(u, err)) {
+            rc = -1;
+        } else if (ll_patch_apply(u->patch, &u->frag_dom, streams, !u->v1, U.cfg.max_message * 4, &patched, &pl)) {
+            *err = "html_too_large";
+            rc = -1;
+        } else if (patched) {
+            set_frag(u, patched, pl); /* parsed when an action reads it */
+        }
+    }
+    json_decref(streams);
+    return rc;
+}
+
 static int apply_diff(user *u, json_t *diff, const char **err)
 {
     ll_extract x;
@@ -381,13 +626,10 @@ static int apply_diff(user *u, json_t *diff, const char **err)
     ll_extract_free(&x);
     if (ll_tree_merge(&u->tree, json_incref(diff), err))
         return -1;
-    free(u->cur_html);
-    u->cur_html = NULL;
-    drop_frag(u);
-    return 0;
+    return rerender(u, err);
 }
 
-/* The current page: the dead render's shell with the rendered tree inside the container. */
+/* The current page: the dead render's shell with the view's content inside the container. */
 static const char *current_html(user *u, size_t *len, const char **err)
 {
     if (u->cur_html) {
@@ -399,28 +641,22 @@ static const char *current_html(user *u, size_t *len, const char **err)
         return NULL;
     }
     size_t hl = strlen(u->html);
-    if (!u->tree.rendered) {
+    if (!u->frag_html) {
         u->cur_html = strdup(u->html);
         u->cur_len = hl;
         *len = hl;
         return u->cur_html;
     }
-    size_t rl;
-    char *r = ll_tree_render(&u->tree, &rl, err);
-    if (!r)
-        return NULL;
-    size_t pre = u->shell.prefix_len, suf = hl - u->shell.suffix_off;
+    size_t pre = u->shell.prefix_len, suf = hl - u->shell.suffix_off, rl = u->frag_len;
     char *h = malloc(pre + rl + suf + 1);
     if (!h) {
-        free(r);
         *err = "memory";
         return NULL;
     }
     memcpy(h, u->html, pre);
-    memcpy(h + pre, r, rl);
+    memcpy(h + pre, u->frag_html, rl);
     memcpy(h + pre + rl, u->html + u->shell.suffix_off, suf);
     h[pre + rl + suf] = 0;
-    free(r);
     u->cur_html = h;
     u->cur_len = pre + rl + suf;
     *len = u->cur_len;
@@ -429,33 +665,11 @@ static const char *current_html(user *u, size_t *len, const char **err)
 
 static ll_dom *dom(user *u, const char **err)
 {
-    if (u->tree.rendered && u->html) {
-        if (!u->page_valid) {
-            if (ll_dom_parse(&u->page_dom, u->html, strlen(u->html), U.cfg.max_depth)) {
-                *err = "dom_too_deep";
-                return NULL;
-            }
-            u->page_valid = 1;
-            u->container = ll_by_id(&u->page_dom, u->shell.id);
-            if (!u->container) {
-                *err = "no_container";
-                return NULL;
-            }
-        }
-        if (!u->frag_valid) {
-            size_t rl;
-            char *r = ll_tree_render(&u->tree, &rl, err);
-            if (!r)
-                return NULL;
-            int bad = ll_dom_parse_fragment(&u->frag_dom, r, rl, u->container->v.element.tag, U.cfg.max_depth);
-            free(r);
-            if (bad) {
-                *err = "dom_too_deep";
-                return NULL;
-            }
-            ll_dom_splice(u->container, &u->frag_dom);
-            u->frag_valid = 1;
-        }
+    if (u->frag_html && u->html) {
+        if (page(u, err))
+            return NULL;
+        if (!u->frag_valid && parse_frag(u, err))
+            return NULL;
         return &u->page_dom;
     }
     if (u->dom_valid)
@@ -551,8 +765,8 @@ static int push(user *u, const char *type, const char *evname, json_t *payload, 
     p->t0 = now_ms();
     p->nav = nav;
     U.pushes++;
-    ws_queue(u, json_pack("[o,o,s,s,o]", ref_str(u->join_ref), ref_str(p->ref), u->topic, nav ? "live_patch" : "event",
-                          payload));
+    p->qseq = ws_queue(u, json_pack("[o,o,s,s,o]", ref_str(u->join_ref), ref_str(p->ref), u->topic,
+                                    nav ? "live_patch" : "event", payload));
     return p->ref;
 }
 
@@ -596,11 +810,10 @@ static void live_redirect(user *u, const char *to, double t0)
     u->t_nav0 = t0;
     u->nav_live = 2;
     ll_tree_reset(&u->tree);
+    ll_patch_clear(u->patch); /* the new view replaces the container */
     json_decref(u->fields);
     u->fields = json_object();
-    free(u->cur_html);
-    u->cur_html = NULL;
-    drop_dom(u);
+    set_frag(u, NULL, 0);
     send_join(u);
 }
 
@@ -658,12 +871,21 @@ static void on_join_reply(user *u, json_t *payload)
         settle(u);
         return;
     }
+    /* every 1.x server says its version; LiveView before 0.20.16 does not */
     const char *vsn = json_string_value(json_object_get(resp, "liveview_version"));
-    u->v1 = !vsn || strncmp(vsn, "0.", 2);
+    u->v1 = vsn && strncmp(vsn, "0.", 2);
     json_t *rendered = json_object_get(resp, "rendered");
     const char *err = NULL;
     ll_tree_reset(&u->tree);
     ll_tree_init(&u->tree, u->shell.id, U.cfg.max_depth, U.cfg.max_message * 4);
+    /* the join patch starts from the server's HTML on a page's first join, from the current DOM on
+     * a rejoin; a live redirect's new view starts empty (its containers were cleared) */
+    int first = !u->rejoin_is_reconnect && u->nav_live != 2 && !u->frag_html;
+    if (first && page(u, &err) == 0)
+        ll_patch_join(u->patch, u->container, !u->v1);
+    else
+        ll_patch_join(u->patch, NULL, !u->v1);
+    err = NULL;
     if (!json_is_object(rendered) || apply_diff(u, rendered, &err)) {
         lv_error(u, err ? err : "bad_rendered");
         close_ws(u);
@@ -689,7 +911,7 @@ static void on_join_reply(user *u, json_t *payload)
     settle(u);
 }
 
-static void on_push_reply(user *u, push_t *p, json_t *payload)
+static void on_push_reply(user *u, push_t *p, json_t *payload, double t_frame, size_t bytes)
 {
     const char *status = json_string_value(json_object_get(payload, "status"));
     json_t *resp = json_object_get(payload, "response");
@@ -709,24 +931,22 @@ static void on_push_reply(user *u, push_t *p, json_t *payload)
         return;
     }
     push_settle(u, p, PUSH_DONE); /* the reply's diff is applied: what the next action reads */
-    if (p->nav) {
-        if (json_is_true(json_object_get(resp, "link_redirect")))
-            live_redirect(u, u->url, p->t0);
-        else
-            nav_event(u, "patch", p->t0);
+    if (p->nav && json_is_true(json_object_get(resp, "link_redirect"))) {
+        live_redirect(u, u->url, p->t0); /* timed at the new view's join */
     } else {
-        observer(u, json_pack("{s:s,s:f,s:s,s:s}", "kind", "event", "ms", now_ms() - p->t0, "event", p->event, "type",
-                              p->type));
-        navigation(u, resp, p->t0);
+        push_events(u, p, now_ms(), t_frame, bytes);
+        if (!p->nav)
+            navigation(u, resp, p->t0);
     }
     settle(u);
 }
 
 static void on_frame(user *u, const char *text, size_t len)
 {
+    double t_frame = now_ms();
     U.frames_in++;
     U.bytes_in += len;
-    event(u, json_pack("{s:s,s:s,s:I,s:i}", "type", "ws", "what", "received", "bytes", (json_int_t)len, "count", 1));
+    frame_seen(u, 1, len);
     json_error_t jerr;
     json_t *m = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
     if (!json_is_array(m) || json_array_size(m) != 5) {
@@ -750,7 +970,7 @@ static void on_frame(user *u, const char *text, size_t len)
         } else {
             for (int i = 0; i < MAX_PUSHES; i++)
                 if (u->pushes[i].ref == r && r && u->pushes[i].state == PUSH_PENDING) {
-                    on_push_reply(u, &u->pushes[i], payload);
+                    on_push_reply(u, &u->pushes[i], payload, t_frame, len);
                     break;
                 }
         }
@@ -901,7 +1121,13 @@ int ll_user_cb_ws(struct lws *wsi, enum lws_callback_reasons reason, void *user_
             return -1;
         U.frames_out++;
         U.bytes_out += n;
-        event(u, json_pack("{s:s,s:s,s:I,s:i}", "type", "ws", "what", "sent", "bytes", (json_int_t)n, "count", 1));
+        u->wseq++;
+        for (int i = 0; i < MAX_PUSHES; i++)
+            if (u->pushes[i].ref && u->pushes[i].qseq == u->wseq && u->pushes[i].t_wire <= 0) {
+                u->pushes[i].t_wire = now_ms();
+                u->pushes[i].wall_wire = wall_ms();
+            }
+        frame_seen(u, 0, n);
         if (ll_buf_unread(&u->ws_out))
             lws_callback_on_writable(wsi);
         return 0;

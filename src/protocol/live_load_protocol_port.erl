@@ -276,9 +276,12 @@ send(S = #state{port = Port, next_id = Id, pending = P}, Cmd, From, Kind, Timeou
 from_port({0, 0, Event}, S) ->
     logger:warning("live_load_protocol port: ~p", [Event]),
     S;
-from_port({0, UserId, Event}, S = #state{users = Users, epoch = E}) ->
+from_port({0, UserId, Events}, S = #state{users = Users, epoch = E}) when is_list(Events) ->
+    %% a user's events leave the port in batches; the owner gets them one by one, as they came
     _ = case Users of
-            #{UserId := {Owner, _}} -> Owner ! {live_load_event, #user{conn = self(), epoch = E, id = UserId}, Event};
+            #{UserId := {Owner, _}} ->
+                User = #user{conn = self(), epoch = E, id = UserId},
+                [Owner ! {live_load_event, User, Event} || Event <- Events];
             _ -> ok
         end,
     S;
