@@ -609,6 +609,46 @@ static void arena_release(ll_arena *a)
     }
 }
 
+int ll_dom_set_attr(ll_dom *d, GumboNode *el, const char *name, const char *value)
+{
+    GumboVector *at = &el->v.element.attributes;
+    for (unsigned i = 0; i < at->length; i++) {
+        GumboAttribute *a = at->data[i];
+        if (strcasecmp(a->name, name))
+            continue;
+        if (!value) {
+            memmove(at->data + i, at->data + i + 1, (at->length - i - 1) * sizeof(void *));
+            at->length--;
+            return 0;
+        }
+        char *v = ll_dom_alloc(d, strlen(value) + 1);
+        if (!v)
+            return -1;
+        strcpy(v, value);
+        a->value = v;
+        return 0;
+    }
+    if (!value)
+        return 0;
+    GumboAttribute *a = ll_dom_alloc(d, sizeof *a);
+    char *n = ll_dom_alloc(d, strlen(name) + 1), *v = ll_dom_alloc(d, strlen(value) + 1);
+    void **data = ll_dom_alloc(d, (at->length + 1) * sizeof(void *));
+    if (!a || !n || !v || !data)
+        return -1;
+    memset(a, 0, sizeof *a);
+    strcpy(n, name);
+    strcpy(v, value);
+    a->name = n;
+    a->value = v;
+    if (at->length)
+        memcpy(data, at->data, at->length * sizeof(void *));
+    data[at->length] = a;
+    at->data = data;
+    at->length++;
+    at->capacity = at->length;
+    return 0;
+}
+
 void *ll_dom_alloc(ll_dom *d, size_t n)
 {
     if (!d->arena) {

@@ -39,6 +39,9 @@ int ll_dom_parse_fragment_full(ll_dom *d, const char *html, size_t len, GumboTag
 /* The fast parser alone (html.c): 0 = parsed (gumbo's tree for this input), 1 = the input needs the
  * full HTML5 tree builder (nothing allocated), -1 = nesting deeper than max_depth or no memory. */
 int ll_html_parse_simple(ll_dom *d, const char *html, size_t len, GumboTag context, unsigned max_depth);
+/* Sets (value NULL: removes) an attribute of an element of d, allocating in d's arena (a fragment
+ * DOM: both parsers give it one). 0 = ok. */
+int ll_dom_set_attr(ll_dom *d, GumboNode *el, const char *name, const char *value);
 /* Memory of one parse (its arena, freed by ll_dom_free); NULL when out of memory. */
 void *ll_dom_alloc(ll_dom *d, size_t n);
 /* Swaps the container's children with the fragment's: the page DOM shows the fragment. Calling it

@@ -575,16 +575,22 @@ static int page(user *u, const char **err)
     return 0;
 }
 
-static int parse_frag(user *u, const char **err)
+static int parse_frag(user *u, ll_dom *d, const char **err)
 {
-    if (ll_dom_parse_fragment(&u->frag_dom, u->frag_html, u->frag_len, u->container->v.element.tag,
-                              U.cfg.max_depth)) {
+    if (ll_dom_parse_fragment(d, u->frag_html, u->frag_len, u->container->v.element.tag, U.cfg.max_depth)) {
         *err = "dom_too_deep";
         return -1;
     }
+    return 0;
+}
+
+/* the parsed view's content becomes the page's (spliced into the dead render's container) */
+static void show_frag(user *u, ll_dom *d)
+{
+    ll_field_focus_patch(u->fields, d, !u->v1);
+    u->frag_dom = *d;
     ll_dom_splice(u->container, &u->frag_dom);
     u->frag_valid = 1;
-    return 0;
 }
 
 /* Renders the tree after a merge. A page with phx-update containers (or a rendering that consumed
@@ -602,13 +608,18 @@ static int rerender(user *u, const char **err)
     if (containers) {
         char *patched = NULL;
         size_t pl = 0;
-        if (page(u, err) || parse_frag(u, err)) {
+        ll_dom d;
+        if (page(u, err) || parse_frag(u, &d, err)) {
             rc = -1;
-        } else if (ll_patch_apply(u->patch, &u->frag_dom, streams, !u->v1, U.cfg.max_message * 4, &patched, &pl)) {
+        } else if (ll_patch_apply(u->patch, &d, streams, !u->v1, U.cfg.max_message * 4, &patched, &pl)) {
+            ll_dom_free(&d);
             *err = "html_too_large";
             rc = -1;
         } else if (patched) {
+            ll_dom_free(&d);
             set_frag(u, patched, pl); /* parsed when an action reads it */
+        } else {
+            show_frag(u, &d);
         }
     }
     json_decref(streams);
@@ -668,8 +679,12 @@ static ll_dom *dom(user *u, const char **err)
     if (u->frag_html && u->html) {
         if (page(u, err))
             return NULL;
-        if (!u->frag_valid && parse_frag(u, err))
-            return NULL;
+        if (!u->frag_valid) {
+            ll_dom d;
+            if (parse_frag(u, &d, err))
+                return NULL;
+            show_frag(u, &d);
+        }
         return &u->page_dom;
     }
     if (u->dom_valid)
