@@ -55,6 +55,7 @@
 
 static struct {
     uv_loop_t loop; /* libuv (epoll): lws's own poll() loop costs O(sockets) per wakeup */
+    uv_prepare_t flush; /* before each wait for I/O: what is queued for Erlang leaves in one write */
     struct lws_context *ctx;
     struct lws_vhost *vh;
     struct lws *w_in, *w_out;
@@ -81,10 +82,7 @@ static void to_erlang(const char *etf, size_t len, int is_event)
         }
         lwsl_err("reply of %zu bytes does not fit the queue to Erlang; exiting\n", len);
         stop(4);
-        return;
     }
-    if (g.w_out)
-        lws_callback_on_writable(g.w_out);
 }
 
 static int drain_read(int fd, ll_buf *b)
@@ -147,6 +145,20 @@ static int flush_fd(struct lws *wsi, int fd, ll_buf *b)
     if (ll_buf_unread(b))
         lws_callback_on_writable(wsi);
     return 0;
+}
+
+/* Before the loop waits for I/O (after timers and I/O callbacks ran), the frames for Erlang leave
+ * in one write(); only when the pipe is full does lws watch it for POLLOUT (a writeable request
+ * per frame would toggle epoll each time) */
+static void on_prepare(uv_prepare_t *h)
+{
+    (void)h;
+    if (!g.w_out || !ll_buf_unread(&g.out))
+        return;
+    if (flush_fd(g.w_out, 1, &g.out)) {
+        stop(0);
+        return;
+    }
 }
 
 static int cb_raw(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
@@ -247,6 +259,8 @@ int main(int argc, char **argv)
         lwsl_err("cannot allocate the user table\n");
         return 1;
     }
+    uv_prepare_init(&g.loop, &g.flush);
+    uv_prepare_start(&g.flush, on_prepare);
     fcntl(0, F_SETFL, fcntl(0, F_GETFL) | O_NONBLOCK);
     fcntl(1, F_SETFL, fcntl(1, F_GETFL) | O_NONBLOCK);
     g.w_in = adopt(0);
@@ -267,6 +281,8 @@ int main(int argc, char **argv)
         }
     }
     ll_users_shutdown();
+    uv_prepare_stop(&g.flush);
+    uv_close((uv_handle_t *)&g.flush, NULL);
     lws_context_destroy(g.ctx);
     uv_run(&g.loop, UV_RUN_NOWAIT); /* let lws's handles finish closing */
     ll_users_free();

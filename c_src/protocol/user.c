@@ -484,6 +484,8 @@ void ll_users_free(void)
 
 /* ------------------------------------------------------------------ channel frames */
 
+static int ws_write_frames(user *u, struct lws *wsi);
+
 /* queues a frame; its number in the queue (0 when it did not fit) */
 static unsigned ws_queue(user *u, json_t *frame)
 {
@@ -497,8 +499,14 @@ static unsigned ws_queue(user *u, json_t *frame)
         ll_buf_init(&u->ws_out, WS_OUT_MAX);
     if (ll_packet4_put(&u->ws_out, s, n) == 0) {
         seq = ++u->qseq;
-        if (u->ws)
+        /* written at once when the socket has nothing pending: asking lws for a writeable
+         * callback toggles POLLOUT on the socket, four epoll_ctl calls per frame */
+        if (u->ws && u->ws_open && !lws_partial_buffered(u->ws)) {
+            if (ws_write_frames(u, u->ws) < 0)
+                lws_set_timeout(u->ws, PENDING_TIMEOUT_KILLED_BY_PARENT, LWS_TO_KILL_ASYNC);
+        } else if (u->ws) {
             lws_callback_on_writable(u->ws);
+        }
     }
     free(s);
     return seq;
@@ -780,8 +788,10 @@ static int push(user *u, const char *type, const char *evname, json_t *payload, 
     p->t0 = now_ms();
     p->nav = nav;
     U.pushes++;
-    p->qseq = ws_queue(u, json_pack("[o,o,s,s,o]", ref_str(u->join_ref), ref_str(p->ref), u->topic,
-                                    nav ? "live_patch" : "event", payload));
+    p->qseq = u->qseq + 1; /* known before the frame is queued: it may be written at once */
+    if (!ws_queue(u, json_pack("[o,o,s,s,o]", ref_str(u->join_ref), ref_str(p->ref), u->topic,
+                               nav ? "live_patch" : "event", payload)))
+        p->qseq = 0;
     return p->ref;
 }
 
@@ -1059,6 +1069,42 @@ static int ws_connect(user *u)
     return lws_client_connect_via_info(&ci) ? 0 : -1;
 }
 
+/* writes queued frames until the queue is empty or lws had to buffer one (then the writeable
+ * callback continues); -1 when the connection failed */
+static int ws_write_frames(user *u, struct lws *wsi)
+{
+    const char *f;
+    size_t n;
+    while (ll_packet4_next(&u->ws_out, WS_OUT_MAX, &f, &n) == 1) {
+        if (U.wcap < LWS_PRE + n) {
+            char *nb = realloc(U.wbuf, LWS_PRE + n);
+            if (!nb)
+                return -1;
+            U.wbuf = nb;
+            U.wcap = LWS_PRE + n;
+        }
+        memcpy(U.wbuf + LWS_PRE, f, n);
+        ll_buf_consume(&u->ws_out, n + 4);
+        if (lws_write(wsi, (unsigned char *)U.wbuf + LWS_PRE, n, LWS_WRITE_TEXT) < (int)n)
+            return -1;
+        U.frames_out++;
+        U.bytes_out += n;
+        u->wseq++;
+        for (int i = 0; i < MAX_PUSHES; i++)
+            if (u->pushes[i].ref && u->pushes[i].qseq == u->wseq && u->pushes[i].t_wire <= 0) {
+                u->pushes[i].t_wire = now_ms();
+                u->pushes[i].wall_wire = wall_ms();
+            }
+        frame_seen(u, 0, n);
+        if (lws_partial_buffered(wsi)) {
+            if (ll_buf_unread(&u->ws_out))
+                lws_callback_on_writable(wsi);
+            return 0;
+        }
+    }
+    return 0;
+}
+
 static void store_cookies(user *u, struct lws *wsi)
 {
     char buf[4096];
@@ -1118,35 +1164,8 @@ int ll_user_cb_ws(struct lws *wsi, enum lws_callback_reasons reason, void *user_
             free(s);
         }
         return 0;
-    case LWS_CALLBACK_CLIENT_WRITEABLE: {
-        const char *f;
-        size_t n;
-        if (ll_packet4_next(&u->ws_out, WS_OUT_MAX, &f, &n) != 1)
-            return 0;
-        if (U.wcap < LWS_PRE + n) {
-            char *nb = realloc(U.wbuf, LWS_PRE + n);
-            if (!nb)
-                return -1;
-            U.wbuf = nb;
-            U.wcap = LWS_PRE + n;
-        }
-        memcpy(U.wbuf + LWS_PRE, f, n);
-        ll_buf_consume(&u->ws_out, n + 4);
-        if (lws_write(wsi, (unsigned char *)U.wbuf + LWS_PRE, n, LWS_WRITE_TEXT) < (int)n)
-            return -1;
-        U.frames_out++;
-        U.bytes_out += n;
-        u->wseq++;
-        for (int i = 0; i < MAX_PUSHES; i++)
-            if (u->pushes[i].ref && u->pushes[i].qseq == u->wseq && u->pushes[i].t_wire <= 0) {
-                u->pushes[i].t_wire = now_ms();
-                u->pushes[i].wall_wire = wall_ms();
-            }
-        frame_seen(u, 0, n);
-        if (ll_buf_unread(&u->ws_out))
-            lws_callback_on_writable(wsi);
-        return 0;
-    }
+    case LWS_CALLBACK_CLIENT_WRITEABLE:
+        return ws_write_frames(u, wsi) < 0 ? -1 : 0;
     case LWS_CALLBACK_CLIENT_CLOSED:
         u->ws = NULL;
         u->ws_open = u->joined = u->joining = 0;
