@@ -569,6 +569,7 @@ struct ll_arena {
 
 typedef struct {
     ll_arena *head;
+    size_t first; /* size of the first chunk */
 } arena_owner;
 
 static void *arena_alloc(void *ud, size_t n)
@@ -577,7 +578,7 @@ static void *arena_alloc(void *ud, size_t n)
     n = (n + 15) & ~(size_t)15;
     ll_arena *a = o->head;
     if (!a || a->used + n > a->cap) {
-        size_t cap = a ? a->cap * 2 : 4096;
+        size_t cap = a ? (o->first > 8192 ? o->first / 2 : a->cap * 2) : o->first;
         if (cap > 65536)
             cap = 65536;
         if (cap < n)
@@ -655,6 +656,7 @@ void *ll_dom_alloc(ll_dom *d, size_t n)
         arena_owner *own = calloc(1, sizeof *own);
         if (!own)
             return NULL;
+        own->first = d->arena_hint > 1024 ? d->arena_hint : 1024;
         d->arena = (ll_arena *)own; /* the owner record heads the chain: see ll_dom_free */
     }
     return arena_alloc(d->arena, n);
@@ -665,6 +667,8 @@ static GumboOutput *parse(ll_dom *d, const GumboOptions *base, const char *html,
     GumboOptions o = *base;
     d->out = NULL;
     d->arena = NULL;
+    d->simple = 0;
+    d->arena_hint = 0;
     if (!use_arena) { /* malloc: temporaries are freed, what stays is what the tree needs */
         d->out = gumbo_parse_with_options(&o, html, len);
         return d->out;
@@ -672,6 +676,7 @@ static GumboOutput *parse(ll_dom *d, const GumboOptions *base, const char *html,
     arena_owner *own = calloc(1, sizeof *own);
     if (!own)
         return NULL;
+    own->first = 8192;
     o.allocator = arena_alloc;
     o.deallocator = arena_free;
     o.userdata = own;

@@ -26,6 +26,8 @@ typedef struct ll_arena ll_arena;
 typedef struct {
     GumboOutput *out;
     ll_arena *arena; /* every gumbo allocation of this parse, freed at once */
+    int simple;      /* built by the fast parser: its text nodes know their exact source range */
+    size_t arena_hint; /* first arena chunk for ll_dom_alloc (the fast parser sizes it to its input) */
 } ll_dom;
 
 /* 0 = ok; -1 when gumbo fails or the document nests deeper than max_depth. */
@@ -39,6 +41,10 @@ int ll_dom_parse_fragment_full(ll_dom *d, const char *html, size_t len, GumboTag
 /* The fast parser alone (html.c): 0 = parsed (gumbo's tree for this input), 1 = the input needs the
  * full HTML5 tree builder (nothing allocated), -1 = nesting deeper than max_depth or no memory. */
 int ll_html_parse_simple(ll_dom *d, const char *html, size_t len, GumboTag context, unsigned max_depth);
+/* Incremental update of a fast-parsed fragment: when the new HTML differs from the one d was
+ * parsed from (or last updated to) only inside one text node, that node's text is replaced and 0
+ * returned; -1 when a parse is needed. The DOM keeps pointing into the HTML it was parsed from. */
+int ll_dom_patch_text(ll_dom *d, const char *old, size_t oldlen, const char *nw, size_t newlen);
 /* Sets (value NULL: removes) an attribute of an element of d, allocating in d's arena (a fragment
  * DOM: both parsers give it one). 0 = ok. */
 int ll_dom_set_attr(ll_dom *d, GumboNode *el, const char *name, const char *value);

@@ -631,6 +631,86 @@ static int input_ok(const char *s, size_t len)
     return 1;
 }
 
+/* ------------------------------------------------------------------ incremental updates */
+
+typedef struct {
+    size_t from, to; /* the changed range of the old HTML */
+    GumboNode *hit;
+    long delta;
+} tfind;
+
+static void find_text(GumboNode *n, tfind *f)
+{
+    if (n->type == GUMBO_NODE_TEXT || n->type == GUMBO_NODE_WHITESPACE) {
+        size_t st = n->v.text.start_pos.offset, en = st + n->v.text.original_text.length;
+        if (!f->hit && st <= f->from && f->to <= en)
+            f->hit = n;
+        return;
+    }
+    if (n->type != GUMBO_NODE_ELEMENT)
+        return;
+    GumboVector *ch = &n->v.element.children;
+    for (unsigned i = 0; i < ch->length; i++)
+        find_text(ch->data[i], f);
+}
+
+static void shift_text(GumboNode *n, size_t after, long delta)
+{
+    if (n->type == GUMBO_NODE_TEXT || n->type == GUMBO_NODE_WHITESPACE || n->type == GUMBO_NODE_COMMENT) {
+        if (n->v.text.start_pos.offset > after)
+            n->v.text.start_pos.offset = (unsigned)((long)n->v.text.start_pos.offset + delta);
+        return;
+    }
+    if (n->type != GUMBO_NODE_ELEMENT)
+        return;
+    GumboVector *ch = &n->v.element.children;
+    for (unsigned i = 0; i < ch->length; i++)
+        shift_text(ch->data[i], after, delta);
+}
+
+int ll_dom_patch_text(ll_dom *d, const char *old, size_t oldlen, const char *nw, size_t newlen)
+{
+    if (!d->simple || !d->out)
+        return -1;
+    size_t pre = 0, min = oldlen < newlen ? oldlen : newlen;
+    while (pre < min && old[pre] == nw[pre])
+        pre++;
+    if (pre == oldlen && pre == newlen)
+        return 0; /* the same HTML */
+    size_t suf = 0;
+    while (suf < min - pre && old[oldlen - 1 - suf] == nw[newlen - 1 - suf])
+        suf++;
+    tfind f = {pre, oldlen - suf, NULL, (long)newlen - (long)oldlen};
+    find_text(d->out->root, &f);
+    if (!f.hit)
+        return -1;
+    GumboNode *t = f.hit, *par = t->parent;
+    GumboTag pt = par && par->type == GUMBO_NODE_ELEMENT ? par->v.element.tag : GUMBO_TAG_UNKNOWN;
+    if (pt == GUMBO_TAG_SCRIPT || pt == GUMBO_TAG_STYLE || pt == GUMBO_TAG_TEXTAREA || pt == GUMBO_TAG_TITLE ||
+        pt == GUMBO_TAG_PRE)
+        return -1; /* raw text and dropped leading newlines: parse */
+    size_t st = t->v.text.start_pos.offset;
+    long nl = (long)t->v.text.original_text.length + f.delta;
+    if (nl <= 0 || st + (size_t)nl > newlen)
+        return -1; /* the text goes away: another tree */
+    const char *ns = nw + st;
+    if (!input_ok(ns, (size_t)nl) || memchr(ns, '<', (size_t)nl) || memchr(ns, '&', (size_t)nl))
+        return -1;
+    char *o = ll_dom_alloc(d, (size_t)nl + 1);
+    if (!o)
+        return -1;
+    memcpy(o, ns, (size_t)nl);
+    o[nl] = 0;
+    int ws = 1;
+    for (long i = 0; i < nl && ws; i++)
+        ws = is_ws(o[i]);
+    t->type = ws ? GUMBO_NODE_WHITESPACE : GUMBO_NODE_TEXT;
+    t->v.text.text = o;
+    t->v.text.original_text.length = (size_t)nl;
+    shift_text(d->out->root, st, f.delta);
+    return 0;
+}
+
 static int context_ok(GumboTag c)
 {
     switch (c) {
@@ -650,6 +730,8 @@ int ll_html_parse_simple(ll_dom *d, const char *html, size_t len, GumboTag conte
 {
     d->out = NULL;
     d->arena = NULL;
+    d->simple = 0;
+    d->arena_hint = 1024 + len * 24; /* about what its nodes take: one chunk for the common page */
     if (!context_ok(context) || !input_ok(html, len))
         return FULL;
     fp p;
@@ -726,5 +808,6 @@ int ll_html_parse_simple(ll_dom *d, const char *html, size_t len, GumboTag conte
     out->document = doc;
     out->root = &root->n;
     d->out = out;
+    d->simple = 1;
     return OK;
 }

@@ -197,8 +197,9 @@ static struct lws *adopt(int fd)
 
 static const struct lws_protocols PROTOCOLS[] = {
     {"ll-raw", cb_raw, 0, 0, 0, NULL, 0},
-    {"ll-http", ll_user_cb_http, 0, 1 << 16, 0, NULL, 0},
-    {"ll-ws", ll_user_cb_ws, 0, 1 << 16, 0, NULL, 0},
+    /* rx buffers are per connection: a small one is delivered in pieces, which we assemble */
+    {"ll-http", ll_user_cb_http, 0, 8192, 0, NULL, 0},
+    {"ll-ws", ll_user_cb_ws, 0, 4096, 0, NULL, 0},
     {NULL, NULL, 0, 0, 0, NULL, 0},
 };
 

@@ -3,6 +3,7 @@
 
 #include <ei.h>
 #include <jansson.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -90,11 +91,13 @@ typedef struct user {
     ll_patch *patch;      /* what phx-update containers keep across renderings */
     char *frag_html;      /* the view's content as the page has it (NULL before the join) */
     size_t frag_len;
+    char *frag_src;       /* the HTML frag_dom was parsed from, when it was updated in place since */
     char *cur_html;       /* the whole page (dead render shell + frag_html), made on demand */
     size_t cur_len;
     int dom_valid;
     ll_dom dom;           /* a page without a rendered tree (dead render), parsed whole */
-    ll_dom page_dom;      /* the dead render, parsed once per page */
+    ll_dom page_dom;      /* the dead render without the view's content, parsed once per page */
+    char *page_src;       /* the HTML page_dom points into */
     ll_dom frag_dom;      /* frag_html parsed and spliced into page_dom; points into frag_html */
     GumboNode *container; /* in page_dom */
     int page_valid, frag_valid;
@@ -383,6 +386,8 @@ static void drop_frag(user *u)
         ll_dom_free(&u->frag_dom);
     }
     u->frag_valid = 0;
+    free(u->frag_src);
+    u->frag_src = NULL;
     if (u->dom_valid)
         ll_dom_free(&u->dom);
     u->dom_valid = 0;
@@ -405,6 +410,8 @@ static void drop_dom(user *u)
     if (u->page_valid)
         ll_dom_free(&u->page_dom);
     u->page_valid = 0;
+    free(u->page_src);
+    u->page_src = NULL;
     u->container = NULL;
 }
 
@@ -565,15 +572,27 @@ static void settle(user *u);
 
 /* ------------------------------------------------------------------ the rendered page */
 
-/* the dead render, parsed once per page; the container the view's content goes into */
+/* the dead render, parsed once per page; the container the view's content goes into. Its dead
+ * content is left out (the rendered tree replaces it): half the page's nodes, and memory */
 static int page(user *u, const char **err)
 {
     if (u->page_valid)
         return 0;
-    if (ll_dom_parse(&u->page_dom, u->html, strlen(u->html), U.cfg.max_depth)) {
+    size_t hl = strlen(u->html), pre = u->shell.prefix_len, suf = hl - u->shell.suffix_off;
+    char *src = malloc(pre + suf + 1);
+    if (!src) {
+        *err = "memory";
+        return -1;
+    }
+    memcpy(src, u->html, pre);
+    memcpy(src + pre, u->html + u->shell.suffix_off, suf);
+    src[pre + suf] = 0;
+    if (ll_dom_parse(&u->page_dom, src, pre + suf, U.cfg.max_depth)) {
+        free(src);
         *err = "dom_too_deep";
         return -1;
     }
+    u->page_src = src;
     u->page_valid = 1;
     u->container = ll_by_id(&u->page_dom, u->shell.id);
     if (!u->container) {
@@ -610,8 +629,27 @@ static int rerender(user *u, const char **err)
     char *r = ll_tree_render(&u->tree, &rl, &streams, err);
     if (!r)
         return -1;
-    set_frag(u, r, rl);
     int containers = json_array_size(streams) || ll_patch_count(u->patch) || memmem(r, rl, "phx-update", 10);
+    int patched_text = 0;
+    if (!containers && u->frag_valid && u->frag_html && u->frag_dom.simple) {
+        ll_dom_splice(u->container, &u->frag_dom); /* the fragment's nodes back under its root */
+        patched_text = ll_dom_patch_text(&u->frag_dom, u->frag_html, u->frag_len, r, rl) == 0;
+        ll_dom_splice(u->container, &u->frag_dom);
+    }
+    if (patched_text) {
+        /* only a text changed: the DOM is updated in place, no parse (the counter's click) */
+        if (u->frag_src)
+            free(u->frag_html);
+        else
+            u->frag_src = u->frag_html; /* what the DOM points into stays */
+        u->frag_html = r;
+        u->frag_len = rl;
+        free(u->cur_html);
+        u->cur_html = NULL;
+        json_decref(streams);
+        return 0;
+    }
+    set_frag(u, r, rl);
     int rc = 0;
     if (containers) {
         char *patched = NULL;
@@ -906,10 +944,16 @@ static void on_join_reply(user *u, json_t *payload)
     /* the join patch starts from the server's HTML on a page's first join, from the current DOM on
      * a rejoin; a live redirect's new view starts empty (its containers were cleared) */
     int first = !u->rejoin_is_reconnect && u->nav_live != 2 && !u->frag_html;
-    if (first && page(u, &err) == 0)
-        ll_patch_join(u->patch, u->container, !u->v1);
-    else
+    ll_dom dead;
+    /* (the dead content is parsed only when it has containers to start from) */
+    if (first && strstr(u->html, "phx-update") && page(u, &err) == 0 &&
+        ll_dom_parse_fragment(&dead, u->html + u->shell.prefix_len, u->shell.suffix_off - u->shell.prefix_len,
+                              u->container->v.element.tag, U.cfg.max_depth) == 0) {
+        ll_patch_join(u->patch, dead.out->root, !u->v1);
+        ll_dom_free(&dead);
+    } else {
         ll_patch_join(u->patch, NULL, !u->v1);
+    }
     err = NULL;
     if (!json_is_object(rendered) || apply_diff(u, rendered, &err)) {
         lv_error(u, err ? err : "bad_rendered");
@@ -1102,6 +1146,7 @@ static int ws_write_frames(user *u, struct lws *wsi)
             return 0;
         }
     }
+    ll_buf_free(&u->ws_out); /* empty: an idle user keeps no queue (the cap stays) */
     return 0;
 }
 

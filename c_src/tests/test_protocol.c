@@ -530,6 +530,63 @@ static void test_html_simple(void)
     CHECK(ll_dom_parse_fragment(&d, deep, strlen(deep), GUMBO_TAG_DIV, 64) == -1);
 }
 
+/* in-place text updates give the tree a fresh parse gives, or decline */
+static void test_patch_text(void)
+{
+    const char *cases[][3] = {
+        /* old, new, expected: "p" patched, "-" declined */
+        {"<p>Count: <span id=\"count\">9</span></p><b>x</b>", "<p>Count: <span id=\"count\">10</span></p><b>x</b>", "p"},
+        {"<p>Count: <span id=\"count\">10</span></p><b>x</b>", "<p>Count: <span id=\"count\">9</span></p><b>x</b>", "p"},
+        {"<i>a</i><i>b</i>", "<i>a</i><i>c</i>", "p"},
+        {"<i>a</i> <i>b</i>", "<i>a</i>  <i>b</i>", "p"},
+        {"<i>ab</i>", "<i>a<b>b</b></i>", "-"},
+        {"<i>ab</i>", "<i>a&amp;b</i>", "-"},
+        {"<i>a</i>", "<i></i>", "-"},
+        {"<i id=\"a\">x</i>", "<i id=\"b\">x</i>", "-"},
+        {"<i>a</i><i>b</i>", "<i>x</i><i>y</i>", "-"},
+        {"<pre>a</pre>", "<pre>b</pre>", "-"},
+        {"<i>same</i>", "<i>same</i>", "p"},
+        {NULL, NULL, NULL}};
+    for (int i = 0; cases[i][0]; i++) {
+        ll_dom d, fresh;
+        CHECK(ll_dom_parse_fragment(&d, cases[i][0], strlen(cases[i][0]), GUMBO_TAG_DIV, 64) == 0);
+        int rc = ll_dom_patch_text(&d, cases[i][0], strlen(cases[i][0]), cases[i][1], strlen(cases[i][1]));
+        if ((rc == 0) != (cases[i][2][0] == 'p'))
+            fprintf(stderr, "patch_text %s -> %s: %d\n", cases[i][0], cases[i][1], rc);
+        CHECK((rc == 0) == (cases[i][2][0] == 'p'));
+        if (rc == 0) {
+            CHECK(ll_dom_parse_fragment(&fresh, cases[i][1], strlen(cases[i][1]), GUMBO_TAG_DIV, 64) == 0);
+            ll_str x, y;
+            ll_str_init(&x, 1 << 16);
+            ll_str_init(&y, 1 << 16);
+            ll_dom_dump(d.out->root, &x);
+            ll_dom_dump(fresh.out->root, &y);
+            CHECK_STR(x.s, y.s);
+            ll_str_free(&x);
+            ll_str_free(&y);
+            ll_dom_free(&fresh);
+        }
+        ll_dom_free(&d);
+    }
+    /* a second update of the same DOM: offsets moved with the first */
+    const char *a = "<b>1</b><i>2</i>", *b = "<b>100</b><i>2</i>", *c = "<b>100</b><i>3</i>";
+    ll_dom d, fresh;
+    CHECK(ll_dom_parse_fragment(&d, a, strlen(a), GUMBO_TAG_DIV, 64) == 0);
+    CHECK(ll_dom_patch_text(&d, a, strlen(a), b, strlen(b)) == 0);
+    CHECK(ll_dom_patch_text(&d, b, strlen(b), c, strlen(c)) == 0);
+    CHECK(ll_dom_parse_fragment(&fresh, c, strlen(c), GUMBO_TAG_DIV, 64) == 0);
+    ll_str x, y;
+    ll_str_init(&x, 1 << 16);
+    ll_str_init(&y, 1 << 16);
+    ll_dom_dump(d.out->root, &x);
+    ll_dom_dump(fresh.out->root, &y);
+    CHECK_STR(x.s, y.s);
+    ll_str_free(&x);
+    ll_str_free(&y);
+    ll_dom_free(&d);
+    ll_dom_free(&fresh);
+}
+
 static void test_dom_hostile(void)
 {
     ll_dom d;
@@ -570,6 +627,7 @@ int main(int argc, char **argv)
     test_urls();
     test_dom_hostile();
     test_html_simple();
+    test_patch_text();
     printf("test_protocol: %d checks, %d failed\n", checks, fails);
     return fails ? 1 : 0;
 }
