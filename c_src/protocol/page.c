@@ -8,6 +8,7 @@
 
 typedef struct {
     GumboNode *csrf, *main, *first;
+    json_t *track; /* the join's _track_static: every [phx-track-static] element's src or href */
 } shell_scan;
 
 static void scan(GumboNode *n, shell_scan *s, unsigned depth)
@@ -18,6 +19,14 @@ static void scan(GumboNode *n, shell_scan *s, unsigned depth)
         const char *nm = ll_attr(n, "name");
         if (nm && !strcmp(nm, "csrf-token"))
             s->csrf = n;
+    }
+    if (ll_attr(n, "phx-track-static") && json_array_size(s->track) < 64) {
+        const char *u = ll_attr(n, "src") ? ll_attr(n, "src") : ll_attr(n, "href");
+        if (u) {
+            if (!s->track)
+                s->track = json_array();
+            json_array_append_new(s->track, json_string(u));
+        }
     }
     if (ll_attr(n, "data-phx-session")) {
         if (!s->first)
@@ -41,6 +50,7 @@ int ll_shell_parse(const char *html, size_t len, unsigned max_depth, ll_shell *s
         return -1;
     shell_scan s = {0};
     scan(d.out->root, &s, 0);
+    sh->track_static = s.track;
     GumboNode *c = s.main ? s.main : s.first;
     int rc = 0;
     if (!c || !ll_attr(c, "id") || !*ll_attr(c, "id")) {
@@ -76,6 +86,7 @@ void ll_shell_free(ll_shell *sh)
     free(sh->session);
     free(sh->static_);
     free(sh->title);
+    json_decref(sh->track_static);
     memset(sh, 0, sizeof *sh);
 }
 

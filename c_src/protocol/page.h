@@ -18,6 +18,7 @@ typedef struct {
     int main;
     size_t prefix_len, suffix_off; /* html[0..prefix_len) and html[suffix_off..) */
     char *title;
+    json_t *track_static; /* src/href of [phx-track-static] elements, as written (NULL: none) */
 } ll_shell;
 
 /* 0 = ok; -1 = not a LiveView page (no container / no id), -2 = no csrf token. */

@@ -554,7 +554,19 @@ static void send_join(user *u)
     u->joining = 1;
     json_t *params = json_pack("{s:s,s:i}", "_csrf_token", u->shell.csrf, "_mounts", u->mounts);
     json_object_set_new(params, "_mount_attempts", json_integer(u->mounts));
-    json_object_set_new(params, "_track_static", json_array());
+    /* as connectParams: only when the page has [phx-track-static] elements, their absolute URLs */
+    if (json_array_size(u->shell.track_static)) {
+        json_t *track = json_array();
+        size_t i;
+        json_t *v;
+        json_array_foreach(u->shell.track_static, i, v)
+        {
+            char abs[URL_MAX];
+            if (!ll_url_resolve(u->url, json_string_value(v), abs, sizeof abs))
+                json_array_append_new(track, json_string(abs));
+        }
+        json_object_set_new(params, "_track_static", track);
+    }
     json_t *payload = json_pack("{s:o,s:s,s:o}", "params", params, "session", u->shell.session, "static",
                                 u->shell.static_ ? json_string(u->shell.static_) : json_null());
     if (u->redirect_url[0])

@@ -268,6 +268,14 @@ static void test_shell(void)
     CHECK(sh.main == 1);
     CHECK(!strncmp(PAGE + sh.prefix_len, "<p>dead</p>", 11));
     CHECK(!strncmp(PAGE + sh.suffix_off, "</div><script>", 14));
+    CHECK(sh.track_static == NULL); /* the join sends _track_static only when there is some */
+    ll_shell_free(&sh);
+    const char *tracked = "<html><head><meta name=\"csrf-token\" content=\"t\"><link phx-track-static rel=\"stylesheet\" "
+                          "href=\"/assets/app.css\"><script phx-track-static src=\"/assets/app.js\"></script></head>"
+                          "<body><div id=\"v\" data-phx-session=\"s\"></div></body></html>";
+    CHECK(ll_shell_parse(tracked, strlen(tracked), 64, &sh) == 0);
+    CHECK(json_array_size(sh.track_static) == 2);
+    CHECK_STR(json_string_value(json_array_get(sh.track_static, 1)), "/assets/app.js");
     ll_shell_free(&sh);
     const char *dead = "<html><head><meta name=\"csrf-token\" content=\"x\"></head><body><p>no view</p></body></html>";
     CHECK(ll_shell_parse(dead, strlen(dead), 64, &sh) == -1);
