@@ -19,15 +19,20 @@
  *     {Id, stats}               -> {Id, ok, #{<<"users">>, <<"frames_in">>, <<"frames_out">>, ...}}
  *   Errors without a user: {Id, error, #{<<"reason">> => no_such_user | too_many_users | user_busy |
  *     bad_command}}.
- *   Port -> Erlang, unsolicited (id 0): {0, U, Event :: map()}, every event with
- *     <<"connection">> => <<"protocol">>:
+ *   Port -> Erlang, unsolicited (id 0): {0, U, [Event :: map()]}: a user's events leave together,
+ *     before the answer to its next action and at least once a second (user.c, `pending'); every
+ *     event has <<"connection">> => <<"protocol">>:
  *     #{type => observer, path, events => [#{kind => connect, ms, transport => websocket}]}
  *         GET start -> join reply applied (and kind => reconnect after a rejoin)
  *     #{type => observer, path, events => [#{kind => event, ms, event, type}]}  push -> reply applied
  *     #{type => observer, path, events => [#{kind => navigation, ms, nav => patch|redirect}]}
  *     #{type => observer, path, events => [#{kind => lv_error, error, view}]}  phx_error / join error
+ *     #{type => liveview, kind => wire, event, event_type, ms, bytes, route, wall_ms}  per answered
+ *         push: frame written -> reply frame received, the reply frame's size
  *     #{type => http, method, url, route, status, duration_ms, ttfb_ms, bytes, failed, error, ...}
- *     #{type => ws, what => open | handshake | sent | received | close, bytes, count, ms}
+ *     #{type => ws, what => open | handshake | close, ms}
+ *     #{type => ws, what => frames, sent => [Bytes], received => [Bytes], wall_ms}  every frame's size
+ *   Port -> Erlang without a user: {0, 0, #{type => protocol_error, reason}} (a bad command).
  *
  * CAPS: --max-users users (default 10000, ids reused, O(1) lookup); one HTTP body or WebSocket
  *   message --max-message bytes (default 8 MiB); rendered tree and DOM nesting --max-depth (64);
