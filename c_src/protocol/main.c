@@ -5,7 +5,7 @@
  * user's HTTP requests and WebSocket are lws client connections in the same loop. Logs go to stderr
  * only: stdout belongs to the protocol.
  *
- * USAGE  live_load_protocol [--max-users N] [--max-message BYTES] [--max-depth N]
+ * USAGE  live_load_protocol [--max-users N] [--max-message BYTES] [--max-depth N] [--heartbeat-ms MS]
  *
  * ERLANG <-> PORT: {packet,4} frames, each one external term (term_to_binary), at most
  * --max-message + 64 KiB from Erlang.
@@ -210,7 +210,7 @@ static const struct lws_protocols PROTOCOLS[] = {
 
 int main(int argc, char **argv)
 {
-    unsigned long max_users = 10000, max_message = 8u << 20, max_depth = 64;
+    unsigned long max_users = 10000, max_message = 8u << 20, max_depth = 64, heartbeat_ms = 30000;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!v)
@@ -222,6 +222,9 @@ int main(int argc, char **argv)
                  max_message <= (1u << 30))
             ;
         else if (!strcmp(a, "--max-depth") && (max_depth = strtoul(v, NULL, 10)) >= 4 && max_depth <= 1024)
+            ;
+        else if (!strcmp(a, "--heartbeat-ms") && (heartbeat_ms = strtoul(v, NULL, 10)) >= 100 &&
+                 heartbeat_ms <= 3600000)
             ;
         else
             goto usage;
@@ -260,7 +263,7 @@ int main(int argc, char **argv)
         return 1;
     }
     g.vh = lws_get_vhost_by_name(g.ctx, "default");
-    ll_users_cfg cfg = {g.ctx, to_erlang, (unsigned)max_users, (size_t)max_message, (unsigned)max_depth};
+    ll_users_cfg cfg = {g.ctx, to_erlang, (unsigned)max_users, (size_t)max_message, (unsigned)max_depth, heartbeat_ms};
     if (ll_users_init(&cfg)) {
         lwsl_err("cannot allocate the user table\n");
         return 1;
@@ -297,6 +300,6 @@ int main(int argc, char **argv)
     ll_buf_free(&g.out);
     return g.exit_code;
 usage:
-    fprintf(stderr, "usage: live_load_protocol [--max-users N] [--max-message BYTES] [--max-depth N]\n");
+    fprintf(stderr, "usage: live_load_protocol [--max-users N] [--max-message BYTES] [--max-depth N] [--heartbeat-ms MS]\n");
     return 64;
 }

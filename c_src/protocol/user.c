@@ -22,7 +22,6 @@
 #define MAX_PUSHES 8
 #define MAX_REDIRECTS 10
 #define WS_OUT_MAX (1u << 20)
-#define HEARTBEAT_US (30 * LWS_US_PER_SEC)
 #define URL_MAX 4096
 
 enum { ACT_NONE, ACT_WAIT };
@@ -367,7 +366,7 @@ int ll_users_init(const ll_users_cfg *cfg)
     for (unsigned i = 0; i < cfg->max_users; i++)
         U.free_ids[i] = cfg->max_users - i; /* pop gives 1 first */
     U.nfree = cfg->max_users;
-    lws_sul_schedule(U.cfg.ctx, 0, &sul_hb_tick, heartbeat_tick, HEARTBEAT_US / HB_SLOTS);
+    lws_sul_schedule(U.cfg.ctx, 0, &sul_hb_tick, heartbeat_tick, (lws_usec_t)U.cfg.heartbeat_ms * LWS_US_PER_MS / HB_SLOTS);
     return 0;
 }
 
@@ -545,7 +544,7 @@ static void heartbeat_tick(lws_sorted_usec_list_t *sul)
         if (u && u->ws_open)
             ws_queue(u, json_pack("[n,o,s,s,{}]", ref_str(next_ref(u)), "phoenix", "heartbeat"));
     }
-    lws_sul_schedule(U.cfg.ctx, 0, &sul_hb_tick, heartbeat_tick, HEARTBEAT_US / HB_SLOTS);
+    lws_sul_schedule(U.cfg.ctx, 0, &sul_hb_tick, heartbeat_tick, (lws_usec_t)U.cfg.heartbeat_ms * LWS_US_PER_MS / HB_SLOTS);
 }
 
 static void send_join(user *u)
