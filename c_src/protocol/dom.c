@@ -46,6 +46,24 @@ void ll_str_add(ll_str *b, const char *p, size_t n)
 
 void ll_str_adds(ll_str *b, const char *p) { ll_str_add(b, p, strlen(p)); }
 
+void ll_str_json(ll_str *b, const char *p)
+{
+    static const char hex[] = "0123456789abcdef";
+    ll_str_add(b, "\"", 1);
+    for (const unsigned char *c = (const unsigned char *)p; *c; c++) {
+        if (*c == '"' || *c == '\\') {
+            char e[2] = {'\\', (char)*c};
+            ll_str_add(b, e, 2);
+        } else if (*c < 0x20) {
+            char e[6] = {'\\', 'u', '0', '0', hex[*c >> 4], hex[*c & 15]};
+            ll_str_add(b, e, 6);
+        } else {
+            ll_str_add(b, (const char *)c, 1);
+        }
+    }
+    ll_str_add(b, "\"", 1);
+}
+
 void ll_str_urlenc(ll_str *b, const char *p)
 {
     static const char hex[] = "0123456789ABCDEF";

@@ -76,6 +76,8 @@ void ll_str_init(ll_str *b, size_t max);
 void ll_str_free(ll_str *b);
 void ll_str_add(ll_str *b, const char *p, size_t n);
 void ll_str_adds(ll_str *b, const char *p);
+/* A JSON string (quoted; ", \ and control characters escaped; UTF-8 passes through). */
+void ll_str_json(ll_str *b, const char *p);
 /* application/x-www-form-urlencoded component (URLSearchParams: space = '+'). */
 void ll_str_urlenc(ll_str *b, const char *p);
 

@@ -396,6 +396,19 @@ static int dynamic(rctx *r, json_t *v, json_t *templates, unsigned depth)
     return 0; /* null/false/true render nothing (the server never sends them) */
 }
 
+/* decimal digits of v into key (NUL-terminated); snprintf was a tenth of rendering */
+static void key_of(char *key, unsigned long long v)
+{
+    char t[24];
+    int n = 0;
+    do
+        t[n++] = (char)('0' + v % 10);
+    while ((v /= 10) && n < 23);
+    for (int i = 0; i < n; i++)
+        key[i] = t[n - 1 - i];
+    key[n] = 0;
+}
+
 static int dynamics(rctx *r, json_t *row, json_t *statics, json_t *templates, unsigned depth)
 {
     size_t n = json_array_size(statics);
@@ -411,7 +424,7 @@ static int dynamics(rctx *r, json_t *row, json_t *statics, json_t *templates, un
                 d = json_array_get(row, i);
             } else {
                 char key[24];
-                snprintf(key, sizeof key, "%zu", i);
+                key_of(key, i);
                 d = json_object_get(row, key);
             }
             if (d && dynamic(r, d, templates, depth))
@@ -463,7 +476,7 @@ static int to_buffer(rctx *r, json_t *node, json_t *templates, unsigned depth)
         int rc = 0;
         for (long long i = 0; i < n && !rc; i++) {
             char key[24];
-            snprintf(key, sizeof key, "%lld", i);
+            key_of(key, (unsigned long long)i);
             json_t *row = json_object_get(k, key);
             if (!json_is_object(row)) {
                 rc = rfail(r, "keyed_row");

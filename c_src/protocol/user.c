@@ -492,6 +492,8 @@ void ll_users_free(void)
 
 static int ws_write_frames(user *u, struct lws *wsi);
 
+static unsigned ws_queue_text(user *u, const char *s, size_t n);
+
 /* queues a frame; its number in the queue (0 when it did not fit) */
 static unsigned ws_queue(user *u, json_t *frame)
 {
@@ -499,7 +501,13 @@ static unsigned ws_queue(user *u, json_t *frame)
     json_decref(frame);
     if (!s)
         return 0;
-    size_t n = strlen(s);
+    unsigned seq = ws_queue_text(u, s, strlen(s));
+    free(s);
+    return seq;
+}
+
+static unsigned ws_queue_text(user *u, const char *s, size_t n)
+{
     unsigned seq = 0;
     if (!u->ws_out.max)
         ll_buf_init(&u->ws_out, WS_OUT_MAX);
@@ -514,7 +522,6 @@ static unsigned ws_queue(user *u, json_t *frame)
             lws_callback_on_writable(u->ws);
         }
     }
-    free(s);
     return seq;
 }
 
@@ -822,12 +829,32 @@ static void push_settle(user *u, push_t *p, int state)
         u->act_push_state = state;
 }
 
-/* queues a push: its ref, or 0 when every slot still waits for a reply */
-static int push(user *u, const char *type, const char *evname, json_t *payload, int nav)
+static const char *uint_str(char *buf, unsigned v)
+{
+    char *e = buf + 23;
+    *e = 0;
+    do
+        *--e = (char)('0' + v % 10);
+    while (v /= 10);
+    return e;
+}
+
+/* JSON text of a value (compact), appended */
+static void add_json(ll_str *b, json_t *v)
+{
+    char *t = v ? json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+    ll_str_adds(b, t ? t : "null");
+    free(t);
+}
+
+/* queues a push: its ref, or 0 when every slot still waits for a reply. payload: the push's JSON
+ * text (the frame is written as text: building it as JSON objects cost more than the rest of a
+ * click) */
+static int push_text(user *u, const char *type, const char *evname, ll_str *payload, int nav)
 {
     push_t *p = push_slot(u);
-    if (!p) {
-        json_decref(payload);
+    if (!p || payload->over) {
+        ll_str_free(payload);
         return 0;
     }
     memset(p, 0, sizeof *p);
@@ -838,22 +865,59 @@ static int push(user *u, const char *type, const char *evname, json_t *payload, 
     p->nav = nav;
     U.pushes++;
     p->qseq = u->qseq + 1; /* known before the frame is queued: it may be written at once */
-    if (!ws_queue(u, json_pack("[o,o,s,s,o]", ref_str(u->join_ref), ref_str(p->ref), u->topic,
-                               nav ? "live_patch" : "event", payload)))
+    char num[24];
+    ll_str f;
+    ll_str_init(&f, WS_OUT_MAX);
+    ll_str_add(&f, "[\"", 2);
+    ll_str_adds(&f, uint_str(num, (unsigned)u->join_ref));
+    ll_str_add(&f, "\",\"", 3);
+    ll_str_adds(&f, uint_str(num, (unsigned)p->ref));
+    ll_str_add(&f, "\",", 2);
+    ll_str_json(&f, u->topic);
+    ll_str_adds(&f, nav ? ",\"live_patch\"," : ",\"event\",");
+    ll_str_add(&f, payload->s ? payload->s : "{}", payload->s ? payload->len : 2);
+    ll_str_add(&f, "]", 1);
+    ll_str_free(payload);
+    if (f.over || !ws_queue_text(u, f.s, f.len))
         p->qseq = 0;
+    ll_str_free(&f);
     return p->ref;
+}
+
+static int push(user *u, const char *type, const char *evname, json_t *payload, int nav)
+{
+    ll_str b;
+    ll_str_init(&b, WS_OUT_MAX);
+    add_json(&b, payload);
+    json_decref(payload);
+    return push_text(u, type, evname, &b, nav);
 }
 
 static int push_event(user *u, const char *type, const char *evname, json_t *value, json_t *cid, json_t *meta)
 {
-    json_t *pl = json_pack("{s:s,s:s,s:o}", "type", type, "event", evname, "value", value);
-    if (meta)
-        json_object_set_new(pl, "meta", meta);
-    if (!strcmp(type, "form"))
-        json_object_set_new(pl, "uploads", json_object());
-    json_object_set_new(pl, "cid", cid ? cid : json_null());
-    return push(u, strcmp(type, "form") ? type : (meta && json_object_get(meta, "_target") ? "change" : "submit"),
-                evname, pl, 0);
+    ll_str b;
+    ll_str_init(&b, WS_OUT_MAX);
+    ll_str_adds(&b, "{\"type\":");
+    ll_str_json(&b, type);
+    ll_str_adds(&b, ",\"event\":");
+    ll_str_json(&b, evname);
+    ll_str_adds(&b, ",\"value\":");
+    add_json(&b, value);
+    if (meta) {
+        ll_str_adds(&b, ",\"meta\":");
+        add_json(&b, meta);
+    }
+    int form = !strcmp(type, "form");
+    if (form)
+        ll_str_adds(&b, ",\"uploads\":{}");
+    ll_str_adds(&b, ",\"cid\":");
+    add_json(&b, cid);
+    ll_str_add(&b, "}", 1);
+    const char *kind = form ? (meta && json_object_get(meta, "_target") ? "change" : "submit") : type;
+    json_decref(value);
+    json_decref(meta);
+    json_decref(cid);
+    return push_text(u, kind, evname, &b, 0);
 }
 
 static void nav_event(user *u, const char *kind, double t0)
@@ -1028,7 +1092,7 @@ static void on_frame(user *u, const char *text, size_t len)
     U.bytes_in += len;
     frame_seen(u, 1, len);
     json_error_t jerr;
-    json_t *m = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+    json_t *m = json_loadb(text, len, 0, &jerr); /* a repeated key: the last wins, as in JSON.parse */
     if (!json_is_array(m) || json_array_size(m) != 5) {
         json_decref(m);
         lv_error(u, "bad_frame");
