@@ -105,7 +105,8 @@ typedef struct user {
     unsigned npush_total;
     unsigned qseq, wseq; /* frames queued / written on the WebSocket */
     pending ev;
-    lws_sorted_usec_list_t sul_deadline;
+    double dl_at;  /* the waiting action's deadline (monotonic ms), when dl_idx >= 0 */
+    int dl_idx;    /* its place in the deadline heap, -1 when none */
     /* the one action in progress */
     long long act_id;
     json_t *act;
@@ -353,6 +354,100 @@ static void flush_events(user *u)
 
 void ll_users_count_dropped(void) { U.dropped++; }
 
+/* ------------------------------------------------------------------ action deadlines
+ * One binary heap of the users whose action waits, by deadline, and one lws timer for the
+ * earliest: lws keeps its timers in a sorted list, and a timer per waiting action cost an O(n)
+ * insert per event with thousands of users waiting. */
+static struct {
+    user **h;
+    unsigned n;
+    lws_sorted_usec_list_t sul;
+} DL;
+
+static void deadline_reached(user *u);
+
+static void dl_put(unsigned i, user *u)
+{
+    DL.h[i] = u;
+    u->dl_idx = (int)i;
+}
+
+static void dl_up(unsigned i)
+{
+    user *u = DL.h[i];
+    while (i > 0 && DL.h[(i - 1) / 2]->dl_at > u->dl_at) {
+        dl_put(i, DL.h[(i - 1) / 2]);
+        i = (i - 1) / 2;
+    }
+    dl_put(i, u);
+}
+
+static void dl_down(unsigned i)
+{
+    user *u = DL.h[i];
+    for (;;) {
+        unsigned c = 2 * i + 1;
+        if (c >= DL.n)
+            break;
+        if (c + 1 < DL.n && DL.h[c + 1]->dl_at < DL.h[c]->dl_at)
+            c++;
+        if (DL.h[c]->dl_at >= u->dl_at)
+            break;
+        dl_put(i, DL.h[c]);
+        i = c;
+    }
+    dl_put(i, u);
+}
+
+static void dl_fire(lws_sorted_usec_list_t *sul);
+
+static void dl_arm(void)
+{
+    if (!DL.n) {
+        lws_sul_cancel(&DL.sul);
+        return;
+    }
+    double ms = DL.h[0]->dl_at - now_ms();
+    lws_sul_schedule(U.cfg.ctx, 0, &DL.sul, dl_fire, ms > 0 ? (lws_usec_t)(ms * 1000) : 0);
+}
+
+static void dl_del(user *u)
+{
+    if (u->dl_idx < 0)
+        return;
+    unsigned i = (unsigned)u->dl_idx, was_first = i == 0;
+    u->dl_idx = -1;
+    if (--DL.n > i) {
+        dl_put(i, DL.h[DL.n]);
+        dl_up(i);
+        dl_down((unsigned)DL.h[i]->dl_idx);
+    }
+    if (was_first)
+        dl_arm();
+}
+
+static void dl_set(user *u, double at)
+{
+    dl_del(u);
+    u->dl_at = at;
+    dl_put(DL.n++, u);
+    dl_up(DL.n - 1);
+    if (u->dl_idx == 0)
+        dl_arm();
+}
+
+static void dl_fire(lws_sorted_usec_list_t *sul)
+{
+    (void)sul;
+    double now = now_ms();
+    while (DL.n && DL.h[0]->dl_at <= now + 0.5) {
+        user *u = DL.h[0];
+        dl_del(u);
+        deadline_reached(u);
+    }
+    dl_arm();
+}
+
 /* ------------------------------------------------------------------ user table */
 
 int ll_users_init(const ll_users_cfg *cfg)
@@ -366,6 +461,9 @@ int ll_users_init(const ll_users_cfg *cfg)
     for (unsigned i = 0; i < cfg->max_users; i++)
         U.free_ids[i] = cfg->max_users - i; /* pop gives 1 first */
     U.nfree = cfg->max_users;
+    DL.h = calloc(cfg->max_users + 1, sizeof *DL.h);
+    if (!DL.h)
+        return -1;
     lws_sul_schedule(U.cfg.ctx, 0, &sul_hb_tick, heartbeat_tick, (lws_usec_t)U.cfg.heartbeat_ms * LWS_US_PER_MS / HB_SLOTS);
     return 0;
 }
@@ -448,6 +546,8 @@ static void forget_page(user *u)
     memset(u->pushes, 0, sizeof u->pushes);
 }
 
+static void dl_del(user *u);
+
 static void free_user(user *u)
 {
     forget_page(u);
@@ -455,7 +555,7 @@ static void free_user(user *u)
     ll_patch_free(u->patch);
     detach(&u->http);
     ll_str_free(&u->body);
-    lws_sul_cancel(&u->sul_deadline);
+    dl_del(u);
     json_decref(u->act);
     json_decref(u->jar);
     json_decref(u->fields);
@@ -472,6 +572,7 @@ static void free_user(user *u)
 void ll_users_shutdown(void)
 {
     lws_sul_cancel(&sul_hb_tick);
+    lws_sul_cancel(&DL.sul);
     for (unsigned i = 1; U.users && i <= U.cfg.max_users; i++)
         if (U.users[i])
             free_user(U.users[i]);
@@ -484,6 +585,8 @@ void ll_users_free(void)
     free_selectors();
     free(U.users);
     free(U.free_ids);
+    free(DL.h);
+    DL.h = NULL;
     free(U.wbuf);
     U.users = NULL;
 }
