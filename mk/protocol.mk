@@ -5,8 +5,10 @@
 #   make protocol-fixtures    regenerate c_src/tests/protocol_fixtures.json from the real rendered.js
 #   make bench-protocol       ramp of protocol users against the demo target in its own OS process
 #                             (STEPS="500 1000" DURATION=10 shorten it; BASE_URL=http://host:port targets any app)
+#   make bench-protocol-instructions  the port's instructions per event under callgrind (USERS, CLICKS):
+#                             a load-independent figure to compare before/after a change
 
-.PHONY: fuzz-protocol fuzz-protocol-smoke test-protocol protocol-fixtures bench-protocol
+.PHONY: fuzz-protocol fuzz-protocol-smoke test-protocol protocol-fixtures bench-protocol bench-protocol-instructions
 
 fuzz-protocol: setup
 	$(MAKE) -C c_src fuzz-protocol
@@ -29,6 +31,10 @@ bench-protocol: build
 	  bash bench/protocol/run.sh
 
 BENCH_STEPS += bench-protocol
+
+bench-protocol-instructions: build
+	USERS="$(or $(USERS),20)" CLICKS="$(or $(CLICKS),20)" BASE_URL="$(BASE_URL)" \
+	  erl -noshell -pa _build/default/lib/*/ebin -eval 'live_load_protocol_profile:main()'
 
 # The port program itself under AddressSanitizer + UBSan: the protocol CT suite drives it, every
 # sanitizer report goes to _build/asan-protocol/ (a report fails).

@@ -1,14 +1,15 @@
 %% Runs through `live_load:run/1' with the two connections (#13): every example scenario of
 %% scenarios/ passes in protocol mode with the same assertions as in browser mode (the scenarios'
-%% own checks, plus the end-to-end suite's), and a hybrid run gives one result with both kinds
-%% under the dimension `connection'. Real parts: the demo target, Chromium, the protocol port.
+%% own checks, plus those of live_load_run_e2e_SUITE's example run, which runs the same four
+%% scenarios in browser mode), and a hybrid run gives one result with both kinds under the
+%% dimension `connection'. Real parts: the demo target, Chromium, the protocol port.
 -module(live_load_context_protocol_SUITE).
 
 -include_lib("common_test/include/ct.hrl").
 -include_lib("stdlib/include/assert.hrl").
 
 -export([all/0, suite/0, init_per_suite/1, end_per_suite/1]).
--export([scenarios_pass_with_both_connections/0, scenarios_pass_with_both_connections/1,
+-export([scenarios_pass_in_protocol_mode/0, scenarios_pass_in_protocol_mode/1,
          hybrid_run_gives_one_result_with_both_kinds/0, hybrid_run_gives_one_result_with_both_kinds/1,
          protocol_users_start_no_browser/0, protocol_users_start_no_browser/1]).
 
@@ -18,7 +19,7 @@
 suite() -> [{timetrap, {minutes, 10}}].
 
 all() ->
-    [protocol_users_start_no_browser, scenarios_pass_with_both_connections,
+    [protocol_users_start_no_browser, scenarios_pass_in_protocol_mode,
      hybrid_run_gives_one_result_with_both_kinds].
 
 init_per_suite(Config) ->
@@ -73,25 +74,29 @@ protocol_users_start_no_browser(Config) ->
     ?assertEqual([], live_load_browser_pool:browsers()),
     ?assertEqual([<<"protocol">>], kinds(R, <<"liveview.event">>)).
 
-scenarios_pass_with_both_connections() ->
-    [{doc, "Each example scenario passes (its own checks fail an iteration on a wrong page) with the "
-      "same assertions in browser mode and in protocol mode; each result carries only its kind."}].
-scenarios_pass_with_both_connections(Config) ->
-    %% every scenario in both modes first, so one failure does not hide the others
-    Seen = [{M, Conn, try check(M, Conn, run_one(M, Conn, Users, Config), Users)
-                      catch error:Why -> {failed, Why}
-                      end}
-            || M <- ?SCENARIOS, {Conn, Users} <- [{browser, 2}, {protocol, 20}]],
-    ct:comment("~p", [[{M, C, case R of {failed, _} -> failed; Ok -> Ok end} || {M, C, R} <- Seen]]),
-    ?assertEqual([], [S || {_, _, {failed, _}} = S <- Seen]).
+scenarios_pass_in_protocol_mode() ->
+    [{doc, "The four example scenarios in one protocol run pass (their own checks fail an iteration on a "
+      "wrong page) with the assertions live_load_run_e2e_SUITE makes of the same scenarios in browser "
+      "mode; each result carries only the protocol kind."}].
+scenarios_pass_in_protocol_mode(Config) ->
+    Users = 20,
+    Results = live_load:run(#{scenarios => ?SCENARIOS, users => Users, scenario_duration => 4000,
+                              connection => protocol, base_url => ?config(url, Config), quiet => true}),
+    %% every scenario checked first, so one failure does not hide the others
+    Seen = [{M, try check(M, protocol, maps:get(M, Results), Users)
+                catch error:Why -> {failed, Why}
+                end} || M <- ?SCENARIOS],
+    ct:comment("~p", [[{M, case R of {failed, _} -> failed; Ok -> Ok end} || {M, R} <- Seen]]),
+    ?assertEqual([], [S || {_, {failed, _}} = S <- Seen]).
 
 hybrid_run_gives_one_result_with_both_kinds() ->
     [{doc, "users => #{browser => 2, protocol => 40}: one run, one result, liveview.event and "
       "http.requests broken down by connection into browser and protocol."}].
 hybrid_run_gives_one_result_with_both_kinds(Config) ->
+    %% 15 s: the suite's only browser run starts Chromium cold (seconds on a loaded box)
     #{live_load_counter_scenario := R} =
         live_load:run(#{scenario => live_load_counter_scenario, users => #{browser => 2, protocol => 40},
-                        scenario_duration => 10000, base_url => ?config(url, Config), quiet => true}),
+                        scenario_duration => 15000, base_url => ?config(url, Config), quiet => true}),
     #{<<"run">> := #{<<"iterations">> := #{<<"ok">> := Ok, <<"failed">> := Failed},
                      <<"users">> := Users}} = R,
     Events = by_connection(R, <<"liveview.event">>),
@@ -105,13 +110,6 @@ hybrid_run_gives_one_result_with_both_kinds(Config) ->
     ?assertEqual([<<"browser">>, <<"protocol">>], lists:sort(maps:keys(HttpBy))).
 
 %% ---------------------------------------------------------------------------------------------
-
-run_one(M, Conn, Users, Config) ->
-    %% browser users need seconds for a context on a loaded box; protocol users milliseconds
-    Duration = case Conn of browser -> 15000; protocol -> 6000 end,
-    #{M := R} = live_load:run(#{scenario => M, users => Users, scenario_duration => Duration, connection => Conn,
-                                base_url => ?config(url, Config), quiet => true}),
-    R.
 
 %% The assertions of live_load_run_e2e_SUITE's example run, for either connection.
 check(M, Conn, R, Users) ->

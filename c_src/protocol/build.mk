@@ -3,7 +3,7 @@
 
 PROTO_LIBS := $(shell pkg-config --libs libwebsockets jansson gumbo 2>/dev/null || echo -lwebsockets -ljansson -lgumbo) -luv
 PROTO_CFLAGS := -Icommon -Iprotocol -I$(EI_DIR)/include
-PROTO_CORE_SRC := common/buf.c common/etf.c protocol/tree.c protocol/dom.c protocol/page.c protocol/url.c
+PROTO_CORE_SRC := common/buf.c common/etf.c protocol/tree.c protocol/dom.c protocol/html.c protocol/patch.c protocol/page.c protocol/url.c
 PROTO_CORE_OBJ := $(patsubst %.c,$(BUILD)/proto/%.o,$(PROTO_CORE_SRC))
 PROTO_HEADERS := $(wildcard common/*.h protocol/*.h protocol/*.inc)
 

@@ -46,6 +46,24 @@ void ll_str_add(ll_str *b, const char *p, size_t n)
 
 void ll_str_adds(ll_str *b, const char *p) { ll_str_add(b, p, strlen(p)); }
 
+void ll_str_json(ll_str *b, const char *p)
+{
+    static const char hex[] = "0123456789abcdef";
+    ll_str_add(b, "\"", 1);
+    for (const unsigned char *c = (const unsigned char *)p; *c; c++) {
+        if (*c == '"' || *c == '\\') {
+            char e[2] = {'\\', (char)*c};
+            ll_str_add(b, e, 2);
+        } else if (*c < 0x20) {
+            char e[6] = {'\\', 'u', '0', '0', hex[*c >> 4], hex[*c & 15]};
+            ll_str_add(b, e, 6);
+        } else {
+            ll_str_add(b, (const char *)c, 1);
+        }
+    }
+    ll_str_add(b, "\"", 1);
+}
+
 void ll_str_urlenc(ll_str *b, const char *p)
 {
     static const char hex[] = "0123456789ABCDEF";
@@ -558,8 +576,9 @@ int ll_sel_matches(const ll_sel *s, const GumboNode *n)
 
 /* Gumbo allocates per node, attribute and string (malloc was a quarter of the port's CPU): a bump
  * arena per parse makes each allocation a pointer increment and the destroy one free per chunk.
- * Used for the rendered tree's fragment (re-parsed after every diff, short-lived); the page shell,
- * parsed once per page and kept, uses malloc so its temporaries do not stay allocated. */
+ * Used for the rendered tree's fragment (re-parsed after every diff, short-lived) by both parsers;
+ * the page shell, parsed once per page and kept, uses malloc so its temporaries do not stay
+ * allocated. */
 struct ll_arena {
     struct ll_arena *next;
     size_t used, cap;
@@ -568,6 +587,7 @@ struct ll_arena {
 
 typedef struct {
     ll_arena *head;
+    size_t first; /* size of the first chunk */
 } arena_owner;
 
 static void *arena_alloc(void *ud, size_t n)
@@ -576,7 +596,7 @@ static void *arena_alloc(void *ud, size_t n)
     n = (n + 15) & ~(size_t)15;
     ll_arena *a = o->head;
     if (!a || a->used + n > a->cap) {
-        size_t cap = a ? a->cap * 2 : 8192;
+        size_t cap = a ? (o->first > 8192 ? o->first / 2 : a->cap * 2) : o->first;
         if (cap > 65536)
             cap = 65536;
         if (cap < n)
@@ -608,11 +628,65 @@ static void arena_release(ll_arena *a)
     }
 }
 
+int ll_dom_set_attr(ll_dom *d, GumboNode *el, const char *name, const char *value)
+{
+    GumboVector *at = &el->v.element.attributes;
+    for (unsigned i = 0; i < at->length; i++) {
+        GumboAttribute *a = at->data[i];
+        if (strcasecmp(a->name, name))
+            continue;
+        if (!value) {
+            memmove(at->data + i, at->data + i + 1, (at->length - i - 1) * sizeof(void *));
+            at->length--;
+            return 0;
+        }
+        char *v = ll_dom_alloc(d, strlen(value) + 1);
+        if (!v)
+            return -1;
+        strcpy(v, value);
+        a->value = v;
+        return 0;
+    }
+    if (!value)
+        return 0;
+    GumboAttribute *a = ll_dom_alloc(d, sizeof *a);
+    char *n = ll_dom_alloc(d, strlen(name) + 1), *v = ll_dom_alloc(d, strlen(value) + 1);
+    void **data = ll_dom_alloc(d, (at->length + 1) * sizeof(void *));
+    if (!a || !n || !v || !data)
+        return -1;
+    memset(a, 0, sizeof *a);
+    strcpy(n, name);
+    strcpy(v, value);
+    a->name = n;
+    a->value = v;
+    if (at->length)
+        memcpy(data, at->data, at->length * sizeof(void *));
+    data[at->length] = a;
+    at->data = data;
+    at->length++;
+    at->capacity = at->length;
+    return 0;
+}
+
+void *ll_dom_alloc(ll_dom *d, size_t n)
+{
+    if (!d->arena) {
+        arena_owner *own = calloc(1, sizeof *own);
+        if (!own)
+            return NULL;
+        own->first = d->arena_hint > 1024 ? d->arena_hint : 1024;
+        d->arena = (ll_arena *)own; /* the owner record heads the chain: see ll_dom_free */
+    }
+    return arena_alloc(d->arena, n);
+}
+
 static GumboOutput *parse(ll_dom *d, const GumboOptions *base, const char *html, size_t len, int use_arena)
 {
     GumboOptions o = *base;
     d->out = NULL;
     d->arena = NULL;
+    d->simple = 0;
+    d->arena_hint = 0;
     if (!use_arena) { /* malloc: temporaries are freed, what stays is what the tree needs */
         d->out = gumbo_parse_with_options(&o, html, len);
         return d->out;
@@ -620,11 +694,12 @@ static GumboOutput *parse(ll_dom *d, const GumboOptions *base, const char *html,
     arena_owner *own = calloc(1, sizeof *own);
     if (!own)
         return NULL;
+    own->first = 8192;
     o.allocator = arena_alloc;
     o.deallocator = arena_free;
     o.userdata = own;
     d->out = gumbo_parse_with_options(&o, html, len);
-    d->arena = (ll_arena *)own; /* the owner record heads the chain: see ll_dom_free */
+    d->arena = (ll_arena *)own;
     return d->out;
 }
 
@@ -661,6 +736,14 @@ int ll_dom_parse(ll_dom *d, const char *html, size_t len, unsigned max_depth)
 }
 
 int ll_dom_parse_fragment(ll_dom *d, const char *html, size_t len, GumboTag context, unsigned max_depth)
+{
+    int fast = ll_html_parse_simple(d, html, len, context, max_depth);
+    if (fast <= 0)
+        return fast;
+    return ll_dom_parse_fragment_full(d, html, len, context, max_depth);
+}
+
+int ll_dom_parse_fragment_full(ll_dom *d, const char *html, size_t len, GumboTag context, unsigned max_depth)
 {
     GumboOptions o = kGumboDefaultOptions;
     o.max_errors = 0;
@@ -912,9 +995,65 @@ static int is_void(GumboTag t)
     }
 }
 
-static void html_rec(const GumboNode *n, ll_str *b, int raw)
+const char *ll_tag_name(const GumboNode *n, char *buf, size_t cap) { return tag_name(n, buf, cap); }
+
+void ll_html_attr(ll_str *b, const char *name, const char *value)
+{
+    ll_str_add(b, " ", 1);
+    ll_str_adds(b, name);
+    ll_str_adds(b, "=\"");
+    escape(b, value, 1);
+    ll_str_add(b, "\"", 1);
+}
+
+static void html_rec(const GumboNode *n, ll_str *b, int raw, ll_html_hook hook, void *ud);
+
+static void children_rec(const GumboNode *n, ll_str *b, ll_html_hook hook, void *ud)
+{
+    if (n->type != GUMBO_NODE_ELEMENT && n->type != GUMBO_NODE_TEMPLATE && n->type != GUMBO_NODE_DOCUMENT)
+        return;
+    const GumboVector *ch = n->type == GUMBO_NODE_DOCUMENT ? &n->v.document.children : &n->v.element.children;
+    GumboTag t = n->type == GUMBO_NODE_DOCUMENT ? GUMBO_TAG_UNKNOWN : n->v.element.tag;
+    int raw = t == GUMBO_TAG_SCRIPT || t == GUMBO_TAG_STYLE || t == GUMBO_TAG_XMP || t == GUMBO_TAG_NOSCRIPT ||
+              t == GUMBO_TAG_IFRAME || t == GUMBO_TAG_NOEMBED || t == GUMBO_TAG_NOFRAMES || t == GUMBO_TAG_PLAINTEXT;
+    /* the serialisation algorithm: a leading newline of pre/textarea/listing content is doubled, as
+     * the parser drops the first one */
+    if ((t == GUMBO_TAG_PRE || t == GUMBO_TAG_TEXTAREA || t == GUMBO_TAG_LISTING) && ch->length) {
+        const GumboNode *f = ch->data[0];
+        if ((f->type == GUMBO_NODE_TEXT || f->type == GUMBO_NODE_WHITESPACE) && f->v.text.text[0] == '\n')
+            ll_str_add(b, "\n", 1);
+    }
+    for (unsigned i = 0; i < ch->length; i++)
+        html_rec(ch->data[i], b, raw, hook, ud);
+}
+
+void ll_html_start_tag(const GumboNode *n, ll_str *b)
 {
     char tb[64];
+    ll_str_add(b, "<", 1);
+    ll_str_adds(b, tag_name(n, tb, sizeof tb));
+    const GumboVector *at = &n->v.element.attributes;
+    for (unsigned i = 0; i < at->length; i++) {
+        const GumboAttribute *a = at->data[i];
+        ll_html_attr(b, a->name, a->value);
+    }
+    ll_str_add(b, ">", 1);
+}
+
+void ll_html_end_tag(const GumboNode *n, ll_str *b)
+{
+    char tb[64];
+    if (ll_html_is_void(n))
+        return;
+    ll_str_adds(b, "</");
+    ll_str_adds(b, tag_name(n, tb, sizeof tb));
+    ll_str_add(b, ">", 1);
+}
+
+int ll_html_is_void(const GumboNode *n) { return is_void(n->v.element.tag); }
+
+static void html_rec(const GumboNode *n, ll_str *b, int raw, ll_html_hook hook, void *ud)
+{
     switch (n->type) {
     case GUMBO_NODE_TEXT:
     case GUMBO_NODE_WHITESPACE:
@@ -932,45 +1071,62 @@ static void html_rec(const GumboNode *n, ll_str *b, int raw)
         ll_str_adds(b, "-->");
         return;
     case GUMBO_NODE_ELEMENT:
-    case GUMBO_NODE_TEMPLATE: {
-        const char *name = tag_name(n, tb, sizeof tb);
-        ll_str_add(b, "<", 1);
-        ll_str_adds(b, name);
-        const GumboVector *at = &n->v.element.attributes;
-        for (unsigned i = 0; i < at->length; i++) {
-            const GumboAttribute *a = at->data[i];
-            ll_str_add(b, " ", 1);
-            ll_str_adds(b, a->name);
-            ll_str_adds(b, "=\"");
-            escape(b, a->value, 1);
-            ll_str_add(b, "\"", 1);
-        }
-        ll_str_add(b, ">", 1);
+    case GUMBO_NODE_TEMPLATE:
+        if (hook && hook(n, b, ud))
+            return;
+        ll_html_start_tag(n, b);
         if (is_void(n->v.element.tag))
             return;
-        ll_inner_html(n, b);
-        ll_str_adds(b, "</");
-        ll_str_adds(b, name);
-        ll_str_add(b, ">", 1);
+        children_rec(n, b, hook, ud);
+        ll_html_end_tag(n, b);
         return;
-    }
     default:
         return;
     }
 }
 
-void ll_inner_html(const GumboNode *n, ll_str *b)
+void ll_inner_html(const GumboNode *n, ll_str *b) { children_rec(n, b, NULL, NULL); }
+
+void ll_outer_html(const GumboNode *n, ll_str *b) { html_rec(n, b, 0, NULL, NULL); }
+
+void ll_html_serialize_children(const GumboNode *n, ll_str *b, ll_html_hook hook, void *ud)
 {
-    if (n->type != GUMBO_NODE_ELEMENT && n->type != GUMBO_NODE_TEMPLATE && n->type != GUMBO_NODE_DOCUMENT)
-        return;
-    const GumboVector *ch = n->type == GUMBO_NODE_DOCUMENT ? &n->v.document.children : &n->v.element.children;
-    GumboTag t = n->type == GUMBO_NODE_DOCUMENT ? GUMBO_TAG_UNKNOWN : n->v.element.tag;
-    int raw = t == GUMBO_TAG_SCRIPT || t == GUMBO_TAG_STYLE || t == GUMBO_TAG_XMP || t == GUMBO_TAG_NOSCRIPT;
-    for (unsigned i = 0; i < ch->length; i++)
-        html_rec(ch->data[i], b, raw);
+    children_rec(n, b, hook, ud);
 }
 
-void ll_outer_html(const GumboNode *n, ll_str *b) { html_rec(n, b, 0); }
+void ll_dom_dump(const GumboNode *n, ll_str *b)
+{
+    char tb[64];
+    switch (n->type) {
+    case GUMBO_NODE_ELEMENT:
+    case GUMBO_NODE_TEMPLATE: {
+        ll_str_adds(b, n->v.element.tag_namespace == GUMBO_NAMESPACE_HTML ? "<" : "<ns:");
+        ll_str_adds(b, tag_name(n, tb, sizeof tb));
+        const GumboVector *at = &n->v.element.attributes;
+        for (unsigned i = 0; i < at->length; i++) {
+            const GumboAttribute *a = at->data[i];
+            ll_str_add(b, " ", 1);
+            ll_str_adds(b, a->name);
+            ll_str_add(b, "=[", 2);
+            ll_str_adds(b, a->value);
+            ll_str_add(b, "]", 1);
+        }
+        ll_str_add(b, ">", 1);
+        const GumboVector *ch = &n->v.element.children;
+        for (unsigned i = 0; i < ch->length; i++)
+            ll_dom_dump(ch->data[i], b);
+        ll_str_adds(b, "</>");
+        return;
+    }
+    case GUMBO_NODE_TEXT: ll_str_adds(b, "T["); break;
+    case GUMBO_NODE_WHITESPACE: ll_str_adds(b, "W["); break;
+    case GUMBO_NODE_COMMENT: ll_str_adds(b, "C["); break;
+    case GUMBO_NODE_CDATA: ll_str_adds(b, "D["); break;
+    default: ll_str_adds(b, "?["); return;
+    }
+    ll_str_adds(b, n->v.text.text);
+    ll_str_add(b, "]", 1);
+}
 
 static int hidden_style(const char *st)
 {

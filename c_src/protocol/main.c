@@ -5,7 +5,7 @@
  * user's HTTP requests and WebSocket are lws client connections in the same loop. Logs go to stderr
  * only: stdout belongs to the protocol.
  *
- * USAGE  live_load_protocol [--max-users N] [--max-message BYTES] [--max-depth N]
+ * USAGE  live_load_protocol [--max-users N] [--max-message BYTES] [--max-depth N] [--heartbeat-ms MS]
  *
  * ERLANG <-> PORT: {packet,4} frames, each one external term (term_to_binary), at most
  * --max-message + 64 KiB from Erlang.
@@ -19,15 +19,20 @@
  *     {Id, stats}               -> {Id, ok, #{<<"users">>, <<"frames_in">>, <<"frames_out">>, ...}}
  *   Errors without a user: {Id, error, #{<<"reason">> => no_such_user | too_many_users | user_busy |
  *     bad_command}}.
- *   Port -> Erlang, unsolicited (id 0): {0, U, Event :: map()}, every event with
- *     <<"connection">> => <<"protocol">>:
+ *   Port -> Erlang, unsolicited (id 0): {0, U, [Event :: map()]}: a user's events leave together,
+ *     before the answer to its next action and at least once a second (user.c, `pending'); every
+ *     event has <<"connection">> => <<"protocol">>:
  *     #{type => observer, path, events => [#{kind => connect, ms, transport => websocket}]}
  *         GET start -> join reply applied (and kind => reconnect after a rejoin)
  *     #{type => observer, path, events => [#{kind => event, ms, event, type}]}  push -> reply applied
  *     #{type => observer, path, events => [#{kind => navigation, ms, nav => patch|redirect}]}
  *     #{type => observer, path, events => [#{kind => lv_error, error, view}]}  phx_error / join error
+ *     #{type => liveview, kind => wire, event, event_type, ms, bytes, route, wall_ms}  per answered
+ *         push: frame written -> reply frame received, the reply frame's size
  *     #{type => http, method, url, route, status, duration_ms, ttfb_ms, bytes, failed, error, ...}
- *     #{type => ws, what => open | handshake | sent | received | close, bytes, count, ms}
+ *     #{type => ws, what => open | handshake | close, ms}
+ *     #{type => ws, what => frames, sent => [Bytes], received => [Bytes], wall_ms}  every frame's size
+ *   Port -> Erlang without a user: {0, 0, #{type => protocol_error, reason}} (a bad command).
  *
  * CAPS: --max-users users (default 10000, ids reused, O(1) lookup); one HTTP body or WebSocket
  *   message --max-message bytes (default 8 MiB); rendered tree and DOM nesting --max-depth (64);
@@ -55,6 +60,7 @@
 
 static struct {
     uv_loop_t loop; /* libuv (epoll): lws's own poll() loop costs O(sockets) per wakeup */
+    uv_prepare_t flush; /* before each wait for I/O: what is queued for Erlang leaves in one write */
     struct lws_context *ctx;
     struct lws_vhost *vh;
     struct lws *w_in, *w_out;
@@ -81,10 +87,7 @@ static void to_erlang(const char *etf, size_t len, int is_event)
         }
         lwsl_err("reply of %zu bytes does not fit the queue to Erlang; exiting\n", len);
         stop(4);
-        return;
     }
-    if (g.w_out)
-        lws_callback_on_writable(g.w_out);
 }
 
 static int drain_read(int fd, ll_buf *b)
@@ -149,6 +152,20 @@ static int flush_fd(struct lws *wsi, int fd, ll_buf *b)
     return 0;
 }
 
+/* Before the loop waits for I/O (after timers and I/O callbacks ran), the frames for Erlang leave
+ * in one write(); only when the pipe is full does lws watch it for POLLOUT (a writeable request
+ * per frame would toggle epoll each time) */
+static void on_prepare(uv_prepare_t *h)
+{
+    (void)h;
+    if (!g.w_out || !ll_buf_unread(&g.out))
+        return;
+    if (flush_fd(g.w_out, 1, &g.out)) {
+        stop(0);
+        return;
+    }
+}
+
 static int cb_raw(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
 {
     (void)user, (void)in, (void)len;
@@ -185,14 +202,15 @@ static struct lws *adopt(int fd)
 
 static const struct lws_protocols PROTOCOLS[] = {
     {"ll-raw", cb_raw, 0, 0, 0, NULL, 0},
-    {"ll-http", ll_user_cb_http, 0, 1 << 16, 0, NULL, 0},
-    {"ll-ws", ll_user_cb_ws, 0, 1 << 16, 0, NULL, 0},
+    /* rx buffers are per connection: a small one is delivered in pieces, which we assemble */
+    {"ll-http", ll_user_cb_http, 0, 8192, 0, NULL, 0},
+    {"ll-ws", ll_user_cb_ws, 0, 4096, 0, NULL, 0},
     {NULL, NULL, 0, 0, 0, NULL, 0},
 };
 
 int main(int argc, char **argv)
 {
-    unsigned long max_users = 10000, max_message = 8u << 20, max_depth = 64;
+    unsigned long max_users = 10000, max_message = 8u << 20, max_depth = 64, heartbeat_ms = 30000;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!v)
@@ -204,6 +222,9 @@ int main(int argc, char **argv)
                  max_message <= (1u << 30))
             ;
         else if (!strcmp(a, "--max-depth") && (max_depth = strtoul(v, NULL, 10)) >= 4 && max_depth <= 1024)
+            ;
+        else if (!strcmp(a, "--heartbeat-ms") && (heartbeat_ms = strtoul(v, NULL, 10)) >= 100 &&
+                 heartbeat_ms <= 3600000)
             ;
         else
             goto usage;
@@ -242,11 +263,13 @@ int main(int argc, char **argv)
         return 1;
     }
     g.vh = lws_get_vhost_by_name(g.ctx, "default");
-    ll_users_cfg cfg = {g.ctx, to_erlang, (unsigned)max_users, (size_t)max_message, (unsigned)max_depth};
+    ll_users_cfg cfg = {g.ctx, to_erlang, (unsigned)max_users, (size_t)max_message, (unsigned)max_depth, heartbeat_ms};
     if (ll_users_init(&cfg)) {
         lwsl_err("cannot allocate the user table\n");
         return 1;
     }
+    uv_prepare_init(&g.loop, &g.flush);
+    uv_prepare_start(&g.flush, on_prepare);
     fcntl(0, F_SETFL, fcntl(0, F_GETFL) | O_NONBLOCK);
     fcntl(1, F_SETFL, fcntl(1, F_GETFL) | O_NONBLOCK);
     g.w_in = adopt(0);
@@ -267,6 +290,8 @@ int main(int argc, char **argv)
         }
     }
     ll_users_shutdown();
+    uv_prepare_stop(&g.flush);
+    uv_close((uv_handle_t *)&g.flush, NULL);
     lws_context_destroy(g.ctx);
     uv_run(&g.loop, UV_RUN_NOWAIT); /* let lws's handles finish closing */
     ll_users_free();
@@ -275,6 +300,6 @@ int main(int argc, char **argv)
     ll_buf_free(&g.out);
     return g.exit_code;
 usage:
-    fprintf(stderr, "usage: live_load_protocol [--max-users N] [--max-message BYTES] [--max-depth N]\n");
+    fprintf(stderr, "usage: live_load_protocol [--max-users N] [--max-message BYTES] [--max-depth N] [--heartbeat-ms MS]\n");
     return 64;
 }

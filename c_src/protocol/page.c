@@ -8,6 +8,7 @@
 
 typedef struct {
     GumboNode *csrf, *main, *first;
+    json_t *track; /* the join's _track_static: every [phx-track-static] element's src or href */
 } shell_scan;
 
 static void scan(GumboNode *n, shell_scan *s, unsigned depth)
@@ -18,6 +19,14 @@ static void scan(GumboNode *n, shell_scan *s, unsigned depth)
         const char *nm = ll_attr(n, "name");
         if (nm && !strcmp(nm, "csrf-token"))
             s->csrf = n;
+    }
+    if (ll_attr(n, "phx-track-static") && json_array_size(s->track) < 64) {
+        const char *u = ll_attr(n, "src") ? ll_attr(n, "src") : ll_attr(n, "href");
+        if (u) {
+            if (!s->track)
+                s->track = json_array();
+            json_array_append_new(s->track, json_string(u));
+        }
     }
     if (ll_attr(n, "data-phx-session")) {
         if (!s->first)
@@ -41,6 +50,7 @@ int ll_shell_parse(const char *html, size_t len, unsigned max_depth, ll_shell *s
         return -1;
     shell_scan s = {0};
     scan(d.out->root, &s, 0);
+    sh->track_static = s.track;
     GumboNode *c = s.main ? s.main : s.first;
     int rc = 0;
     if (!c || !ll_attr(c, "id") || !*ll_attr(c, "id")) {
@@ -76,6 +86,7 @@ void ll_shell_free(ll_shell *sh)
     free(sh->session);
     free(sh->static_);
     free(sh->title);
+    json_decref(sh->track_static);
     memset(sh, 0, sizeof *sh);
 }
 
@@ -126,14 +137,22 @@ static const char *rendered_value(const GumboNode *el, ll_str *scratch)
     return v ? v : "";
 }
 
-/* an override is kept while the server keeps rendering what it rendered when it was set */
+static int focused(json_t *fs, const GumboNode *el)
+{
+    const char *f = json_string_value(json_object_get(fs, "f")), *id = ll_attr(el, "id");
+    return f && id && !strcmp(f, id);
+}
+
+/* an override is kept while the server keeps rendering what it rendered when it was set, and
+ * always on the focused field (the client never patches the value of a focused input) */
 static json_t *override(json_t *fs, const char *sec, const GumboNode *el, const char *rendered)
 {
     ll_str k;
     ll_str_init(&k, 4096);
     key_of(el, &k);
     json_t *o = k.s ? json_object_get(json_object_get(fs, sec), k.s) : NULL;
-    if (o && strcmp(json_string_value(json_array_get(o, 1)) ? json_string_value(json_array_get(o, 1)) : "", rendered)) {
+    if (o && !focused(fs, el) &&
+        strcmp(json_string_value(json_array_get(o, 1)) ? json_string_value(json_array_get(o, 1)) : "", rendered)) {
         json_object_del(json_object_get(fs, sec), k.s);
         o = NULL;
     }
@@ -299,6 +318,56 @@ int ll_field_set_selected(json_t *fs, const GumboNode *select, json_t *values)
     set(fs, "s", select, m.found, r.s.s ? r.s.s : "");
     ll_str_free(&r.s);
     return 0;
+}
+
+int ll_form_associated(const GumboNode *el)
+{
+    const char *t = ll_attr(el, "type");
+    if (ll_is_tag(el, GUMBO_TAG_SELECT) || ll_is_tag(el, GUMBO_TAG_TEXTAREA))
+        return 1;
+    return ll_is_tag(el, GUMBO_TAG_INPUT) && !(t && !strcasecmp(t, "button"));
+}
+
+void ll_field_focus(json_t *fs, const GumboNode *el)
+{
+    json_object_del(fs, "f");
+    json_object_del(fs, "fa");
+    const char *id = el ? ll_attr(el, "id") : NULL;
+    if (!id || !*id)
+        return;
+    json_object_set_new(fs, "f", json_string(id));
+    const char *v = ll_attr(el, "value");
+    json_object_set_new(fs, "fa", v ? json_string(v) : json_null());
+}
+
+/* the value attribute as the client leaves it on the focused input after a patch: 0.20 never
+ * touches it (mergeFocusedInput), 1.x takes the new one when the field's value equals it */
+void ll_field_focus_patch(json_t *fs, ll_dom *d, int v020)
+{
+    const char *f = json_string_value(json_object_get(fs, "f"));
+    json_t *fa = json_object_get(fs, "fa");
+    GumboNode *el = f && fa ? ll_by_id(d, f) : NULL;
+    const char *t = ll_attr(el, "type");
+    if (!el || !ll_form_associated(el) || (t && !strcasecmp(t, "hidden")) || ll_is_tag(el, GUMBO_TAG_SELECT))
+        return;
+    const char *now = ll_attr(el, "value");
+    if (!v020 && ll_attr(el, "phx-patch-focused"))
+        return; /* opted in: patched like any element */
+    if (!v020) {
+        ll_str sc;
+        ll_str_init(&sc, 1 << 20);
+        const char *prop = ll_field_value(fs, el, &sc);
+        int same = now && prop && !strcmp(prop, now);
+        ll_str_free(&sc);
+        if (same) {
+            json_object_set_new(fs, "fa", json_string(now));
+            return;
+        }
+    }
+    const char *want = json_string_value(fa);
+    if ((!want && !now) || (want && now && !strcmp(want, now)))
+        return;
+    ll_dom_set_attr(d, el, "value", want);
 }
 
 void ll_field_mark_used(json_t *fs, const GumboNode *el)

@@ -18,6 +18,7 @@ typedef struct {
     int main;
     size_t prefix_len, suffix_off; /* html[0..prefix_len) and html[suffix_off..) */
     char *title;
+    json_t *track_static; /* src/href of [phx-track-static] elements, as written (NULL: none) */
 } ll_shell;
 
 /* 0 = ok; -1 = not a LiveView page (no container / no id), -2 = no csrf token. */
@@ -34,6 +35,13 @@ void ll_field_set_checked(json_t *fs, const GumboNode *el, int on);
 /* 0 = ok; -1 when a value matches no option (value or label). */
 int ll_field_set_selected(json_t *fs, const GumboNode *select, json_t *values);
 void ll_field_mark_used(json_t *fs, const GumboNode *el);
+/* input, select, textarea (not a button input): what a focused field can be */
+int ll_form_associated(const GumboNode *el);
+/* The element the user acts on gets the focus (NULL: none); the client keeps a focused field's
+ * typed value and (0.20) its value attribute across patches. */
+void ll_field_focus(json_t *fs, const GumboNode *el);
+/* After a rendering is parsed: the focused input's value attribute as the client leaves it. */
+void ll_field_focus_patch(json_t *fs, ll_dom *d, int v020);
 void ll_field_mark_form_submitted(json_t *fs, const GumboNode *form);
 
 /* The form an element belongs to (ancestor <form>, or form="id"). */

@@ -334,6 +334,7 @@ typedef struct {
     char *buf;
     size_t len, cap;
     json_t *components;
+    json_t *streams; /* what the rendering consumed, for the DOM patch (NULL: not wanted) */
     const char *err;
 } rctx;
 
@@ -395,6 +396,19 @@ static int dynamic(rctx *r, json_t *v, json_t *templates, unsigned depth)
     return 0; /* null/false/true render nothing (the server never sends them) */
 }
 
+/* decimal digits of v into key (NUL-terminated); snprintf was a tenth of rendering */
+static void key_of(char *key, unsigned long long v)
+{
+    char t[24];
+    int n = 0;
+    do
+        t[n++] = (char)('0' + v % 10);
+    while ((v /= 10) && n < 23);
+    for (int i = 0; i < n; i++)
+        key[i] = t[n - 1 - i];
+    key[n] = 0;
+}
+
 static int dynamics(rctx *r, json_t *row, json_t *statics, json_t *templates, unsigned depth)
 {
     size_t n = json_array_size(statics);
@@ -410,7 +424,7 @@ static int dynamics(rctx *r, json_t *row, json_t *statics, json_t *templates, un
                 d = json_array_get(row, i);
             } else {
                 char key[24];
-                snprintf(key, sizeof key, "%zu", i);
+                key_of(key, i);
                 d = json_object_get(row, key);
             }
             if (d && dynamic(r, d, templates, depth))
@@ -420,13 +434,17 @@ static int dynamics(rctx *r, json_t *row, json_t *statics, json_t *templates, un
     return 0;
 }
 
-static void consume_stream(json_t *node, int has_rows, const char *rows_key)
+/* rendered.js: a stream with rows, deletes or a reset is handed to the DOM patch and its rows are
+ * forgotten (the DOM keeps them) */
+static void consume_stream(rctx *r, json_t *node, int has_rows, const char *rows_key)
 {
     json_t *st = json_object_get(node, "stream");
     if (!json_is_array(st))
         return;
     json_t *deletes = json_array_get(st, 2), *reset = json_array_get(st, 3);
     if (has_rows || json_array_size(deletes) > 0 || json_is_true(reset)) {
+        if (r->streams)
+            json_array_append(r->streams, st);
         json_object_del(node, "stream");
         if (!strcmp(rows_key, "k")) {
             json_t *k = json_object();
@@ -458,7 +476,7 @@ static int to_buffer(rctx *r, json_t *node, json_t *templates, unsigned depth)
         int rc = 0;
         for (long long i = 0; i < n && !rc; i++) {
             char key[24];
-            snprintf(key, sizeof key, "%lld", i);
+            key_of(key, (unsigned long long)i);
             json_t *row = json_object_get(k, key);
             if (!json_is_object(row)) {
                 rc = rfail(r, "keyed_row");
@@ -468,7 +486,7 @@ static int to_buffer(rctx *r, json_t *node, json_t *templates, unsigned depth)
         }
         json_decref(keyed_templates);
         if (!rc)
-            consume_stream(node, n > 0, "k");
+            consume_stream(r, node, n > 0, "k");
         return rc;
     }
     json_t *p = json_object_get(node, "p");
@@ -497,7 +515,7 @@ static int to_buffer(rctx *r, json_t *node, json_t *templates, unsigned depth)
                 rc = dynamics(r, row, statics, comp_templates, depth + 1);
         }
         if (!rc)
-            consume_stream(node, nd > 0, "d");
+            consume_stream(r, node, nd > 0, "d");
     } else {
         rc = dynamics(r, node, statics, templates, depth);
     }
@@ -538,19 +556,25 @@ static int component(rctx *r, long long cid, unsigned depth)
     return 0;
 }
 
-char *ll_tree_render(ll_tree *t, size_t *len, const char **err)
+char *ll_tree_render(ll_tree *t, size_t *len, json_t **streams, const char **err)
 {
-    rctx r = {t, NULL, 0, 0, NULL, NULL};
+    rctx r = {t, NULL, 0, 0, NULL, streams ? json_array() : NULL, NULL};
+    if (streams)
+        *streams = NULL;
     if (!t->rendered) {
+        json_decref(r.streams);
         *err = "no_tree";
         return NULL;
     }
     r.components = json_object_get(t->rendered, "c");
     if (out(&r, "", 0) || to_buffer(&r, t->rendered, NULL, 0)) {
         free(r.buf);
+        json_decref(r.streams);
         *err = r.err ? r.err : "render";
         return NULL;
     }
     *len = r.len;
+    if (streams)
+        *streams = r.streams;
     return r.buf;
 }

@@ -39,8 +39,10 @@ void ll_extract_free(ll_extract *x);
  * "rendered". 0 = ok, -1 = malformed or over a cap (*err says which). */
 int ll_tree_merge(ll_tree *t, json_t *diff, const char **err);
 /* Renders the tree to HTML (malloc'd, NUL-terminated, *len bytes). Rendering mutates the tree the
- * way rendered.js does (template statics resolved in place, consumed streams emptied). NULL on
- * error (*err). */
-char *ll_tree_render(ll_tree *t, size_t *len, const char **err);
+ * way rendered.js does (template statics resolved in place, consumed streams emptied). With
+ * streams non-NULL, *streams gets a new array of the streams the rendering consumed
+ * ([ref, inserts, deletes(, reset)] as the server sent them), for the DOM patch. NULL on error
+ * (*err). */
+char *ll_tree_render(ll_tree *t, size_t *len, json_t **streams, const char **err);
 
 #endif

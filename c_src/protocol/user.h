@@ -13,6 +13,7 @@ typedef struct {
     unsigned max_users;
     size_t max_message;
     unsigned max_depth;
+    unsigned long heartbeat_ms; /* each open socket sends a heartbeat this often */
 } ll_users_cfg;
 
 int ll_users_init(const ll_users_cfg *cfg);

@@ -9,6 +9,7 @@
 
 #include "dom.h"
 #include "page.h"
+#include "patch.h"
 #include "tree.h"
 #include "url.h"
 
@@ -68,7 +69,7 @@ static void test_fixtures(const char *path)
             int rc = ll_tree_merge(&t, diff, &e);
             CHECK(rc == 0);
             size_t len;
-            char *html = ll_tree_render(&t, &len, &e);
+            char *html = ll_tree_render(&t, &len, NULL, &e);
             char *want = strdup(json_string_value(json_object_get(st, "html")));
             strip_magic(want);
             if (!html || strcmp(html, want))
@@ -85,6 +86,130 @@ static void test_fixtures(const char *path)
     json_decref(all);
 }
 
+/* the differential test's normalisation: data-phx-* bookkeeping (but links), phx-* classes, empty
+ * class attributes and whitespace between tags go */
+static void normalise(char *h)
+{
+    char *w = h;
+    for (char *r = h; *r;) {
+        if (!strncmp(r, " data-phx-", 10) && strncmp(r, " data-phx-link", 14)) {
+            char *q = r + 10;
+            while ((*q >= 'a' && *q <= 'z') || *q == '-')
+                q++;
+            if (*q == '=' && q[1] == '"') {
+                char *e = strchr(q + 2, '"');
+                q = e ? e + 1 : q;
+            }
+            r = q;
+            continue;
+        }
+        if (!strncmp(r, " class=\"", 8)) {
+            char *e = strchr(r + 8, '"');
+            if (e) {
+                char kept[1024] = "";
+                char cls[1024];
+                size_t n = (size_t)(e - (r + 8));
+                snprintf(cls, sizeof cls, "%.*s", (int)n, r + 8);
+                for (char *t = strtok(cls, " \t\n"); t; t = strtok(NULL, " \t\n"))
+                    if (strncmp(t, "phx-", 4)) {
+                        if (*kept)
+                            strcat(kept, " ");
+                        strncat(kept, t, sizeof kept - strlen(kept) - 2);
+                    }
+                if (*kept) { /* never longer than what it replaces: no terminator written ahead */
+                    size_t kl = strlen(kept);
+                    memcpy(w, " class=\"", 8);
+                    memcpy(w + 8, kept, kl);
+                    w[8 + kl] = '"';
+                    w += kl + 9;
+                }
+                r = e + 1;
+                continue;
+            }
+        }
+        if (*r == '>') {
+            char *q = r + 1;
+            while (*q == ' ' || *q == '\n' || *q == '\t' || *q == '\r')
+                q++;
+            if (*q == '<' && q > r + 1) {
+                *w++ = '>';
+                r = q;
+                continue;
+            }
+        }
+        *w++ = *r++;
+    }
+    *w = 0;
+}
+
+/* the DOM patch (streams, append, prepend, ignore) against what the real JS clients' DOM showed
+ * (tests/protocol_dom_fixtures.json, from test/js/protocol_dom_fixtures.js) */
+static void test_dom_fixtures(const char *path)
+{
+    json_error_t err;
+    json_t *all = json_load_file(path, 0, &err);
+    CHECK(json_is_array(all));
+    size_t i, j;
+    json_t *c, *st;
+    int cases = 0;
+    json_array_foreach(all, i, c)
+    {
+        int v020 = !strcmp(json_string_value(json_object_get(c, "version")), "0.20");
+        ll_tree t;
+        ll_tree_init(&t, "phx-F1", 64, 1 << 20);
+        ll_patch *p = ll_patch_new();
+        const char *deadh = json_string_value(json_object_get(c, "dead"));
+        ll_dom dead;
+        CHECK(deadh && ll_dom_parse_fragment(&dead, deadh, strlen(deadh), GUMBO_TAG_DIV, 64) == 0);
+        ll_patch_join(p, dead.out->root, v020);
+        ll_dom_free(&dead);
+        json_array_foreach(json_object_get(c, "steps"), j, st)
+        {
+            const char *e = NULL;
+            json_t *diff = json_deep_copy(json_object_get(st, "diff"));
+            ll_extract x;
+            ll_tree_extract(diff, &x);
+            ll_extract_free(&x);
+            CHECK(ll_tree_merge(&t, diff, &e) == 0);
+            size_t len;
+            json_t *streams = NULL;
+            char *html = ll_tree_render(&t, &len, &streams, &e);
+            CHECK(html != NULL);
+            ll_dom d;
+            CHECK(ll_dom_parse_fragment(&d, html, len, GUMBO_TAG_DIV, 64) == 0);
+            char *patched = NULL;
+            size_t pl;
+            CHECK(ll_patch_apply(p, &d, streams, v020, 1 << 20, &patched, &pl) == 0);
+            ll_str out;
+            ll_str_init(&out, 1 << 20);
+            if (patched) {
+                ll_dom d2;
+                CHECK(ll_dom_parse_fragment(&d2, patched, pl, GUMBO_TAG_DIV, 64) == 0);
+                ll_inner_html(d2.out->root, &out);
+                ll_dom_free(&d2);
+            } else {
+                ll_inner_html(d.out->root, &out);
+            }
+            normalise(out.s);
+            const char *want = json_string_value(json_object_get(st, "html"));
+            if (strcmp(out.s, want))
+                fprintf(stderr, "dom fixture %s (%s) step %zu\n", json_string_value(json_object_get(c, "name")),
+                        v020 ? "0.20" : "1.x", j);
+            CHECK_STR(out.s, want);
+            ll_str_free(&out);
+            free(patched);
+            ll_dom_free(&d);
+            free(html);
+            json_decref(streams);
+        }
+        ll_patch_free(p);
+        ll_tree_reset(&t);
+        cases++;
+    }
+    CHECK(cases >= 15);
+    json_decref(all);
+}
+
 static void test_tree_hostile(void)
 {
     ll_tree t;
@@ -93,7 +218,7 @@ static void test_tree_hostile(void)
     /* statics that are not a list */
     ll_tree_init(&t, "v", 16, 4096);
     CHECK(ll_tree_merge(&t, json_loads("{\"s\": 5, \"0\": \"x\"}", 0, NULL), &e) == 0);
-    CHECK(ll_tree_render(&t, &len, &e) == NULL);
+    CHECK(ll_tree_render(&t, &len, NULL, &e) == NULL);
     ll_tree_reset(&t);
     /* nesting over the cap */
     char deep[4096] = "";
@@ -104,12 +229,12 @@ static void test_tree_hostile(void)
         strcat(deep, "}");
     CHECK(ll_tree_merge(&t, json_loads(deep, 0, NULL), &e) == 0);
     e = NULL;
-    CHECK(ll_tree_render(&t, &len, &e) == NULL && e && !strcmp(e, "depth"));
+    CHECK(ll_tree_render(&t, &len, NULL, &e) == NULL && e && !strcmp(e, "depth"));
     ll_tree_reset(&t);
     /* a component that renders itself */
     CHECK(ll_tree_merge(&t, json_loads("{\"s\":[\"\",\"\"],\"0\":1,\"c\":{\"1\":{\"s\":[\"<p>\",\"</p>\"],\"0\":1}}}", 0, NULL),
                         &e) == 0);
-    CHECK(ll_tree_render(&t, &len, &e) == NULL);
+    CHECK(ll_tree_render(&t, &len, NULL, &e) == NULL);
     ll_tree_reset(&t);
     /* a component sharing the statics of itself */
     e = NULL;
@@ -118,7 +243,7 @@ static void test_tree_hostile(void)
     /* HTML over the cap */
     ll_tree_init(&t, "v", 16, 64);
     CHECK(ll_tree_merge(&t, json_loads("{\"s\":[\"0123456789012345678901234567890123456789\",\"0123456789012345678901234567890123456789\"],\"0\":\"\"}", 0, NULL), &e) == 0);
-    CHECK(ll_tree_render(&t, &len, &e) == NULL && !strcmp(e, "html_too_large"));
+    CHECK(ll_tree_render(&t, &len, NULL, &e) == NULL && !strcmp(e, "html_too_large"));
     ll_tree_reset(&t);
     /* a move in a keyed diff without km, and a non-object diff */
     CHECK(ll_tree_merge(&t, json_loads("{\"s\":[\"\",\"\"],\"0\":{\"s\":[\"a\"],\"k\":{\"kc\":1,\"0\":{}}}}", 0, NULL), &e) == 0);
@@ -143,6 +268,14 @@ static void test_shell(void)
     CHECK(sh.main == 1);
     CHECK(!strncmp(PAGE + sh.prefix_len, "<p>dead</p>", 11));
     CHECK(!strncmp(PAGE + sh.suffix_off, "</div><script>", 14));
+    CHECK(sh.track_static == NULL); /* the join sends _track_static only when there is some */
+    ll_shell_free(&sh);
+    const char *tracked = "<html><head><meta name=\"csrf-token\" content=\"t\"><link phx-track-static rel=\"stylesheet\" "
+                          "href=\"/assets/app.css\"><script phx-track-static src=\"/assets/app.js\"></script></head>"
+                          "<body><div id=\"v\" data-phx-session=\"s\"></div></body></html>";
+    CHECK(ll_shell_parse(tracked, strlen(tracked), 64, &sh) == 0);
+    CHECK(json_array_size(sh.track_static) == 2);
+    CHECK_STR(json_string_value(json_array_get(sh.track_static, 1)), "/assets/app.js");
     ll_shell_free(&sh);
     const char *dead = "<html><head><meta name=\"csrf-token\" content=\"x\"></head><body><p>no view</p></body></html>";
     CHECK(ll_shell_parse(dead, strlen(dead), 64, &sh) == -1);
@@ -334,6 +467,134 @@ static void test_urls(void)
     json_decref(jar);
 }
 
+/* The fast parser (html.c) gives gumbo's tree or steps aside, never another tree. */
+static int simple_vs_gumbo(const char *html, GumboTag ctx)
+{
+    ll_dom a, b;
+    size_t len = strlen(html);
+    int rc = ll_html_parse_simple(&a, html, len, ctx, 64);
+    if (rc != 0)
+        return rc;
+    CHECK(ll_dom_parse_fragment_full(&b, html, len, ctx, 64) == 0);
+    ll_str x, y;
+    ll_str_init(&x, 1 << 20);
+    ll_str_init(&y, 1 << 20);
+    ll_dom_dump(a.out->root, &x);
+    ll_dom_dump(b.out->root, &y);
+    if (!x.s || !y.s || strcmp(x.s, y.s))
+        fprintf(stderr, "simple parse differs for %s\n  simple %s\n  gumbo  %s\n", html, x.s, y.s);
+    CHECK(x.s && y.s && !strcmp(x.s, y.s));
+    ll_str_free(&x);
+    ll_str_free(&y);
+    ll_dom_free(&a);
+    ll_dom_free(&b);
+    return 0;
+}
+
+static void test_html_simple(void)
+{
+    const char *same[] = {
+        "<main id=\"counter-page\"><h1>Counter</h1><p>Count: <span id=\"count\">0</span></p>"
+        "<p><button id=\"inc\" phx-click=\"inc\">+1</button> <a href=\"/\">home</a></p></main>",
+        "text only &amp; &lt;b&gt; &quot;q&quot; &apos;a&apos; &#39; &#x41;&nbsp;end",
+        "<input id=q name=q value=\"a &amp; b\" disabled><input type=checkbox checked/><br><hr>",
+        "<form phx-submit=\"s\"><select name=k><option value=a selected>A</option><optgroup label=g>"
+        "<option>B</option></optgroup></select><textarea name=t>\nline &amp; more</textarea></form>",
+        "<ul><li>a</li><li>b<ul><li>c</li></ul></li></ul><dl><dt>t</dt><dd>d</dd></dl>",
+        "<!-- a comment --><div class=\"A  B\" data-X=\"1\">x</div><!---->",
+        "<pre>\ncode</pre><script>if (a < b) x();</script><style>p > a {}</style><title>T &amp; t</title>",
+        "<div><span>unclosed",
+        "<my-element some-attr=\"v\">custom</my-element><p>a<b>b<i>c</i></b></p>",
+        "  \n <div>   </div> \t",
+        "<p>one</p><p>two</p><h1>h</h1><h2><span><h3>nested</h3></span></h2>",
+        "<a href=x/>x</a><img src=\"i.png\" alt=''>",
+        NULL};
+    for (int i = 0; same[i]; i++) {
+        int rc = simple_vs_gumbo(same[i], GUMBO_TAG_DIV);
+        if (rc)
+            fprintf(stderr, "fast parser declined %s\n", same[i]);
+        CHECK(rc == 0);
+    }
+    /* what needs the full tree builder: the fast parser steps aside */
+    const char *declined[] = {"<p><div>x</div></p>", "<li>a<li>b", "<table><tr><td>1</td></tr></table>",
+                              "<a><a>x</a></a>", "<b><i>x</b></i>", "<svg><path/></svg>", "a < b", "&copy; &amp",
+                              "x\r\ny", "<option>a<option>b", "<form><form></form></form>", "</p>",
+                              "<div x=\"1\"y=2>", "<!DOCTYPE html>", "<template><p>t</template>", "<h1><h2>x</h2></h1>",
+                              "<button><button>x</button></button>", "<select><b>x</b></select>", "<br/></br>",
+                              "&#0; &#x80;", "<!-- x --!> y -->", "<textarea>unterminated", NULL};
+    for (int i = 0; declined[i]; i++) {
+        int rc = simple_vs_gumbo(declined[i], GUMBO_TAG_DIV);
+        if (rc != 1)
+            fprintf(stderr, "fast parser accepted %s\n", declined[i]);
+        CHECK(rc == 1);
+    }
+    CHECK(simple_vs_gumbo("<b>x</b>", GUMBO_TAG_TABLE) == 1);
+    /* over-deep input is refused like gumbo's parse is */
+    char deep[1200] = "";
+    for (int i = 0; i < 100; i++)
+        strcat(deep, "<div>");
+    ll_dom d;
+    CHECK(ll_html_parse_simple(&d, deep, strlen(deep), GUMBO_TAG_DIV, 64) == -1);
+    CHECK(ll_dom_parse_fragment(&d, deep, strlen(deep), GUMBO_TAG_DIV, 64) == -1);
+}
+
+/* in-place text updates give the tree a fresh parse gives, or decline */
+static void test_patch_text(void)
+{
+    const char *cases[][3] = {
+        /* old, new, expected: "p" patched, "-" declined */
+        {"<p>Count: <span id=\"count\">9</span></p><b>x</b>", "<p>Count: <span id=\"count\">10</span></p><b>x</b>", "p"},
+        {"<p>Count: <span id=\"count\">10</span></p><b>x</b>", "<p>Count: <span id=\"count\">9</span></p><b>x</b>", "p"},
+        {"<i>a</i><i>b</i>", "<i>a</i><i>c</i>", "p"},
+        {"<i>a</i> <i>b</i>", "<i>a</i>  <i>b</i>", "p"},
+        {"<i>ab</i>", "<i>a<b>b</b></i>", "-"},
+        {"<i>ab</i>", "<i>a&amp;b</i>", "-"},
+        {"<i>a</i>", "<i></i>", "-"},
+        {"<i id=\"a\">x</i>", "<i id=\"b\">x</i>", "-"},
+        {"<i>a</i><i>b</i>", "<i>x</i><i>y</i>", "-"},
+        {"<pre>a</pre>", "<pre>b</pre>", "-"},
+        {"<i>same</i>", "<i>same</i>", "p"},
+        {NULL, NULL, NULL}};
+    for (int i = 0; cases[i][0]; i++) {
+        ll_dom d, fresh;
+        CHECK(ll_dom_parse_fragment(&d, cases[i][0], strlen(cases[i][0]), GUMBO_TAG_DIV, 64) == 0);
+        int rc = ll_dom_patch_text(&d, cases[i][0], strlen(cases[i][0]), cases[i][1], strlen(cases[i][1]));
+        if ((rc == 0) != (cases[i][2][0] == 'p'))
+            fprintf(stderr, "patch_text %s -> %s: %d\n", cases[i][0], cases[i][1], rc);
+        CHECK((rc == 0) == (cases[i][2][0] == 'p'));
+        if (rc == 0) {
+            CHECK(ll_dom_parse_fragment(&fresh, cases[i][1], strlen(cases[i][1]), GUMBO_TAG_DIV, 64) == 0);
+            ll_str x, y;
+            ll_str_init(&x, 1 << 16);
+            ll_str_init(&y, 1 << 16);
+            ll_dom_dump(d.out->root, &x);
+            ll_dom_dump(fresh.out->root, &y);
+            CHECK_STR(x.s, y.s);
+            ll_str_free(&x);
+            ll_str_free(&y);
+            ll_dom_free(&fresh);
+        }
+        ll_dom_free(&d);
+    }
+    /* a second update of the same DOM: offsets moved with the first */
+    const char *a = "<b>1</b><i>2</i>", *b = "<b>100</b><i>2</i>", *c = "<b>100</b><i>3</i>";
+    ll_dom d, fresh;
+    CHECK(ll_dom_parse_fragment(&d, a, strlen(a), GUMBO_TAG_DIV, 64) == 0);
+    CHECK(ll_dom_patch_text(&d, a, strlen(a), b, strlen(b)) == 0);
+    CHECK(ll_dom_patch_text(&d, b, strlen(b), c, strlen(c)) == 0);
+    CHECK(ll_dom_parse_fragment(&fresh, c, strlen(c), GUMBO_TAG_DIV, 64) == 0);
+    ll_str x, y;
+    ll_str_init(&x, 1 << 16);
+    ll_str_init(&y, 1 << 16);
+    ll_dom_dump(d.out->root, &x);
+    ll_dom_dump(fresh.out->root, &y);
+    CHECK_STR(x.s, y.s);
+    ll_str_free(&x);
+    ll_str_free(&y);
+    ll_dom_free(&d);
+    ll_dom_free(&fresh);
+}
+
 static void test_dom_hostile(void)
 {
     ll_dom d;
@@ -364,6 +625,8 @@ int main(int argc, char **argv)
     if (getenv("PROTOCOL_FIXTURES"))
         fixtures = getenv("PROTOCOL_FIXTURES");
     test_fixtures(fixtures);
+    test_dom_fixtures(getenv("PROTOCOL_DOM_FIXTURES") ? getenv("PROTOCOL_DOM_FIXTURES")
+                                                      : "tests/protocol_dom_fixtures.json");
     test_tree_hostile();
     test_shell();
     test_selectors();
@@ -371,6 +634,8 @@ int main(int argc, char **argv)
     test_forms();
     test_urls();
     test_dom_hostile();
+    test_html_simple();
+    test_patch_text();
     printf("test_protocol: %d checks, %d failed\n", checks, fails);
     return fails ? 1 : 0;
 }

@@ -203,10 +203,30 @@ ws(Conn, #{<<"what">> := What} = W) ->
             end;
         <<"sent">> -> frame(Conn, <<"ws.frame_sent_bytes">>, <<"ws.frames_sent">>, W, At);
         <<"received">> -> frame(Conn, <<"ws.frame_received_bytes">>, <<"ws.frames_received">>, W, At);
+        <<"frames">> -> frames(Conn, W, At);
         _ -> invalid(Conn, <<"ws">>)
     end;
 ws(Conn, _) ->
     invalid(Conn, <<"ws">>).
+
+%% A batch of frames (the protocol port counts them instead of sending one event per frame): every
+%% size is recorded, the counters grow by the number of frames.
+frames(Conn, W, At) ->
+    Sent = maps:get(<<"sent">>, W, []),
+    Received = maps:get(<<"received">>, W, []),
+    case sizes(Sent) andalso sizes(Received) of
+        true ->
+            _ = [record(Conn, <<"ws.frame_sent_bytes">>, B, #{}, At) || B <- Sent],
+            _ = [record(Conn, <<"ws.frame_received_bytes">>, B, #{}, At) || B <- Received],
+            _ = Sent =/= [] andalso count(Conn, <<"ws.frames_sent">>, length(Sent), #{}, At),
+            _ = Received =/= [] andalso count(Conn, <<"ws.frames_received">>, length(Received), #{}, At),
+            ok;
+        false ->
+            invalid(Conn, <<"ws">>)
+    end.
+
+sizes(L) ->
+    is_list(L) andalso length(L) =< ?MAX_BATCH andalso lists:all(fun(B) -> is_integer(B) andalso B >= 0 end, L).
 
 frame(Conn, BytesMetric, Counter, W, At) ->
     case maps:get(<<"bytes">>, W, null) of

@@ -37,6 +37,7 @@ route(<<"/counter">>) -> {live, live_load_demo_counter};
 route(<<"/form">>) -> {live, live_load_demo_form};
 route(<<"/list">>) -> {live, live_load_demo_list};
 route(<<"/nav">>) -> {live, live_load_demo_nav};
+route(<<"/stream">>) -> {live, live_load_demo_stream};
 route(<<"/hostile/big-frame">>) -> {live, live_load_demo_hostile};
 route(<<"/hostile/", Name/binary>>) ->
     case lists:member(Name, live_load_demo_hostile:dead_pages()) of
@@ -90,6 +91,7 @@ path_of(live_load_demo_counter) -> <<"/counter">>;
 path_of(live_load_demo_form) -> <<"/form">>;
 path_of(live_load_demo_list) -> <<"/list">>;
 path_of(live_load_demo_nav) -> <<"/nav">>;
+path_of(live_load_demo_stream) -> <<"/stream">>;
 path_of(live_load_demo_hostile) -> <<"/hostile/big-frame">>;
 path_of(live_load_demo_login) -> <<"/login">>.
 

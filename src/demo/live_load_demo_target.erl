@@ -25,6 +25,9 @@
 %% default 1 MiB), `fault' (an injected failure of the whole target: `none' (default), `http_500'
 %% (every HTTP request answers 500), `hang' (requests are read and never answered),
 %% `close_websocket' (upgrades succeed, then the socket is closed with 1011 at once)),
+%% `liveview' (`<<"1.2">>', default, or `<<"0.20">>': which phoenix_live_view client the pages
+%% load from npm, `phoenix_live_view' 1.2.12 or `phoenix_live_view_0_20' 0.20.1, and which
+%% server wire format the views speak, see {@link live_load_demo_rendered}),
 %% `assets_dir' (a `node_modules' directory holding `phoenix' and
 %% `phoenix_live_view'; default: found from `LIVE_LOAD_ROOT' or above this module's ebin).
 %% Bad values give `{error, {invalid_option, Name, Value}}'.
@@ -41,14 +44,18 @@
 -type options() :: #{port => inet:port_number(), bind => inet:ip_address() | string() | binary(),
                      slow_ms => non_neg_integer(), latency_ms => non_neg_integer(),
                      refuse_websocket => boolean(), fail_percent => number(),
-                     max_frame => pos_integer(), fault => fault(), assets_dir => file:filename()}.
+                     max_frame => pos_integer(), fault => fault(), assets_dir => file:filename(),
+                     liveview => binary()}.
 -type fault() :: none | http_500 | hang | close_websocket.
 -export_type([options/0, fault/0]).
 
 -define(DEFAULTS, #{port => 4000, bind => {127, 0, 0, 1}, slow_ms => 50, latency_ms => 0,
-                    refuse_websocket => false, fail_percent => 0, max_frame => 1048576, fault => none}).
+                    refuse_websocket => false, fail_percent => 0, max_frame => 1048576, fault => none,
+                    liveview => <<"1.2">>}).
 -define(ASSETS, [{<<"/assets/phoenix.js">>, "phoenix/priv/static/phoenix.js"},
                  {<<"/assets/phoenix_live_view.js">>, "phoenix_live_view/priv/static/phoenix_live_view.js"}]).
+-define(ASSETS_0_20, [{<<"/assets/phoenix.js">>, "phoenix/priv/static/phoenix.js"},
+                      {<<"/assets/phoenix_live_view.js">>, "phoenix_live_view_0_20/priv/static/phoenix_live_view.js"}]).
 
 %% @doc Starts the target under its own supervisor (not linked to the caller).
 -spec start(options()) -> {ok, #{port := inet:port_number(), url := binary(), pid := pid()}}
@@ -62,7 +69,7 @@ maybe_start({error, _} = E) -> E;
 maybe_start({ok, Cfg}) ->
     case whereis(live_load_demo_sup) of
         undefined ->
-            case load_assets(maps:get(assets_dir, Cfg, undefined)) of
+            case load_assets(maps:get(assets_dir, Cfg, undefined), assets(maps:get(liveview, Cfg))) of
                 {ok, Assets} ->
                     [persistent_term:put({?MODULE, K}, V) || {K, V} <- maps:to_list(Cfg#{assets => Assets})],
                     case live_load_demo_sup:start_link(Cfg) of
@@ -128,19 +135,22 @@ check(refuse_websocket, V) when is_boolean(V) -> {ok, V};
 check(fail_percent, V) when is_number(V), V >= 0, V =< 100 -> {ok, V};
 check(fault, V) when V =:= none; V =:= http_500; V =:= hang; V =:= close_websocket -> {ok, V};
 check(max_frame, V) when is_integer(V), V >= 1024, V =< 67108864 -> {ok, V};
+check(liveview, V) when V =:= <<"1.2">>; V =:= <<"0.20">> -> {ok, V};
+check(liveview, V) when V =:= "1.2"; V =:= "0.20" -> {ok, list_to_binary(V)};
 check(assets_dir, V) when is_list(V); is_binary(V) ->
     case has_assets(V) of true -> {ok, V}; false -> error end;
 check(_, _) -> error.
 
 %% @doc Options from the environment, for `make demo-target': `PORT', `BIND',
 %% `DEMO_SLOW_MS', `DEMO_LATENCY_MS', `DEMO_REFUSE_WEBSOCKET' (true/false),
-%% `DEMO_FAIL_PERCENT', `DEMO_FAULT' (none, http_500, hang, close_websocket). Unset variables
-%% are left out.
+%% `DEMO_FAIL_PERCENT', `DEMO_FAULT' (none, http_500, hang, close_websocket), `DEMO_LIVEVIEW'
+%% (1.2, 0.20). Unset variables are left out.
 -spec options_from_env() -> {ok, options()} | {error, {invalid_option, atom(), string()}}.
 options_from_env() ->
     Vars = [{port, "PORT", int}, {bind, "BIND", string}, {slow_ms, "DEMO_SLOW_MS", int},
             {latency_ms, "DEMO_LATENCY_MS", int}, {refuse_websocket, "DEMO_REFUSE_WEBSOCKET", bool},
-            {fail_percent, "DEMO_FAIL_PERCENT", number}, {fault, "DEMO_FAULT", fault}],
+            {fail_percent, "DEMO_FAIL_PERCENT", number}, {fault, "DEMO_FAULT", fault},
+            {liveview, "DEMO_LIVEVIEW", liveview}],
     lists:foldl(fun(_, {error, _} = E) -> E;
                    ({K, Var, Type}, {ok, Acc}) ->
                         case os:getenv(Var) of
@@ -162,6 +172,8 @@ parse_env(bool, "true") -> {ok, true};
 parse_env(bool, "false") -> {ok, false};
 parse_env(bool, _) -> error;
 parse_env(string, S) -> {ok, S};
+parse_env(liveview, S) when S =:= "1.2"; S =:= "0.20" -> {ok, list_to_binary(S)};
+parse_env(liveview, _) -> error;
 parse_env(fault, S) ->
     case [F || F <- [none, http_500, hang, close_websocket], atom_to_list(F) =:= S] of
         [F] -> {ok, F};
@@ -245,14 +257,20 @@ url(Ip, Port) ->
            end,
     iolist_to_binary(io_lib:format("http://~s:~b", [Host, Port])).
 
-load_assets(undefined) ->
+assets(<<"0.20">>) -> ?ASSETS_0_20;
+assets(_) -> ?ASSETS.
+
+load_assets(undefined, Files) ->
     case assets_dir() of
-        {ok, Found} -> load_assets(Found);
+        {ok, Found} -> load_assets(Found, Files);
         error -> {error, {assets_not_found, "node_modules/phoenix and phoenix_live_view (run make setup)"}}
     end;
-load_assets(Dir) ->
-    {ok, maps:from_list([begin {ok, B} = file:read_file(filename:join(Dir, F)), {P, B} end
-                         || {P, F} <- ?ASSETS])}.
+load_assets(Dir, Files) ->
+    Read = [{P, file:read_file(filename:join(Dir, F))} || {P, F} <- Files],
+    case [F || {{_, F}, {_, {error, _}}} <- lists:zip(Files, Read)] of
+        [] -> {ok, maps:from_list([{P, B} || {P, {ok, B}} <- Read])};
+        [Missing | _] -> {error, {assets_not_found, filename:join(Dir, Missing)}}
+    end.
 
 %% The npm packages live in the project root's node_modules: found from LIVE_LOAD_ROOT (set
 %% by the Makefile) or by walking up from this module's ebin directory (rebar3's _build).

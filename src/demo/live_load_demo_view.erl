@@ -17,7 +17,6 @@
 -export([leave/1]).
 -export([init/1, handle_continue/2, handle_call/3, handle_cast/2, handle_info/2]).
 
--define(LIVEVIEW_VERSION, <<"1.2.12">>).
 
 %% @doc Starts a view under the demo's view supervisor; it replies to the join itself.
 -spec start(pid(), binary(), binary() | null, binary() | null, map()) -> {ok, pid()} | {error, term()}.
@@ -56,8 +55,7 @@ handle_continue({join, Ref, Payload}, S) ->
             Assigns = Mod:handle_params(Query, Mod:mount(Query)),
             Tree = Mod:render(Assigns),
             Title = Mod:title(Assigns),
-            reply(S, Ref, ok, #{<<"rendered">> => live_load_demo_rendered:to_rendered(Tree, Title),
-                                <<"liveview_version">> => ?LIVEVIEW_VERSION}),
+            reply(S, Ref, ok, join_response(live_load_demo_rendered:to_rendered(Tree, Title, wire()))),
             {noreply, S#{mod => Mod, assigns => Assigns, tree => Tree, title => Title, path => Path}};
         _ ->
             %% Phoenix answers a join it cannot authorise this way; the client reloads the page.
@@ -133,7 +131,7 @@ event(Ref, _, S) ->
 rerender(A1, #{mod := Mod, tree := Old, title := OldTitle} = S) ->
     New = Mod:render(A1),
     Title = Mod:title(A1),
-    Diff0 = live_load_demo_rendered:diff(Old, New),
+    Diff0 = live_load_demo_rendered:diff(Old, New, wire()),
     Diff = case Title of
                OldTitle -> Diff0;
                _ -> Diff0#{<<"t">> => Title}
@@ -166,6 +164,20 @@ split_url(Url) ->
                 end,
             {case Path of <<>> -> <<"/">>; _ -> Path end, Q};
         _ -> {<<>>, #{}}
+    end.
+
+%% The wire format of the LiveView version the target plays (its `liveview' option): 1.2 says its
+%% version in the join reply; 0.20.1 (the npm client we ship) predates that field.
+wire() ->
+    case live_load_demo_target:config(liveview) of
+        <<"0.20">> -> v0_20;
+        _ -> v1
+    end.
+
+join_response(Rendered) ->
+    case wire() of
+        v1 -> #{<<"rendered">> => Rendered, <<"liveview_version">> => <<"1.2.12">>};
+        v0_20 -> #{<<"rendered">> => Rendered}
     end.
 
 injected_latency() ->

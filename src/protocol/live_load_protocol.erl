@@ -33,7 +33,8 @@
 %% @doc Starts one port program and its owner. Options: `max_users' (default 10000),
 %% `port_program' (path, default priv/live_load_protocol), `restart_limit' (port exits per minute
 %% before the owner stops, default 5), `max_diff' (largest WebSocket/HTTP message in bytes,
-%% default 8 MiB), `max_depth' (rendered tree nesting, default 64).
+%% default 8 MiB), `max_depth' (rendered tree nesting, default 64), `heartbeat_ms' (how often each
+%% open socket sends a Phoenix heartbeat, default 30000 as the JS client).
 -spec start_link(map()) -> {ok, pid()} | {error, term()}.
 start_link(Opts) ->
     live_load_protocol_port:start_link(Opts).

@@ -30,7 +30,7 @@
 
 -type opts() :: #{max_users := pos_integer(), port_program := file:filename_all() | default,
                   restart_limit := non_neg_integer(), max_diff := pos_integer(),
-                  max_depth := pos_integer()}.
+                  max_depth := pos_integer(), heartbeat_ms := pos_integer()}.
 
 -record(state, {opts :: opts(),
                 port :: port() | undefined,
@@ -44,7 +44,7 @@
 
 -define(CLOSE_TIMEOUT, 10000).
 -define(DEFAULTS, #{max_users => 10000, port_program => default, restart_limit => 5,
-                    max_diff => 8 bsl 20, max_depth => 64}).
+                    max_diff => 8 bsl 20, max_depth => 64, heartbeat_ms => 30000}).
 
 %% @doc Starts the owner and its port program. Options: see {@link live_load_protocol:start_link/1}.
 -spec start_link(map()) -> {ok, pid()} | {error, term()}.
@@ -130,6 +130,7 @@ ok_opt(max_users, V) -> is_integer(V) andalso V > 0 andalso V =< 100000;
 ok_opt(restart_limit, V) -> is_integer(V) andalso V >= 0;
 ok_opt(max_diff, V) -> is_integer(V) andalso V >= 1024 andalso V =< 1 bsl 30;
 ok_opt(max_depth, V) -> is_integer(V) andalso V >= 4 andalso V =< 1024;
+ok_opt(heartbeat_ms, V) -> is_integer(V) andalso V >= 100 andalso V =< 3600000;
 ok_opt(port_program, default) -> true;
 ok_opt(port_program, V) -> is_list(V) orelse is_binary(V).
 
@@ -167,7 +168,8 @@ open(Opts) ->
           end,
     Args = ["--max-users", integer_to_list(maps:get(max_users, Opts)),
             "--max-message", integer_to_list(maps:get(max_diff, Opts)),
-            "--max-depth", integer_to_list(maps:get(max_depth, Opts))],
+            "--max-depth", integer_to_list(maps:get(max_depth, Opts)),
+            "--heartbeat-ms", integer_to_list(maps:get(heartbeat_ms, Opts))],
     try open_port({spawn_executable, Exe}, [{packet, 4}, binary, exit_status, {args, Args}]) of
         Port -> {ok, Port}
     catch error:Reason -> {error, {port_program, Exe, Reason}}
@@ -276,9 +278,12 @@ send(S = #state{port = Port, next_id = Id, pending = P}, Cmd, From, Kind, Timeou
 from_port({0, 0, Event}, S) ->
     logger:warning("live_load_protocol port: ~p", [Event]),
     S;
-from_port({0, UserId, Event}, S = #state{users = Users, epoch = E}) ->
+from_port({0, UserId, Events}, S = #state{users = Users, epoch = E}) when is_list(Events) ->
+    %% a user's events leave the port in batches; the owner gets them one by one, as they came
     _ = case Users of
-            #{UserId := {Owner, _}} -> Owner ! {live_load_event, #user{conn = self(), epoch = E, id = UserId}, Event};
+            #{UserId := {Owner, _}} ->
+                User = #user{conn = self(), epoch = E, id = UserId},
+                [Owner ! {live_load_event, User, Event} || Event <- Events];
             _ -> ok
         end,
     S;

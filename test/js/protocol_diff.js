@@ -5,7 +5,9 @@
 //
 // Usage: BASE=http://127.0.0.1:PORT node protocol_diff.js STEPS_JSON
 //   STEPS_JSON: [{"page": "/counter", "steps": [["click", "#inc"], ["fill", "#q", "abc"], ...]}, ...]
-// Prints one line `STEP <json {page, i, html}>` per step (i = 0 after the page joined).
+// Prints one line `STEP <json {page, i, html}>` per step (i = 0 after the page joined), and one
+// `CLIENT <json {version}>`: the LiveView client the target served (liveSocket.version(), which
+// 0.20 clients do not have: "0.20").
 'use strict';
 const { chromium } = require('playwright-core');
 
@@ -38,6 +40,10 @@ async function main() {
       page.setDefaultTimeout(TIMEOUT);
       await page.goto(BASE + path);
       await snapshot(page, path, 0);
+      if (path === PAGES[0].page) {
+        const version = await page.evaluate(() => typeof window.liveSocket.version === 'function' ? window.liveSocket.version() : '0.20');
+        process.stdout.write('CLIENT ' + JSON.stringify({ version }) + '\n');
+      }
       let i = 0;
       for (const [op, sel, arg] of steps) {
         i++;
