@@ -120,8 +120,8 @@ pages_http(C) ->
     {200, Html} = http_get(C, "/counter"),
     [?assertMatch({_, _}, binary:match(Html, P), P)
      || P <- [<<"<meta name=\"csrf-token\" content=\"">>, <<"data-phx-main data-phx-session=\"">>,
-              <<"data-phx-static=\"\"">>, <<"<div id=\"phx-">>, <<"src=\"/assets/phoenix.js\"">>,
-              <<"src=\"/assets/phoenix_live_view.js\"">>, <<"new LiveView.LiveSocket(\"/live\"">>,
+              <<"data-phx-static=\"\"">>, <<"<div id=\"phx-">>, <<"src=\"/assets/phoenix.js?vsn=d\"">>,
+              <<"src=\"/assets/phoenix_live_view.js?vsn=d\"">>, <<"new LiveView.LiveSocket(\"/live\"">>,
               <<"<span id=\"count\">0</span>">>, <<"phx-click=\"inc\"">>]],
     {200, Index} = http_get(C, "/"),
     ?assertMatch({_, _}, binary:match(Index, <<"href=\"/counter\"">>)),

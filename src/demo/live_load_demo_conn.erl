@@ -131,10 +131,12 @@ route(Sock, #{method := <<"POST">>, path := <<"/_demo/timing/reset">>} = Req) ->
 %% A Phoenix app serves priv/static/favicon.ico; browsers ask for it on every first page of a
 %% context, so a 404 here would show as a failed request in every browser run.
 route(Sock, #{method := <<"GET">>, path := <<"/favicon.ico">>} = Req) ->
-    respond(Sock, Req, 200, <<"image/x-icon">>, favicon());
+    respond(Sock, Req, 200, <<"image/x-icon">>, favicon(), <<"public, max-age=86400">>);
 route(Sock, #{method := <<"GET">>, path := <<"/assets/", _/binary>> = Path} = Req) ->
     case maps:find(Path, live_load_demo_target:config(assets)) of
-        {ok, Js} -> respond(Sock, Req, 200, <<"text/javascript">>, Js);
+        %% as Plug.Static answers a digested asset (`?vsn=d'): the browser keeps it
+        {ok, Js} -> respond(Sock, Req, 200, <<"text/javascript">>, Js,
+                            <<"public, max-age=31536000, immutable">>);
         error -> respond(Sock, Req, 404, <<"text/plain">>, <<"not found\n">>)
     end;
 route(Sock, #{method := <<"GET">>, path := Path, query := Query} = Req) ->
@@ -152,11 +154,14 @@ favicon() ->
     <<0:16, 1:16/little, 1:16/little, 1, 1, 0, 0, 1:16/little, 32:16/little,
       (byte_size(Image)):32/little, 22:32/little, Image/binary>>.
 
-respond(Sock, #{version := Vsn, headers := Hs}, Status, Type, Body) ->
+respond(Sock, Req, Status, Type, Body) ->
+    respond(Sock, Req, Status, Type, Body, <<"no-store">>).
+
+respond(Sock, #{version := Vsn, headers := Hs}, Status, Type, Body, CacheControl) ->
     Keep = keep_alive(Vsn, Hs),
     Resp = [<<"HTTP/1.1 ">>, status(Status), <<"\r\ncontent-type: ">>, Type,
             <<"\r\ncontent-length: ">>, integer_to_binary(iolist_size(Body)),
-            <<"\r\ncache-control: no-store\r\nconnection: ">>,
+            <<"\r\ncache-control: ">>, CacheControl, <<"\r\nconnection: ">>,
             case Keep of true -> <<"keep-alive">>; false -> <<"close">> end, <<"\r\n\r\n">>, Body],
     case gen_tcp:send(Sock, Resp) of
         ok when Keep -> request(Sock);

@@ -52,10 +52,11 @@
 -define(DEFAULTS, #{port => 4000, bind => {127, 0, 0, 1}, slow_ms => 50, latency_ms => 0,
                     refuse_websocket => false, fail_percent => 0, max_frame => 1048576, fault => none,
                     liveview => <<"1.2">>}).
--define(ASSETS, [{<<"/assets/phoenix.js">>, "phoenix/priv/static/phoenix.js"},
-                 {<<"/assets/phoenix_live_view.js">>, "phoenix_live_view/priv/static/phoenix_live_view.js"}]).
--define(ASSETS_0_20, [{<<"/assets/phoenix.js">>, "phoenix/priv/static/phoenix.js"},
-                      {<<"/assets/phoenix_live_view.js">>, "phoenix_live_view_0_20/priv/static/phoenix_live_view.js"}]).
+%% The clients' production builds (minified), as an app's `mix assets.deploy' serves them.
+-define(ASSETS, [{<<"/assets/phoenix.js">>, "phoenix/priv/static/phoenix.min.js"},
+                 {<<"/assets/phoenix_live_view.js">>, "phoenix_live_view/priv/static/phoenix_live_view.min.js"}]).
+-define(ASSETS_0_20, [{<<"/assets/phoenix.js">>, "phoenix/priv/static/phoenix.min.js"},
+                      {<<"/assets/phoenix_live_view.js">>, "phoenix_live_view_0_20/priv/static/phoenix_live_view.min.js"}]).
 
 %% @doc Starts the target under its own supervisor (not linked to the caller).
 -spec start(options()) -> {ok, #{port := inet:port_number(), url := binary(), pid := pid()}}
