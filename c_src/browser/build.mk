@@ -4,7 +4,7 @@
 BROWSER_DIR := browser
 BROWSER_LIBS := $(shell pkg-config --libs libwebsockets jansson 2>/dev/null || echo -lwebsockets -ljansson)
 BROWSER_CFLAGS := -Icommon -Ibrowser -I$(EI_DIR)/include
-BROWSER_CORE_SRC := common/buf.c common/etf.c browser/core.c browser/wire.c browser/jscan.c
+BROWSER_CORE_SRC := common/buf.c common/etf.c browser/core.c browser/wire.c browser/jscan.c browser/netlog.c browser/trace.c
 BROWSER_CORE_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(BROWSER_CORE_SRC))
 BROWSER_LIBEI := $(EI_DIR)/lib/libei.a
 OBSERVER_JS := $(TOP)/priv/observer.js
