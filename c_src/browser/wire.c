@@ -405,11 +405,11 @@ int ll_wire_has_records(const ll_wire *w, uint32_t socket)
 void ll_tracks_add(ll_tracks *t, uint64_t track, const char *key)
 {
     uint64_t old;
-    if (!key[0] || ll_tracks_find(t, key, &old))
+    size_t n = strnlen(key, LL_NETLOG_KEY);
+    if (!n || n == LL_NETLOG_KEY || ll_tracks_find(t, key, &old))
         return;
     t->track[t->next] = track;
-    memcpy(t->key[t->next], key, LL_NETLOG_KEY);
-    t->key[t->next][LL_NETLOG_KEY - 1] = 0;
+    memcpy(t->key[t->next], key, n + 1);
     t->next = (t->next + 1) % LL_TRACKS;
     if (t->n < LL_TRACKS)
         t->n++;
