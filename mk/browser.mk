@@ -1,5 +1,6 @@
 # Browser port program (c_src/browser) and its Erlang owner (src/browser).
-#   make fuzz-browser        libFuzzer on the command decoder, the CDP message path and LiveView frame heads (FUZZ_SECONDS
+#   make fuzz-browser        libFuzzer on the command decoder, the CDP message path, LiveView frame heads and the
+#                            network log of tracing windows with the frame pairing (FUZZ_SECONDS
 #                            each, 30; FUZZ_MIN=10 for the reliability campaign); crashes land in
 #                            c_src/fuzz/corpus_browser_*/crash-* (commit them once fixed)
 #   make fuzz-browser-smoke  the same for 10 s each; part of `make test`

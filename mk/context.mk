@@ -39,3 +39,11 @@ bench-timings: build ## wire vs push->patch vs input->patch per mode (BASE_URL M
 	mkdir -p _build/bench
 	erlc -o _build/bench bench/timings/live_load_timings_bench.erl
 	erl +Bd -noshell -noinput -pa _build/default/lib/live_load/ebin -pa _build/bench -eval 'live_load_timings_bench:main()'
+
+# What the network-side wire timing costs: trace on vs off in alternation, CPU per click of the port
+# and Chromium, CDP messages and trace bytes per click (bench/timings/live_load_wire_cost_bench.erl).
+.PHONY: bench-wire-cost
+bench-wire-cost: build ## wire timing cost: port/Chromium CPU, CDP msgs and trace bytes per click (MODES ROUNDS DURATION)
+	mkdir -p _build/bench
+	erlc -o _build/bench bench/timings/live_load_wire_cost_bench.erl
+	erl +Bd -noshell -noinput -pa _build/default/lib/live_load/ebin -pa _build/bench -eval 'live_load_wire_cost_bench:main()'

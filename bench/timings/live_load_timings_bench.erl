@@ -5,9 +5,12 @@
 %% DURATION s (default 10). Per row (MODES, default "faithful fast"; NS, default "1 4"; LATENCY_MS,
 %% default "0", e.g. "0 5" to inject server time through the demo target's knob) it prints: the
 %% clicks, the server's handle_event -> reply p50 (GET /_demo/timing, when the target has it),
-%% liveview.wire p50/p95, liveview.event (push -> patch) p50/p95, liveview.input_to_patch
-%% p50/p95, wire p50 minus server p50, liveview.diff_bytes per event, and the machine's 1-minute
-%% load average before and after the row (a loaded machine makes every figure noisy).
+%% liveview.wire p50/p95 (the network service's frame times), wire p50 minus server p50,
+%% liveview.event_received p50/p95 (the same frames as the page's renderer saw them),
+%% liveview.event (push -> patch) p50/p95, liveview.input_to_patch p50/p95, the answered pushes
+%% left without a wire timing (the port's wire_unmatched: tracing-window gaps) over the clicks,
+%% liveview.diff_bytes per event, and the machine's 1-minute load average before and after the row
+%% (a loaded machine makes every figure noisy). TRACE_WINDOW_MS sets the port's tracing window.
 %%
 %% The demo target runs in its own OS process (its CPU is not the client's); BASE_URL=http://host:port
 %% runs against any app with the demo pages instead (the latency knob then only works when the app
@@ -30,12 +33,15 @@ main() ->
                       "" -> start_demo();
                       U -> {none, list_to_binary(string:trim(U, trailing, "/"))}
                   end,
+    ok = configure_pool(),
     io:format("bench-timings: ~s, modes ~w, N = ~w, latency_ms ~w, ~b s per row, ~b cores~n"
-              "server = the target's own handle_event -> reply (GET /_demo/timing), wire = push frame -> "
-              "reply frame (CDP frame timestamps), push->patch and input->patch measured in the page~n",
+              "server = the target's own handle_event -> reply (GET /_demo/timing); wire = push frame written -> "
+              "reply frame read by Chromium's network service (its own frame times); received = the same frames as "
+              "the page's renderer handed and read them (CDP timestamps); push->patch and input->patch measured in "
+              "the page; unmatched = answered pushes without a wire timing (tracing-window gaps) / clicks~n",
               [Url, Modes, Ns, Lats, Duration, erlang:system_info(logical_processors_available)]),
-    line(["mode", "N", "lat ms", "clicks", "server p50", "wire p50/p95", "push->patch p50/p95",
-          "input->patch p50/p95", "wire-server p50", "diff B/event", "load 1m before/after"]),
+    line(["mode", "N", "lat ms", "clicks", "server p50", "wire p50/p95", "wire-server p50", "received p50/p95",
+          "push->patch p50/p95", "input->patch p50/p95", "unmatched", "diff B/event", "load 1m before/after"]),
     _ = [row(Mode, N, Lat, Duration, Url, Demo) || Lat <- Lats, Mode <- Modes, N <- Ns,
                                                    Lat =:= 0 orelse Demo =/= none],
     _ = [io:format("(rows with latency_ms > 0 skipped: BASE_URL is not a demo target started here)~n")
@@ -53,6 +59,7 @@ words(Var, Default) -> string:lexemes(os:getenv(Var, Default), " ").
 row(Mode, N, Lat, Duration, Url, Demo) ->
     ok = set_latency(Demo, Lat),
     Load0 = load(),
+    Unmatched0 = unmatched(),
     Self = self(),
     Users = [spawn_link(fun() -> user(Self, Mode, Url) end) || _ <- lists:seq(1, N)],
     [receive {ready, U} -> ok end || U <- Users],
@@ -66,16 +73,18 @@ row(Mode, N, Lat, Duration, Url, Demo) ->
                  false -> null
              end,
     [U ! stop || U <- Users],
-    [receive {closed, U} -> ok end || U <- Users],
+    [receive {closed, U} -> ok end || U <- Users], % closing reads the last tracing window out
     {W50, W95} = q(<<"liveview.wire">>),
+    {R50, R95} = q(<<"liveview.event_received">>),
     {E50, E95} = q(<<"liveview.event">>),
     {I50, I95} = q(<<"liveview.input_to_patch">>),
     line([atom_to_list(Mode), integer_to_list(N), integer_to_list(Lat), integer_to_list(Clicks), fmt(Server),
-          pair(W50, W95), pair(E50, E95), pair(I50, I95), fmt(diff(W50, Server)),
+          pair(W50, W95), fmt(diff(W50, Server)), pair(R50, R95), pair(E50, E95), pair(I50, I95),
+          io_lib:format("~b/~b", [unmatched() - Unmatched0, Clicks]),
           fmt(mean(<<"liveview.diff_bytes">>)), [fmt(Load0), " / ", fmt(load())]]).
 
 line(Cols) ->
-    Widths = [8, 2, 6, 6, 10, 13, 19, 20, 15, 12, 0],
+    Widths = [8, 2, 6, 6, 10, 13, 15, 16, 19, 20, 9, 12, 0],
     io:format("~ts~n", [lists:join(" | ", [string:pad(C, W) || {C, W} <- lists:zip(Cols, Widths)])]).
 
 user(Parent, Mode, Url) ->
@@ -109,6 +118,22 @@ clicks(C, Url, Deadline, K) ->
                     clicks(open(L:reset(C1), Url), Url, Deadline, K)
             end
     end.
+
+%% ---------------------------------------------------------------- the browsers
+
+%% TRACE_WINDOW_MS, when set, is the port's tracing window (guides/browser.md).
+configure_pool() ->
+    case os:getenv("TRACE_WINDOW_MS", "") of
+        "" -> ok;
+        Ms -> live_load_browser_pool:configure(#{browser => #{trace_window_ms => list_to_integer(Ms)}})
+    end.
+
+%% Answered pushes the pool's browsers could not time on the network side, so far.
+unmatched() ->
+    lists:sum([case live_load_browser:stats(B) of
+                   {ok, #{<<"wire_unmatched">> := U}} -> U;
+                   _ -> 0
+               end || B <- live_load_browser_pool:browsers()]).
 
 %% ---------------------------------------------------------------- metrics
 

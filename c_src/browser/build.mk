@@ -4,7 +4,7 @@
 BROWSER_DIR := browser
 BROWSER_LIBS := $(shell pkg-config --libs libwebsockets jansson 2>/dev/null || echo -lwebsockets -ljansson)
 BROWSER_CFLAGS := -Icommon -Ibrowser -I$(EI_DIR)/include
-BROWSER_CORE_SRC := common/buf.c common/etf.c browser/core.c browser/wire.c
+BROWSER_CORE_SRC := common/buf.c common/etf.c browser/core.c browser/wire.c browser/jscan.c browser/netlog.c browser/trace.c
 BROWSER_CORE_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(BROWSER_CORE_SRC))
 BROWSER_LIBEI := $(EI_DIR)/lib/libei.a
 OBSERVER_JS := $(TOP)/priv/observer.js
@@ -39,21 +39,29 @@ $(BUILD)/test_browser: tests/test_browser.c $(BROWSER_CORE_OBJ)
 
 C_TESTS += $(BUILD)/test_browser
 
-# libFuzzer targets (clang only): the command decoder (ETF from Erlang), CDP messages and the
-# LiveView frame heads of WebSocket payloads (wire.c)
+$(BUILD)/test_wire: tests/test_wire.c $(BROWSER_CORE_OBJ)
+	$(CC) $(CFLAGS) $(BROWSER_CFLAGS) $(LDFLAGS) -o $@ $^ $(BROWSER_LIBEI) $(BROWSER_LIBS) -lpthread
+
+C_TESTS += $(BUILD)/test_wire
+
+# libFuzzer targets (clang only): the command decoder (ETF from Erlang), CDP messages, the
+# LiveView frame heads of WebSocket payloads (wire.c) and the network log of tracing windows
+# with the pairing of frames (netlog.c, wire.c)
 FUZZ_CFLAGS := -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all $(BROWSER_CFLAGS)
 $(FUZZ_BUILD)/fuzz_browser_%: fuzz/fuzz_browser_%.c fuzz/fuzz_browser_user.h $(BROWSER_CORE_SRC) | $(FUZZ_BUILD)
 	clang $(FUZZ_CFLAGS) -o $@ $(filter %.c,$^) $(BROWSER_LIBEI) $(BROWSER_LIBS) -lpthread
 
-FUZZ_TARGETS += $(FUZZ_BUILD)/fuzz_browser_command $(FUZZ_BUILD)/fuzz_browser_cdp $(FUZZ_BUILD)/fuzz_browser_frame
+FUZZ_TARGETS += $(FUZZ_BUILD)/fuzz_browser_command $(FUZZ_BUILD)/fuzz_browser_cdp $(FUZZ_BUILD)/fuzz_browser_frame \
+	$(FUZZ_BUILD)/fuzz_browser_netlog
 
 # FUZZ_MIN (minutes, for `make reliability`) wins over FUZZ_SECONDS (per target). A crash is
 # written into the committed corpus (fuzz/corpus_browser_<t>/crash-<sha1>) and fails the run: once
 # fixed, that file stays as a regression input every later run replays first.
 FUZZ_BROWSER_SECONDS = $(if $(FUZZ_MIN),$(shell echo $$(( $(FUZZ_MIN) * 60 ))),$(FUZZ_SECONDS))
 .PHONY: fuzz-browser
-fuzz-browser: $(FUZZ_BUILD)/fuzz_browser_command $(FUZZ_BUILD)/fuzz_browser_cdp $(FUZZ_BUILD)/fuzz_browser_frame
-	@set -e; for t in command cdp frame; do echo "== fuzz_browser_$$t ($(FUZZ_BROWSER_SECONDS) s)"; \
+fuzz-browser: $(FUZZ_BUILD)/fuzz_browser_command $(FUZZ_BUILD)/fuzz_browser_cdp $(FUZZ_BUILD)/fuzz_browser_frame \
+	$(FUZZ_BUILD)/fuzz_browser_netlog
+	@set -e; for t in command cdp frame netlog; do echo "== fuzz_browser_$$t ($(FUZZ_BROWSER_SECONDS) s)"; \
 	  mkdir -p $(FUZZ_BUILD)/corpus_$$t; \
 	  if $(FUZZ_BUILD)/fuzz_browser_$$t -max_total_time=$(FUZZ_BROWSER_SECONDS) -max_len=65536 \
 	       -print_final_stats=1 -artifact_prefix=fuzz/corpus_browser_$$t/ \

@@ -3,6 +3,7 @@
 #include <ctype.h>
 #include <ei.h>
 #include <jansson.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 #include <time.h>
 
 #include "etf.h"
+#include "trace.h"
 #include "wire.h"
 
 #define ID_CAP 64          /* CDP ids (context, target, session) are 32 hex chars today */
@@ -19,9 +21,13 @@
 #define METHOD_CAP 128     /* CDP method names from Erlang */
 #define CMD_TIMEOUT_MS 120000u /* default deadline of a CDP command */
 #define METHOD_STATS 64        /* distinct CDP methods counted in stats (the rest as "other") */
+#define FLUSH_WAIT_MS 5000.0   /* stats / close_user wait at most this long for a tracing window */
+#define SHUTDOWN_WAIT_MS 1500.0 /* EOF on stdin: the last window, within the 3 s grace */
+#define RECORD_TTL_MS 60000.0  /* a push that no window timed in this long never will */
+#define STATS_WAITS 16
 
 enum ustate { U_CREATING, U_SETUP, U_READY, U_CLOSING, U_GONE };
-enum pkind { P_FREE, P_IGNORE, P_ERL, P_CTX, P_TARGET, P_SETUP, P_DISPOSE };
+enum pkind { P_FREE, P_IGNORE, P_ERL, P_CTX, P_TARGET, P_SETUP, P_DISPOSE, P_TRACE };
 
 struct http_req {
     int used, have_resp;
@@ -38,6 +44,7 @@ struct ws_conn {
     char id[ID_CAP], url[URL_CAP];
     double t_hs, wall_base; /* wall_base: wallTime - timestamp at the handshake (s) */
     uint64_t sent, received;
+    ll_wsock *ns; /* network-side frame history (wire timing on), kept after the close while records wait */
 };
 
 struct user {
@@ -56,6 +63,10 @@ struct user {
     uint32_t ws_gen;
     ll_wire wire;                          /* LiveView pushes awaiting their reply frame */
     char frame[ID_CAP], page_url[URL_CAP]; /* main frame and its URL (routes of wire events) */
+    int await_trace;                       /* page held paused until the network log records */
+    int close_wait;                        /* close_user waits for the window timing its pushes */
+    uint64_t close_erl;
+    double close_since;
 };
 
 struct pending {
@@ -85,6 +96,17 @@ struct ll_core {
     unsigned npending, disposing;
     int plain_target, freeing;
     ll_core_stats st;
+    /* network-side wire timing */
+    ll_trace *trace;
+    ll_tracks tracks;
+    double off_est; /* port clock - browser clock upper bound (s): min(receipt - timestamp) */
+    struct {
+        uint64_t erl;
+        double since;
+    } waits[STATS_WAITS]; /* stats calls waiting for a window */
+    unsigned nwaits;
+    int shutdown_wait;
+    double shutdown_since;
 };
 
 /* ------------------------------------------------------------------ output helpers */
@@ -228,6 +250,11 @@ static struct user *user_by_ctx(ll_core *c, const char *ctx)
 }
 
 static void release_pending(ll_core *c, uint32_t user, int session_only, const char *reason);
+static void wire_resume(ll_core *c);
+static void wire_waits(ll_core *c);
+static void stats_reply(ll_core *c, uint64_t erl);
+static void close_dispose(ll_core *c, struct user *u, uint64_t erl);
+static unsigned dispose_all(ll_core *c);
 
 /* Forgets the user: its pending commands are failed (user_gone) and their slots freed. */
 static void user_free(ll_core *c, struct user *u)
@@ -238,6 +265,9 @@ static void user_free(ll_core *c, struct user *u)
             c->users[i] = NULL;
             c->nusers--;
         }
+    ll_wire_drop_records(&u->wire, 0, 1, &c->st.wire_unmatched);
+    for (int i = 0; i < WS_CAP; i++)
+        free(u->ws[i].ns);
     free(u->reqs);
     free(u);
 }
@@ -365,8 +395,12 @@ static void start_setup(ll_core *c, struct user *u)
     n += !!send_cmd(c, s, "Runtime.addBinding", json_pack("{s:s}", "name", c->cfg.binding), P_SETUP, id, 0);
     n += !!send_cmd(c, s, "Page.addScriptToEvaluateOnNewDocument", json_pack("{s:s}", "source", c->cfg.observer_js),
                     P_SETUP, id, 0);
-    /* last: the page stays paused until the observer and binding are in place */
-    n += !!send_cmd(c, s, "Runtime.runIfWaitingForDebugger", NULL, P_SETUP, id, 0);
+    /* last: the page stays paused until the observer and binding are in place, and until the
+     * network log records (its sockets' handshakes must not go unseen; wire_resume) */
+    if (u->network && c->trace && !ll_trace_ready(c->trace))
+        n++, u->await_trace = 1;
+    else
+        n += !!send_cmd(c, s, "Runtime.runIfWaitingForDebugger", NULL, P_SETUP, id, 0);
     u->setup_left = n;
     if (n < 7 + !!u->network + !!(u->vw > 0 || u->fast)) {
         u->setup_failed = 1;
@@ -518,36 +552,158 @@ static json_t *str_or_null(const char *s)
     return j ? j : json_null();
 }
 
-/* LiveView wire round trip (wire.h): a push frame is remembered, the matching reply frame gives
- * one `liveview' event of kind `wire' — push frame to reply frame, and the reply's payload size. */
+/* ------------------------------------------------------------------ LiveView round trips (wire.h) */
+
+/* One `liveview' event of kind `kind' for an answered push: ms, event, event_type, url, wall_ms. */
+static json_t *lv_event(const char *kind, double ms, const char *event, const char *type, const char *url,
+                        double wall_ms)
+{
+    json_t *ev = json_pack("{s:s,s:s,s:f}", "type", "liveview", "kind", kind, "ms", ms);
+    json_object_set_new(ev, "event", str_or_null(event));
+    json_object_set_new(ev, "event_type", str_or_null(type));
+    json_t *u = url && *url ? json_string(url) : NULL; /* NULL: cut inside a character */
+    if (u)
+        json_object_set_new(ev, "url", u);
+    if (wall_ms > 0)
+        json_object_set_new(ev, "wall_ms", json_real(wall_ms));
+    return ev;
+}
+
+static int wire_timing(const ll_core *c) { return c->trace && ll_trace_alive(c->trace); }
+
+/* A push frame is remembered; the frame answering it gives the `received' event (push frame
+ * handed to the page's WebSocket -> reply frame read by the page: CDP timestamps, taken in the
+ * renderer) with the reply's payload size, and a record that a later tracing window turns into
+ * the `wire' event (the network service's own times, wire_window). */
 static void wire_frame(ll_core *c, struct user *u, struct ws_conn *w, int sent, double ts, const json_t *resp)
 {
     const json_t *pd = json_object_get(resp, "payloadData");
     const char *s = json_string_value(pd);
+    long op = (long)jnum(resp, "opcode", 1);
+    size_t bytes = frame_bytes(resp);
+    uint32_t len = bytes < LL_NETLOG_LEN_ANY ? (uint32_t)bytes : LL_NETLOG_LEN_ANY - 1;
+    const char *text = op == 1 ? s : NULL;
+    size_t n = text ? json_string_length(pd) : 0;
     ll_wire_push push;
-    if (!s || ts < 0 || (long)jnum(resp, "opcode", 1) != 1)
+    uint64_t serial = 0;
+    if (!s || ts < 0 || (op != 1 && op != 2))
         return;
     if (sent) {
-        ll_wire_sent(&u->wire, w->gen, ts, w->have_wall ? (w->wall_base + ts) * 1000.0 : -1, s, json_string_length(pd),
-                     &c->st.wire_dropped);
-        return;
+        ll_wire_frame_sent(&u->wire, w->ns, w->gen, ts, w->have_wall ? (w->wall_base + ts) * 1000.0 : -1, text, n, len,
+                           &c->st.wire_dropped);
+    } else if (ll_wire_frame_received(&u->wire, w->ns, w->gen, ts, text, n, len, &push, &serial) && push.timed) {
+        if (ts < push.ts) { /* a clock that went backwards: no honest value */
+            c->st.wire_dropped++;
+            return;
+        }
+        json_t *ev = lv_event("received", (ts - push.ts) * 1000.0, push.event, push.type, u->page_url, push.wall_ms);
+        json_object_set_new(ev, "bytes", json_integer((json_int_t)bytes));
+        emit_event(c, u->id, ev);
+        if (!w->ns || !wire_timing(c)) {
+            c->st.wire_unmatched++;
+            return;
+        }
+        ll_wire_rec evicted;
+        ll_wire_rec *r = ll_wire_record(&u->wire, &push, serial, ts, u->page_url, &evicted);
+        r->made_ms = now_ms(c);
+        if (evicted.used) {
+            c->st.wire_unmatched++;
+            free(evicted.url);
+        }
     }
-    if (!ll_wire_received(&u->wire, w->gen, s, json_string_length(pd), &push))
+    /* a table filling up: read out what the network service saw so far */
+    if (w->ns && (u->wire.nr >= LL_WIRE_RECORDS * 3 / 4 || w->ns->dir[!sent].next - w->ns->dir[!sent].first >= LL_HIST / 2))
+        ll_trace_flush(c->trace, now_ms(c));
+}
+
+/* The socket's Sec-WebSocket-Key (header names are case-insensitive), and its log source if a
+ * window already showed it. */
+static void ws_key(ll_core *c, struct ws_conn *w, const json_t *headers)
+{
+    const char *k;
+    json_t *v;
+    if (!w->ns)
         return;
-    if (ts < push.ts) { /* a clock that went backwards: no honest value */
-        c->st.wire_dropped++;
-        return;
+    json_object_foreach((json_t *)headers, k, v)
+    {
+        const char *val = json_string_value(v);
+        if (!strcasecmp(k, "Sec-WebSocket-Key") && val && strlen(val) < LL_NETLOG_KEY) {
+            strcpy(w->ns->key, val);
+            w->ns->mapped = ll_tracks_find(&c->tracks, w->ns->key, &w->ns->track);
+        }
     }
-    json_t *ev = json_pack("{s:s,s:s,s:f,s:I}", "type", "liveview", "kind", "wire", "ms", (ts - push.ts) * 1000.0,
-                           "bytes", (json_int_t)frame_bytes(resp));
-    json_object_set_new(ev, "event", str_or_null(push.event));
-    json_object_set_new(ev, "event_type", str_or_null(push.type));
-    json_t *url = u->page_url[0] ? json_string(u->page_url) : NULL; /* NULL: cut inside a character */
-    if (url)
-        json_object_set_new(ev, "url", url);
-    if (push.wall_ms > 0)
-        json_object_set_new(ev, "wall_ms", json_real(push.wall_ms));
-    emit_event(c, u->id, ev);
+}
+
+/* A slot for a new socket: a free one, else one whose closed socket still waits for a window
+ * (its records then give up). */
+static struct ws_conn *ws_slot(ll_core *c, struct user *u)
+{
+    struct ws_conn *lingering = NULL;
+    for (int i = 0; i < WS_CAP; i++) {
+        if (!u->ws[i].used && !u->ws[i].ns)
+            return &u->ws[i];
+        if (!u->ws[i].used && !lingering)
+            lingering = &u->ws[i];
+    }
+    if (lingering) {
+        ll_wire_drop_records(&u->wire, lingering->gen, 0, &c->st.wire_unmatched);
+        free(lingering->ns);
+        lingering->ns = NULL;
+    }
+    return lingering;
+}
+
+/* A closed socket keeps its history while records of its pushes wait for a window. */
+static void ws_closed(struct user *u, struct ws_conn *w)
+{
+    w->used = 0;
+    if (w->ns && !ll_wire_has_records(&u->wire, w->gen)) {
+        free(w->ns);
+        w->ns = NULL;
+    }
+}
+
+struct emit_ctx {
+    ll_core *c;
+    struct user *u;
+};
+
+static void emit_wire(void *ud, const ll_wire_rec *r, double ms)
+{
+    struct emit_ctx *e = ud;
+    emit_event(e->c, e->u->id, lv_event("wire", ms, r->event, r->type, r->url, r->wall_ms));
+}
+
+/* A tracing window, complete from w->start to the moment Tracing.end was sent (end_ms, port
+ * clock; off_est turns it into an earliest browser-clock end): map sockets to log sources, pair
+ * each socket's frames with the network service's, emit the records both of whose frames are
+ * timed, count those that no window will time. A window with data loss pairs nothing. */
+static void wire_window(void *ud, const ll_netlog_window *win, double end_ms)
+{
+    ll_core *c = ud;
+    double ce = end_ms / 1000.0 - c->off_est, cs = win->start;
+    int usable = !win->loss && isfinite(cs) && isfinite(ce) && ce > cs;
+    for (size_t i = 0; i < win->nhs; i++)
+        ll_tracks_add(&c->tracks, win->hs[i].track, win->hs[i].key);
+    for (unsigned i = 0; i < c->cfg.max_users; i++) {
+        struct user *u = c->users[i];
+        if (!u)
+            continue;
+        struct emit_ctx e = {c, u};
+        for (int k = 0; k < WS_CAP; k++) {
+            struct ws_conn *w = &u->ws[k];
+            if (!w->ns)
+                continue;
+            if (!w->ns->mapped)
+                w->ns->mapped = ll_tracks_find(&c->tracks, w->ns->key, &w->ns->track);
+            if (usable)
+                c->st.wire_unaligned += (uint64_t)ll_wsock_align(w->ns, win, cs, ce);
+            ll_wire_settle(&u->wire, w->gen, w->ns, isfinite(ce) ? ce : -INFINITY, emit_wire, &e, &c->st.wire_unmatched);
+            if (!w->used)
+                ws_closed(u, w);
+        }
+    }
+    wire_waits(c);
 }
 
 static void net_event(ll_core *c, struct user *u, const char *m, const json_t *p)
@@ -603,21 +759,22 @@ static void net_event(ll_core *c, struct user *u, const char *m, const json_t *p
             return;
         /* an unsampled socket is tracked too, silently: its LiveView round trips are always timed */
         int keep = sampled(u);
-        for (int i = 0; i < WS_CAP; i++)
-            if (!u->ws[i].used) {
-                struct ws_conn *w = &u->ws[i];
-                memset(w, 0, sizeof *w);
-                w->used = 1;
-                w->sampled = keep;
-                w->gen = ++u->ws_gen;
-                w->t_hs = -1;
-                strcpy(w->id, rid);
-                set_str(w->url, sizeof w->url, jstr(p, "url"));
-                if (keep)
-                    emit_event(c, u->id, ws_event(w, "open"));
-                return;
-            }
-        c->st.http_dropped++;
+        struct ws_conn *w = ws_slot(c, u);
+        if (!w) {
+            c->st.http_dropped++;
+            return;
+        }
+        memset(w, 0, sizeof *w);
+        w->used = 1;
+        w->sampled = keep;
+        w->gen = ++u->ws_gen;
+        w->t_hs = -1;
+        strcpy(w->id, rid);
+        set_str(w->url, sizeof w->url, jstr(p, "url"));
+        if (c->trace && (w->ns = malloc(sizeof *w->ns)))
+            ll_wsock_init(w->ns);
+        if (keep)
+            emit_event(c, u->id, ws_event(w, "open"));
     } else {
         struct ws_conn *w = ws_find(u, rid);
         if (!w)
@@ -627,6 +784,7 @@ static void net_event(ll_core *c, struct user *u, const char *m, const json_t *p
             double wall = jnum(p, "wallTime", -1);
             w->have_wall = w->t_hs >= 0 && wall > 0;
             w->wall_base = wall - w->t_hs;
+            ws_key(c, w, json_object_get(json_object_get(p, "request"), "headers"));
         } else if (!w->sampled && strcmp(m, "Network.webSocketFrameSent") && strcmp(m, "Network.webSocketFrameReceived") &&
                    strcmp(m, "Network.webSocketClosed")) {
             return;
@@ -658,7 +816,7 @@ static void net_event(ll_core *c, struct user *u, const char *m, const json_t *p
                 emit_event(c, u->id, ev);
             }
             ll_wire_forget(&u->wire, w->gen, &c->st.wire_dropped);
-            w->used = 0;
+            ws_closed(u, w);
         }
     }
 }
@@ -709,8 +867,12 @@ static void user_event(ll_core *c, struct user *u, const char *m, json_t *params
         return;
     }
     if (!strncmp(m, "Network.", 8)) {
-        if (u->network)
+        if (u->network) {
+            double ts = jnum(params, "timestamp", -1), off = now_ms(c) / 1000.0 - ts;
+            if (ts > 0 && off < c->off_est) /* how far the browser's clock can be behind ours */
+                c->off_est = off;
             net_event(c, u, m, params);
+        }
         return;
     }
     page_url(u, m, params);
@@ -726,6 +888,11 @@ static void user_event(ll_core *c, struct user *u, const char *m, json_t *params
 
 static void root_event(ll_core *c, const char *m, json_t *params)
 {
+    if (!strncmp(m, "Tracing.", 8)) {
+        if (c->trace)
+            ll_trace_event(c->trace, m, params, now_ms(c));
+        return;
+    }
     if (!strcmp(m, "Target.attachedToTarget")) {
         const char *sid = jstr(params, "sessionId");
         const json_t *ti = json_object_get(params, "targetInfo");
@@ -830,6 +997,12 @@ static void complete(ll_core *c, struct pending p, int err, long code, const cha
         if (u)
             user_free(c, u);
         break;
+    case P_TRACE:
+        if (c->trace) {
+            ll_trace_reply(c->trace, p.id, err, err ? NULL : res, now_ms(c));
+            wire_resume(c);
+        }
+        break;
     case P_IGNORE:
     case P_FREE:
         break;
@@ -847,6 +1020,88 @@ static void on_reply(ll_core *c, json_t *msg, uint64_t id)
     json_t *err = json_object_get(msg, "error");
     complete(c, p, err != NULL, err ? (long)jnum(err, "code", 0) : 0, err ? jstr(err, "message") : "",
              json_object_get(msg, "result"));
+}
+
+/* ------------------------------------------------------------------ tracing windows: waits */
+
+/* Records wait for a window. */
+static int wire_busy(const ll_core *c)
+{
+    for (unsigned i = 0; i < c->cfg.max_users; i++)
+        if (c->users[i] && c->users[i]->wire.nr)
+            return 1;
+    return 0;
+}
+
+/* Pages held paused until the network log records are let go. */
+static void wire_resume(ll_core *c)
+{
+    if (!c->trace || !ll_trace_ready(c->trace))
+        return;
+    for (unsigned i = 0; i < c->cfg.max_users; i++) {
+        struct user *u = c->users[i];
+        if (!u || !u->await_trace)
+            continue;
+        u->await_trace = 0;
+        if (u->st == U_SETUP && !send_cmd(c, u->session, "Runtime.runIfWaitingForDebugger", NULL, P_SETUP, u->id, 0)) {
+            if (!u->setup_failed) {
+                u->setup_failed = 1;
+                u->err_code = -1;
+                set_str(u->err_msg, sizeof u->err_msg, "too_many_pending");
+            }
+            if (--u->setup_left <= 0)
+                fail_user(c, u, u->err_code, u->err_msg);
+        }
+    }
+}
+
+/* stats, close_user and EOF wait for the window ending after they asked (or give up after a
+ * while, or when tracing is gone). */
+static void wire_waits(ll_core *c)
+{
+    double now = now_ms(c);
+    int alive = wire_timing(c);
+#define DONE(since, max) (!alive || ll_trace_covered(c->trace, since) || now - (since) >= (max))
+    for (unsigned i = 0; i < c->nwaits;) {
+        if (DONE(c->waits[i].since, FLUSH_WAIT_MS)) {
+            uint64_t erl = c->waits[i].erl;
+            c->waits[i] = c->waits[--c->nwaits];
+            stats_reply(c, erl);
+        } else {
+            i++;
+        }
+    }
+    for (unsigned i = 0; i < c->cfg.max_users; i++) {
+        struct user *u = c->users[i];
+        if (u && u->close_wait && DONE(u->close_since, FLUSH_WAIT_MS)) {
+            u->close_wait = 0;
+            ll_wire_drop_records(&u->wire, 0, 1, &c->st.wire_unmatched);
+            close_dispose(c, u, u->close_erl);
+        }
+    }
+    if (c->shutdown_wait && DONE(c->shutdown_since, SHUTDOWN_WAIT_MS)) {
+        c->shutdown_wait = 0;
+        dispose_all(c);
+    }
+#undef DONE
+}
+
+static void wire_tick(ll_core *c)
+{
+    if (!c->trace)
+        return;
+    double now = now_ms(c);
+    ll_trace_tick(c->trace, now, wire_busy(c));
+    int alive = wire_timing(c);
+    for (unsigned i = 0; i < c->cfg.max_users; i++)
+        if (c->users[i] && c->users[i]->wire.nr) {
+            if (alive)
+                ll_wire_expire(&c->users[i]->wire, now - RECORD_TTL_MS, &c->st.wire_unmatched);
+            else
+                ll_wire_drop_records(&c->users[i]->wire, 0, 1, &c->st.wire_unmatched);
+        }
+    wire_resume(c);
+    wire_waits(c);
 }
 
 unsigned ll_core_tick(ll_core *c)
@@ -867,6 +1122,7 @@ unsigned ll_core_tick(ll_core *c)
         else
             complete(c, p, 1, -1, "timeout", NULL);
     }
+    wire_tick(c);
     return n;
 }
 
@@ -1056,6 +1312,43 @@ static void cmd_new_user(ll_core *c, uint64_t erl, const char *buf, int *idx)
         fail_user(c, u, -1, "too_many_pending");
 }
 
+static void stats_reply(ll_core *c, uint64_t erl)
+{
+    struct rusage ru;
+    ll_trace_stats ts = {0};
+    getrusage(RUSAGE_SELF, &ru);
+    if (c->trace)
+        ll_trace_get_stats(c->trace, &ts);
+    json_t *s = json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "users", (json_int_t)c->nusers,
+                          "pending", (json_int_t)c->npending, "cdp_in", (json_int_t)c->st.cdp_in, "cdp_out",
+                          (json_int_t)c->st.cdp_out, "erl_in", (json_int_t)c->st.erl_in, "erl_out",
+                          (json_int_t)c->st.erl_out, "events_dropped", (json_int_t)c->st.events_dropped, "bad_frames",
+                          (json_int_t)c->st.bad_frames, "http_dropped", (json_int_t)c->st.http_dropped, "max_rss_kb",
+                          (json_int_t)ru.ru_maxrss, "max_users", (json_int_t)c->cfg.max_users, "expired",
+                          (json_int_t)c->st.expired, "pending_cap", (json_int_t)PEND_CAP, "wire_dropped",
+                          (json_int_t)c->st.wire_dropped);
+    json_object_set_new(s, "wire_unmatched", json_integer((json_int_t)c->st.wire_unmatched));
+    json_object_set_new(s, "wire_unaligned", json_integer((json_int_t)c->st.wire_unaligned));
+    json_object_set_new(s, "wire_trace", json_boolean(wire_timing(c)));
+    json_object_set_new(s, "trace_windows", json_integer((json_int_t)ts.windows));
+    json_object_set_new(s, "trace_lost", json_integer((json_int_t)ts.lost));
+    json_object_set_new(s, "trace_failures", json_integer((json_int_t)ts.failures));
+    json_object_set_new(s, "trace_bytes", json_integer((json_int_t)ts.bytes));
+    json_object_set_new(s, "trace_blind_ms", json_integer((json_int_t)ts.blind_ms));
+    json_object_set_new(s, "methods", method_counts(c));
+    reply_ok(c, erl, s);
+    json_decref(s);
+}
+
+static void close_dispose(ll_core *c, struct user *u, uint64_t erl)
+{
+    if (!send_cmd(c, NULL, "Target.disposeBrowserContext", json_pack("{s:s}", "browserContextId", u->ctx), P_DISPOSE,
+                  u->id, erl)) {
+        u->st = U_READY;
+        reply_err(c, erl, "too_many_pending", NULL);
+    }
+}
+
 void ll_core_from_erlang(ll_core *c, const char *buf, size_t len)
 {
     int idx = 0, arity = 0, version;
@@ -1120,26 +1413,24 @@ void ll_core_from_erlang(ll_core *c, const char *buf, size_t len)
             /* nothing the user asked for is answered any more: fail it now, free the slots */
             release_pending(c, u->id, 0, "user_gone");
             u->st = U_CLOSING;
-            if (!send_cmd(c, NULL, "Target.disposeBrowserContext", json_pack("{s:s}", "browserContextId", u->ctx),
-                          P_DISPOSE, u->id, erl)) {
-                u->st = U_READY;
-                reply_err(c, erl, "too_many_pending", NULL);
+            if (wire_timing(c) && u->wire.nr) { /* its last pushes' network-side times come first */
+                u->close_wait = 1;
+                u->close_erl = erl;
+                u->close_since = now_ms(c);
+                ll_trace_flush(c->trace, u->close_since);
+            } else {
+                close_dispose(c, u, erl);
             }
         }
     } else if (!strcmp(cmd, "stats") && arity == 2) {
-        struct rusage ru;
-        getrusage(RUSAGE_SELF, &ru);
-        json_t *s = json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "users", (json_int_t)c->nusers,
-                              "pending", (json_int_t)c->npending, "cdp_in", (json_int_t)c->st.cdp_in, "cdp_out",
-                              (json_int_t)c->st.cdp_out, "erl_in", (json_int_t)c->st.erl_in, "erl_out",
-                              (json_int_t)c->st.erl_out, "events_dropped", (json_int_t)c->st.events_dropped,
-                              "bad_frames", (json_int_t)c->st.bad_frames, "http_dropped",
-                              (json_int_t)c->st.http_dropped, "max_rss_kb", (json_int_t)ru.ru_maxrss, "max_users",
-                              (json_int_t)c->cfg.max_users, "expired", (json_int_t)c->st.expired, "pending_cap",
-                              (json_int_t)PEND_CAP, "wire_dropped", (json_int_t)c->st.wire_dropped);
-        json_object_set_new(s, "methods", method_counts(c));
-        reply_ok(c, erl, s);
-        json_decref(s);
+        /* with pushes waiting for their network-side times, after the window that times them */
+        if (wire_timing(c) && wire_busy(c) && c->nwaits < STATS_WAITS) {
+            c->waits[c->nwaits].erl = erl;
+            c->waits[c->nwaits++].since = now_ms(c);
+            ll_trace_flush(c->trace, now_ms(c));
+        } else {
+            stats_reply(c, erl);
+        }
     } else {
         reply_err(c, erl, "bad_command", cmd);
     }
@@ -1170,6 +1461,7 @@ ll_core *ll_core_new(const ll_core_cfg *cfg)
     }
     c->next_user = 1;
     c->next_id = 1;
+    c->off_est = INFINITY;
     return c;
 }
 
@@ -1181,17 +1473,28 @@ void ll_core_free(ll_core *c)
     for (unsigned i = 0; i < c->cfg.max_users; i++)
         if (c->users[i])
             user_free(c, c->users[i]);
+    ll_trace_free(c->trace);
     free(c->users);
     free(c);
+}
+
+static uint64_t trace_send(void *ud, const char *method, json_t *params, unsigned timeout_ms)
+{
+    return send_cmd_t(ud, NULL, method, params, P_TRACE, 0, 0, timeout_ms);
 }
 
 void ll_core_start(ll_core *c)
 {
     send_cmd(c, NULL, "Target.setAutoAttach",
              json_pack("{s:b,s:b,s:b}", "autoAttach", 1, "waitForDebuggerOnStart", 1, "flatten", 1), P_IGNORE, 0, 0);
+    if (c->cfg.wire_trace && !c->trace) {
+        ll_trace_cfg tc = {.send = trace_send, .window = wire_window, .ud = c, .period_ms = c->cfg.trace_period_ms};
+        if ((c->trace = ll_trace_new(&tc)))
+            ll_trace_start(c->trace, now_ms(c));
+    }
 }
 
-unsigned ll_core_shutdown(ll_core *c)
+static unsigned dispose_all(ll_core *c)
 {
     for (unsigned i = 0; i < c->cfg.max_users; i++) {
         struct user *u = c->users[i];
@@ -1205,7 +1508,18 @@ unsigned ll_core_shutdown(ll_core *c)
     return c->disposing;
 }
 
-unsigned ll_core_disposing(const ll_core *c) { return c->disposing; }
+unsigned ll_core_shutdown(ll_core *c)
+{
+    if (!c->shutdown_wait && wire_timing(c) && wire_busy(c)) { /* the last window first (wire_waits) */
+        c->shutdown_wait = 1;
+        c->shutdown_since = now_ms(c);
+        ll_trace_flush(c->trace, c->shutdown_since);
+        return 1;
+    }
+    return c->shutdown_wait ? 1 : dispose_all(c);
+}
+
+unsigned ll_core_disposing(const ll_core *c) { return c->disposing + (unsigned)c->shutdown_wait; }
 
 void ll_core_get_stats(const ll_core *c, ll_core_stats *s)
 {

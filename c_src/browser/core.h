@@ -27,11 +27,17 @@ typedef struct {
     unsigned cmd_timeout_ms;
     /* monotonic clock in ms (default CLOCK_MONOTONIC); tests drive a fake one */
     double (*now_ms)(void *ud);
+    /* LiveView wire round trips from the network service's own frame times (trace.h): 1 on (the
+     * port), 0 off (then only the page-side `received' timing is reported) */
+    int wire_trace;
+    unsigned trace_period_ms; /* 0: LL_TRACE_PERIOD_MS */
 } ll_core_cfg;
 
 typedef struct {
     uint64_t cdp_in, cdp_out, erl_in, erl_out, events_dropped, bad_frames, http_dropped, expired;
     uint64_t wire_dropped; /* LiveView pushes whose reply frame never came (evicted, expired, socket closed) */
+    uint64_t wire_unmatched; /* answered LiveView pushes without network-side times: no `wire' event */
+    uint64_t wire_unaligned; /* socket directions a tracing window could not pair one way */
     unsigned users, pending;
 } ll_core_stats;
 

@@ -627,7 +627,8 @@ static void usage(void)
 {
     fprintf(stderr, "usage: live_load_browser [--chromium PATH] [--arg FLAG]... [--no-default-args] [--headful]\n"
                     "       [--endpoint ws://...|http://host:port] [--max-users N] [--max-frame BYTES]\n"
-                    "       [--binding NAME] [--chromium-log PATH] [--user-data-dir DIR]\n");
+                    "       [--binding NAME] [--chromium-log PATH] [--user-data-dir DIR]\n"
+                    "       [--no-wire-trace] [--trace-window-ms MS]\n");
 }
 
 int main(int argc, char **argv)
@@ -635,13 +636,18 @@ int main(int argc, char **argv)
     const char *chromium = "/usr/bin/chromium", *endpoint = NULL, *binding = "__live_load";
     const char *log_path = "/dev/null", *udd = NULL;
     const char *extra[MAX_ARGS];
-    int nextra = 0, defaults = 1, headless = 1;
+    int nextra = 0, defaults = 1, headless = 1, wire_trace = 1;
+    unsigned long trace_window_ms = 0;
     unsigned long max_users = 256;
     g.max_frame = 16u << 20;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "--no-default-args") || !strcmp(a, "--headful")) {
             *(a[2] == 'n' ? &defaults : &headless) = 0;
+            continue;
+        }
+        if (!strcmp(a, "--no-wire-trace")) {
+            wire_trace = 0;
             continue;
         }
         if (!v) {
@@ -664,6 +670,9 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "--max-users") && (max_users = strtoul(v, NULL, 10)) > 0 && max_users <= 100000)
             ;
         else if (!strcmp(a, "--max-frame") && (g.max_frame = strtoul(v, NULL, 10)) >= 1024 && g.max_frame <= (1u << 30))
+            ;
+        else if (!strcmp(a, "--trace-window-ms") && (trace_window_ms = strtoul(v, NULL, 10)) >= 100 &&
+                 trace_window_ms <= 600000)
             ;
         else {
             usage();
@@ -691,7 +700,8 @@ int main(int argc, char **argv)
     g.vh = lws_get_vhost_by_name(g.ctx, "default");
 
     ll_core_cfg cfg = {.to_browser = to_browser, .to_erlang = to_erlang, .observer_js = ll_observer_js,
-                       .binding = binding, .max_users = (unsigned)max_users};
+                       .binding = binding, .max_users = (unsigned)max_users, .wire_trace = wire_trace,
+                       .trace_period_ms = (unsigned)trace_window_ms};
     g.core = ll_core_new(&cfg);
 
     fcntl(0, F_SETFL, fcntl(0, F_GETFL) | O_NONBLOCK);

@@ -27,7 +27,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     ll_wire_push out;
     uint64_t dropped = 0;
     for (int i = 0; i < LL_WIRE_PENDING + 3; i++)
-        ll_wire_sent(w, (uint32_t)(i & 1), i * (LL_WIRE_TTL_S / 8), -1, buf, a, &dropped);
+        ll_wire_sent(w, (uint32_t)(i & 1), i * (LL_WIRE_TTL_S / 8), -1, (uint64_t)i, buf, a, &dropped);
     while (ll_wire_received(w, 1, reply, b, &out))
         ;
     ll_wire_forget(w, 0, &dropped);

@@ -929,7 +929,7 @@ static int wire_push(ll_wire *w, uint32_t sock, double ts, const char *ref, cons
 {
     char f[256];
     int n = snprintf(f, sizeof f, "[\"1\",\"%s\",\"lv:phx-A\",\"event\",{\"type\":\"click\",\"event\":\"%s\"}]", ref, event);
-    return ll_wire_sent(w, sock, ts, ts * 1000.0, f, (size_t)n, dropped);
+    return ll_wire_sent(w, sock, ts, ts * 1000.0, 7, f, (size_t)n, dropped);
 }
 
 static int wire_reply(ll_wire *w, uint32_t sock, const char *join_ref, const char *ref, const char *topic, ll_wire_push *out)
@@ -956,14 +956,21 @@ static void test_wire_table(void)
     CHECK(ll_wire_received(&w, 1, diff, strlen(diff), &out) == 0);
     CHECK(wire_reply(&w, 1, "1", "7", "lv:phx-A", &out) == 1);
     CHECK(out.ts == 10.0 && out.wall_ms == 10000.0 && !strcmp(out.event, "inc") && !strcmp(out.type, "click"));
+    CHECK(out.timed && out.serial == 7);
     CHECK(w.n == 0 && wire_reply(&w, 1, "1", "7", "lv:phx-A", &out) == 0); /* answered once */
-    /* only LiveView "event" pushes with a ref are remembered */
+    /* every push with a ref is remembered (its reply bounds its network time); only LiveView
+     * "event" pushes are timed, and only those count as dropped */
     const char *hb = "[null,\"3\",\"phoenix\",\"heartbeat\",{}]";
     const char *join = "[\"1\",\"1\",\"lv:phx-A\",\"phx_join\",{\"url\":\"http://h/\"}]";
     const char *noref = "[\"1\",null,\"lv:phx-A\",\"event\",{\"type\":\"click\",\"event\":\"x\"}]";
-    CHECK(ll_wire_sent(&w, 1, 1.0, -1, hb, strlen(hb), &dropped) == 0);
-    CHECK(ll_wire_sent(&w, 1, 1.0, -1, join, strlen(join), &dropped) == 0);
-    CHECK(ll_wire_sent(&w, 1, 1.0, -1, noref, strlen(noref), &dropped) == 0);
+    CHECK(ll_wire_sent(&w, 1, 1.0, -1, 1, hb, strlen(hb), &dropped) == 1);
+    CHECK(ll_wire_sent(&w, 1, 1.0, -1, 2, join, strlen(join), &dropped) == 1);
+    CHECK(ll_wire_sent(&w, 1, 1.0, -1, 3, noref, strlen(noref), &dropped) == 0);
+    CHECK(w.n == 2 && dropped == 0);
+    CHECK(wire_reply(&w, 1, "null", "3", "phoenix", &out) == 0); /* null is not the string "null" */
+    const char *hb_reply = "[null,\"3\",\"phoenix\",\"phx_reply\",{\"status\":\"ok\",\"response\":{}}]";
+    CHECK(ll_wire_received(&w, 1, hb_reply, strlen(hb_reply), &out) == 1 && !out.timed && out.serial == 1);
+    CHECK(wire_reply(&w, 1, "1", "1", "lv:phx-A", &out) == 1 && !out.timed && out.serial == 2);
     CHECK(w.n == 0 && dropped == 0);
     /* full: the oldest push gives way */
     char ref[16];
@@ -1011,9 +1018,11 @@ static int wire_events(json_t **out, int max)
     return n;
 }
 
-/* The port turns a push frame and its reply frame into one `liveview' event of kind `wire', also
- * when the socket is not sampled (then without any ws event), with the page's URL and the push's
- * wall-clock time. */
+/* The port turns a push frame and its reply frame into one `liveview' event of kind `received'
+ * (the page's round trip, CDP timestamps), also when the socket is not sampled (then without any
+ * ws event), with the page's URL, the push's wall-clock time and the reply's size. Without the
+ * network log (wire_trace off here) there is never a `wire' event: each answered push is counted
+ * in wire_unmatched instead. */
 static void test_core_wire(void)
 {
     ll_core_cfg cfg = {.to_browser = cap_browser, .to_erlang = cap_erlang};
@@ -1045,7 +1054,7 @@ static void test_core_wire(void)
         CHECK(count_events("ws") == (k == 0 ? 0 : 5));
         if (n == 1) {
             json_t *e = ev[0];
-            CHECK(!strcmp(json_string_value(json_object_get(e, "kind")), "wire"));
+            CHECK(!strcmp(json_string_value(json_object_get(e, "kind")), "received"));
             CHECK(!strcmp(json_string_value(json_object_get(e, "event")), "inc"));
             CHECK(!strcmp(json_string_value(json_object_get(e, "event_type")), "click"));
             CHECK(!strcmp(json_string_value(json_object_get(e, "url")), "http://h/items/7"));
@@ -1071,6 +1080,7 @@ static void test_core_wire(void)
     ll_core_stats st;
     ll_core_get_stats(c, &st);
     CHECK(st.wire_dropped == 1);
+    CHECK(st.wire_unmatched == 3); /* the three answered pushes: no network-side time without the log */
     /* a new socket reusing the slot never answers the old one's push */
     from_browser(c, "{'method':'Network.webSocketCreated','sessionId':'S0','params':{'requestId':'W2','url':'ws://h/live/websocket'}}");
     ws_frame(c, "S0", "W", 1, 108.0, 1, push);

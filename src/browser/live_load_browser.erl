@@ -48,6 +48,9 @@
                 pending = #{} :: #{pos_integer() => {gen_server:from() | none, reference() | none, term()}},
                 late = #{} :: #{pos_integer() => term()},
                 users = #{} :: #{pos_integer() => {pid(), reference(), user()}},
+                %% users being closed: the port sends their last events (the wire timings of
+                %% their last pushes) before it answers close_user
+                closing = #{} :: #{pos_integer() => {pid(), user()}},
                 exits = [] :: [integer()]}).
 
 -define(CLOSE_TIMEOUT, 10000).
@@ -245,12 +248,13 @@ handle_call({call, Kind, U, Method, Params, Timeout}, From, S) ->
         {ok, Id} -> {noreply, send(S, Cmd(Id), From, call, Timeout)};
         error -> {reply, {error, browser_down}, S}
     end;
-handle_call({close_user, U}, From, S = #state{users = Users}) ->
+handle_call({close_user, U}, From, S = #state{users = Users, closing = Closing}) ->
     case live_user(U, S) of
         {ok, Id} ->
-            {_Owner, Mon, _} = maps:get(Id, Users),
+            {Owner, Mon, User} = maps:get(Id, Users),
             erlang:demonitor(Mon, [flush]),
-            {noreply, send(S#state{users = maps:remove(Id, Users)}, {close_user, Id}, From, close, ?CLOSE_TIMEOUT)};
+            {noreply, send(S#state{users = maps:remove(Id, Users), closing = Closing#{Id => {Owner, User}}},
+                           {close_user, Id}, From, {close, Id}, ?CLOSE_TIMEOUT)};
         error ->
             {reply, ok, S}
     end;
@@ -278,11 +282,15 @@ handle_info({Port, {data, Data}}, S = #state{port = Port}) ->
     {noreply, from_port(binary_to_term(Data), S)};
 handle_info({Port, {exit_status, Status}}, S = #state{port = Port}) ->
     browser_down(Status, S);
-handle_info({timeout, Id}, S = #state{pending = P, late = Late}) ->
+handle_info({timeout, Id}, S = #state{pending = P, late = Late, closing = Closing}) ->
     case maps:take(Id, P) of
         {{From, _TRef, Kind}, P2} ->
             reply(From, Kind, {error, timeout}),
-            {noreply, S#state{pending = P2, late = Late#{Id => Kind}}};
+            Closing2 = case Kind of
+                           {close, UserId} -> maps:remove(UserId, Closing);
+                           _ -> Closing
+                       end,
+            {noreply, S#state{pending = P2, late = Late#{Id => Kind}, closing = Closing2}};
         error ->
             {noreply, S}
     end;
@@ -346,9 +354,10 @@ from_port({0, 0, #{<<"type">> := <<"browser_launched">>, <<"pid">> := Pid}}, S) 
 from_port({0, 0, Event}, S) ->
     logger:warning("live_load_browser port: ~p", [Event]),
     S;
-from_port({0, UserId, Event}, S = #state{users = Users}) ->
-    _ = case Users of
-            #{UserId := {Owner, _, User}} -> Owner ! {live_load_event, User, Event};
+from_port({0, UserId, Event}, S = #state{users = Users, closing = Closing}) ->
+    _ = case {Users, Closing} of
+            {#{UserId := {Owner, _, User}}, _} -> Owner ! {live_load_event, User, Event};
+            {_, #{UserId := {Owner, User}}} -> Owner ! {live_load_event, User, Event};
             _ -> ok
         end,
     S;
@@ -376,6 +385,8 @@ result({new_user, Owner, Mode}, ok, #{<<"user">> := UserId}, S = #state{users = 
     {S#state{users = Users#{UserId => {Owner, Mon, User}}}, {ok, User}};
 result(close, _, _, S) ->
     {S, ok};
+result({close, Id}, _, _, S = #state{closing = Closing}) ->
+    {S#state{closing = maps:remove(Id, Closing)}, ok};
 result(_, ok, Result, S) ->
     {S, {ok, Result}};
 result(_, error, Reason, S) ->
@@ -399,8 +410,8 @@ browser_down(Status, S = #state{pending = P, users = Users, epoch = E, exits = E
                  end, Users),
     Now = erlang:monotonic_time(millisecond),
     Recent = [T || T <- [Now | Exits], Now - T < 60000],
-    S2 = S#state{port = undefined, profile = undefined, chromium = undefined, pending = #{}, late = #{}, users = #{}, epoch = E + 1,
-                 exits = Recent},
+    S2 = S#state{port = undefined, profile = undefined, chromium = undefined, pending = #{}, late = #{}, users = #{},
+                 closing = #{}, epoch = E + 1, exits = Recent},
     case length(Recent) > maps:get(restart_limit, Opts) of
         true ->
             {stop, {browser_down, Status}, S2};

@@ -15,7 +15,9 @@
                           max_frame => pos_integer(),
                           chromium_log => file:filename_all(),
                           port_program => file:filename_all(),
-                          restart_limit => non_neg_integer()}.
+                          restart_limit => non_neg_integer(),
+                          wire_trace => boolean(),
+                          trace_window_ms => 100..600000}.
 -type user_opts() :: #{owner => pid(),
                        network => boolean(),
                        sample => number(),
@@ -60,6 +62,8 @@ browser_opt(headless, V) -> is_boolean(V);
 browser_opt(max_users, V) -> is_integer(V) andalso V > 0 andalso V =< 100000;
 browser_opt(max_frame, V) -> is_integer(V) andalso V >= 1024 andalso V =< 1 bsl 30;
 browser_opt(restart_limit, V) -> is_integer(V) andalso V >= 0;
+browser_opt(wire_trace, V) -> is_boolean(V);
+browser_opt(trace_window_ms, V) -> is_integer(V) andalso V >= 100 andalso V =< 600000;
 browser_opt(_, _) -> false.
 
 user_opt(owner, V) -> is_pid(V);
@@ -87,6 +91,8 @@ port_args(Opts) ->
         case maps:get(headless, Opts) of true -> []; false -> ["--headful"] end,
         ["--max-users", integer_to_list(maps:get(max_users, Opts))],
         case Opts of #{max_frame := F} -> ["--max-frame", integer_to_list(F)]; _ -> [] end,
+        case Opts of #{wire_trace := false} -> ["--no-wire-trace"]; _ -> [] end,
+        case Opts of #{trace_window_ms := W} -> ["--trace-window-ms", integer_to_list(W)]; _ -> [] end,
         lists:append([["--arg", S(A)] || A <- maps:get(args, Opts, [])])]).
 
 -ifdef(TEST).
@@ -99,7 +105,10 @@ browser_test() ->
     ?assertEqual({error, {invalid_option, bogus, 1}}, browser(#{bogus => 1})),
     {ok, O} = browser(#{executable => <<"/bin/c">>, args => ["--a"], default_args => false}),
     ?assertEqual(["--chromium", "/bin/c", "--no-default-args", "--max-users", "256", "--arg", "--a"],
-                 port_args(O)).
+                 port_args(O)),
+    {ok, T} = browser(#{wire_trace => false, trace_window_ms => 250}),
+    ?assertEqual(["--max-users", "256", "--no-wire-trace", "--trace-window-ms", "250"], port_args(T)),
+    ?assertEqual({error, {invalid_option, trace_window_ms, 50}}, browser(#{trace_window_ms => 50})).
 
 user_test() ->
     ?assertMatch({ok, #{network := true, mode := faithful}}, user(#{})),

@@ -33,7 +33,8 @@ metrics() ->
     [{<<"liveview.connect">>, ms, <<"navigation start to main view connected (joined)">>},
      {<<"liveview.event">>, ms, <<"push to reply patch applied">>},
      {<<"liveview.input_to_patch">>, ms, <<"trusted input to patch applied, in the page">>},
-     {<<"liveview.wire">>, ms, <<"push frame to its reply frame at the client's WebSocket (server + network; faithful mode adds the browser's frame wait)">>},
+     {<<"liveview.wire">>, ms, <<"push frame written to its reply frame read, by the client's network stack (server + network)">>},
+     {<<"liveview.event_received">>, ms, <<"push frame handed to the page's WebSocket to its reply frame read by the page (the browser's scheduling included)">>},
      {<<"liveview.diff_bytes">>, bytes, <<"payload bytes of the reply frame to a push">>},
      {<<"liveview.navigation">>, ms, <<"page-loading start to stop, by kind">>},
      {<<"liveview.reconnect">>, ms, <<"main view disconnected to connected again">>},
@@ -127,9 +128,15 @@ lv(Conn, #{<<"kind">> := <<"event">>, <<"ms">> := Ms} = E, Route, At) when ?IS_M
         In when ?IS_MS(In) -> record(Conn, <<"liveview.input_to_patch">>, In, Dims, At);
         _ -> ok
     end;
-lv(Conn, #{<<"kind">> := <<"wire">>, <<"ms">> := Ms} = E, Route, At) when ?IS_MS(Ms) ->
+lv(Conn, #{<<"kind">> := Kind, <<"ms">> := Ms} = E, Route, At) when ?IS_MS(Ms), (Kind =:= <<"wire">> orelse
+                                                                        Kind =:= <<"received">>) ->
+    %% the reply's size comes with whichever of the two carries it (browser: `received', which every
+    %% answered push gets; protocol: `wire')
     Dims = #{<<"event">> => dim(E, <<"event">>), <<"type">> => dim(E, <<"type">>), <<"route">> => Route},
-    record(Conn, <<"liveview.wire">>, Ms, Dims, At),
+    record(Conn, case Kind of
+                     <<"wire">> -> <<"liveview.wire">>;
+                     <<"received">> -> <<"liveview.event_received">>
+                 end, Ms, Dims, At),
     case maps:get(<<"bytes">>, E, null) of
         B when is_integer(B), B >= 0 -> record(Conn, <<"liveview.diff_bytes">>, B, Dims, At);
         _ -> ok
@@ -157,7 +164,7 @@ lv(_Conn, #{<<"kind">> := K}, _Route, _At) when K =:= <<"init">>; K =:= <<"dom_r
     ok;
 lv(_Conn, #{<<"kind">> := K}, _Route, _At) when is_binary(K) ->
     %% a kind a newer observer may send: not invalid, not recorded
-    case lists:member(K, [<<"connect">>, <<"event">>, <<"wire">>, <<"navigation">>, <<"reconnect">>]) of
+    case lists:member(K, [<<"connect">>, <<"event">>, <<"wire">>, <<"received">>, <<"navigation">>, <<"reconnect">>]) of
         true -> invalid;
         false -> ok
     end;
