@@ -19,7 +19,7 @@
 -define(SCENARIO, live_load_counter_scenario).
 
 all() ->
-    [{group, smoke}, {group, full}].
+    [javascript_dialogs, {group, smoke}, {group, full}].
 
 groups() ->
     Cases = [chromium_killed, renderer_killed, port_killed, open_close_cycles],
@@ -67,6 +67,80 @@ init_per_testcase(_, Config) ->
 
 end_per_testcase(_, _Config) ->
     ok.
+
+%% ------------------------------------------------------------------ JavaScript dialogs
+
+javascript_dialogs() ->
+    [{doc, "The port accepts every JavaScript dialog (alert, confirm: OK; prompt: its default text; beforeunload: "
+           "leave) and forwards it: each call returns at once with the accepted value, the navigation behind a "
+           "beforeunload goes on, and after a page that calls alert() in an endless loop the next navigation "
+           "and evaluation work. Without the answers every one of them waits out its timeout."}].
+javascript_dialogs(Config) ->
+    {ok, B} = live_load_browser:start(#{}),
+    try
+        {ok, U} = live_load_browser:new_user(B, #{owner => self(), network => false}),
+        Normal = <<(?config(url, Config))/binary, "/counter">>,
+        {ok, _} = dialog_navigate(U, <<"data:text/html,<title>d</title><p id=p>page</p>">>),
+        %% each dialog blocks Runtime.evaluate until it is answered: the accepted values come back
+        ?assertMatch({ok, #{<<"result">> := #{<<"type">> := <<"undefined">>}}}, dialog_eval(U, <<"alert('a')">>)),
+        ?assertMatch({ok, #{<<"result">> := #{<<"value">> := true}}}, dialog_eval(U, <<"confirm('c')">>)),
+        ?assertMatch({ok, #{<<"result">> := #{<<"value">> := <<"dflt">>}}}, dialog_eval(U, <<"prompt('p', 'dflt')">>)),
+        %% beforeunload asks only after a user gesture: a trusted click first
+        {ok, _} = dialog_eval(U, <<"window.addEventListener('beforeunload', e => { e.preventDefault(); e.returnValue = 'x'; })">>),
+        [{ok, _} = live_load_browser:call(U, <<"Input.dispatchMouseEvent">>,
+                                           #{<<"type">> => T, <<"x">> => 5, <<"y">> => 5, <<"button">> => <<"left">>,
+                                             <<"clickCount">> => 1}, 10000)
+         || T <- [<<"mousePressed">>, <<"mouseReleased">>]],
+        {ok, _} = dialog_navigate(U, Normal),
+        ?assertMatch({ok, #{<<"result">> := #{<<"value">> := Normal}}}, dialog_wait_location(U, Normal)),
+        Seen = dialog_types(),
+        ct:pal("dialogs seen: ~p", [Seen]),
+        ?assertEqual([<<"alert">>, <<"beforeunload">>, <<"confirm">>, <<"prompt">>], lists:usort(Seen)),
+        %% an endless alert() loop keeps getting answers; the next page loads and answers
+        T0 = erlang:monotonic_time(millisecond),
+        _ = dialog_navigate(U, <<"data:text/html,<script>for(;;){alert('loop')}</script>">>),
+        ok = dialog_wait_count(<<"alert">>, 20, 20000),
+        {ok, _} = dialog_navigate(U, Normal),
+        ?assertMatch({ok, #{<<"result">> := #{<<"value">> := Normal}}}, dialog_wait_location(U, Normal)),
+        ?assertMatch({ok, #{<<"result">> := #{<<"value">> := 3}}}, dialog_eval(U, <<"1+2">>)),
+        ct:pal("alert loop left after ~b ms", [erlang:monotonic_time(millisecond) - T0]),
+        ok = live_load_browser:close_user(U)
+    after
+        live_load_browser:stop(B)
+    end.
+
+dialog_eval(U, Expr) ->
+    live_load_browser:call(U, <<"Runtime.evaluate">>, #{<<"expression">> => Expr, <<"returnByValue">> => true}, 10000).
+
+dialog_navigate(U, Url) ->
+    live_load_browser:call(U, <<"Page.navigate">>, #{<<"url">> => Url}, 15000).
+
+%% location.href once it is Url (a navigation commits after Page.navigate answers)
+dialog_wait_location(U, Url) ->
+    _ = wait_until(fun() -> {ok, #{<<"result">> := #{<<"value">> := V}}} = dialog_eval(U, <<"location.href">>), V =:= Url end,
+                   15000),
+    dialog_eval(U, <<"location.href">>).
+
+%% the types of the dialogs the port forwarded so far (taken from the mailbox)
+dialog_types() ->
+    receive
+        {live_load_event, _, #{<<"method">> := <<"Page.javascriptDialogOpening">>, <<"params">> := #{<<"type">> := T}}} ->
+            [T | dialog_types()];
+        {live_load_event, _, _} -> dialog_types()
+    after 0 -> []
+    end.
+
+dialog_wait_count(Type, N, Ms) ->
+    Deadline = erlang:monotonic_time(millisecond) + Ms,
+    dialog_wait_count(Type, N, Deadline, 0).
+dialog_wait_count(_Type, N, _Deadline, Got) when Got >= N -> ok;
+dialog_wait_count(Type, N, Deadline, Got) ->
+    receive
+        {live_load_event, _, #{<<"method">> := <<"Page.javascriptDialogOpening">>, <<"params">> := #{<<"type">> := Type}}} ->
+            dialog_wait_count(Type, N, Deadline, Got + 1);
+        {live_load_event, _, _} -> dialog_wait_count(Type, N, Deadline, Got)
+    after max(0, Deadline - erlang:monotonic_time(millisecond)) -> {too_few, Type, Got}
+    end.
 
 %% ------------------------------------------------------------------ run-level rows
 

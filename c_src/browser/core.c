@@ -602,6 +602,13 @@ static void user_event(ll_core *c, struct user *u, const char *m, json_t *params
             /* the renderer is gone: what was sent to the page will never be answered */
             if (!strcmp(m, "Inspector.targetCrashed"))
                 release_pending(c, u->id, 1, "target_crashed");
+            /* a JavaScript dialog blocks its page until answered: every one is accepted (alert and
+             * confirm OK, prompt with its default text, beforeunload leaves), as a person clicking
+             * OK; the owner counts it (page.dialogs) from the forwarded event */
+            if (!strcmp(m, "Page.javascriptDialogOpening"))
+                send_cmd(c, u->session, "Page.handleJavaScriptDialog",
+                         json_pack("{s:b,s:s}", "accept", 1, "promptText", jstr(params, "defaultPrompt")), P_IGNORE,
+                         u->id, 0);
             return;
         }
 }

@@ -60,7 +60,8 @@
  *     #{<<"type">> => <<"cdp">>, method, params}  Page.lifecycleEvent, Page.frameNavigated,
  *         Page.navigatedWithinDocument, Page.loadEventFired, Page.domContentEventFired,
  *         Page.javascriptDialogOpening, Inspector.targetCrashed, Inspector.detached,
- *         Runtime.exceptionThrown, Target.detachedFromTarget
+ *         Runtime.exceptionThrown, Target.detachedFromTarget; a JavaScript dialog is accepted by the
+ *         port itself (Page.handleJavaScriptDialog accept, a prompt with its default text)
  *     {0, 0, #{<<"type">> => <<"protocol_error">>, reason}} for a frame without a readable Id.
  *     {0, 0, #{<<"type">> => <<"browser_launched">>, <<"pid">> => Pid}} once, after launching Chromium:
  *         its pid is also its process group, which the owner kills should this port be killed.

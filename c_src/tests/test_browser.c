@@ -869,6 +869,43 @@ static void test_browser_queue_full(void)
     ll_core_free(c);
 }
 
+/* A JavaScript dialog blocks its page until answered: each one (alert, confirm, prompt,
+ * beforeunload) is forwarded to Erlang (counted there) and accepted on the page's session, the
+ * prompt with its default text; a dialog of no known session is left alone; the answer's slot is
+ * the user's (freed when it is closed). */
+static void test_dialogs_accepted(void)
+{
+    ll_core_cfg cfg = {.to_browser = cap_browser, .to_erlang = cap_erlang};
+    ll_core *c = ll_core_new(&cfg);
+    make_user(c, 1, 1.0, "C1", "S1");
+    q_reset();
+    unsigned base = pending_of(c);
+    const char *types[] = {"alert", "confirm", "prompt", "beforeunload"};
+    for (int i = 0; i < 4; i++) {
+        from_browser(c, "{'method':'Page.javascriptDialogOpening','sessionId':'S1','params':{'url':'http://h/',"
+                        "'message':'m','type':'%s','hasBrowserHandler':false,'defaultPrompt':'%s'}}",
+                     types[i], i == 2 ? "dflt" : "");
+        CHECK(q.nb == 1 && !strcmp(cmd_method(0), "Page.handleJavaScriptDialog") && !strcmp(cmd_session(0), "S1"));
+        const json_t *p = json_object_get(q.nb ? q.to_browser[0] : NULL, "params");
+        CHECK(json_is_true(json_object_get(p, "accept")));
+        const char *text = json_string_value(json_object_get(p, "promptText"));
+        CHECK(text && !strcmp(text, i == 2 ? "dflt" : ""));
+        CHECK(count_events("cdp") == 1);
+        CHECK(pending_of(c) == base + 1u + (unsigned)i);
+        q_reset();
+    }
+    /* a dialog without a readable default text still gets an answer */
+    from_browser(c, "{'method':'Page.javascriptDialogOpening','sessionId':'S1','params':{'type':'alert'}}");
+    CHECK(q.nb == 1 && !strcmp(cmd_method(0), "Page.handleJavaScriptDialog"));
+    q_reset();
+    from_browser(c, "{'method':'Page.javascriptDialogOpening','sessionId':'S9','params':{'type':'alert'}}");
+    CHECK(q.nb == 0 && q.ne == 0);
+    send_close(c, 70, 1);
+    CHECK(pending_of(c) == 1); /* only the disposal: the unanswered dialog answers went with the user */
+    q_reset();
+    ll_core_free(c);
+}
+
 int main(void)
 {
     test_packet4();
@@ -887,6 +924,7 @@ int main(void)
     test_pending_deadline();
     test_setup_detach_and_deadline();
     test_browser_queue_full();
+    test_dialogs_accepted();
     printf("test_browser: %d checks, %d failures\n", checks, failures);
     return failures ? 1 : 0;
 }
