@@ -18,7 +18,7 @@
 all() ->
     [fuzz_result_json, fuzz_cli_args, fuzz_corpus_replays, bad_input_options, bad_input_cli,
      bad_input_scenarios, bad_input_selectors, hostile_pages, target_down_then_back, target_faults,
-     liveview_crash_loop, soak].
+     liveview_crash_loop, soak, reports_hold_no_secrets].
 
 suite() ->
     Soak = soak_minutes(),
@@ -613,6 +613,35 @@ precise_reason(_) -> false.
 
 reason_text(undefined) -> "ok";
 reason_text(R) -> io_lib:format("~0tP", [R, 6]).
+
+%% --- reports hold no secrets ---------------------------------------------------------------
+
+reports_hold_no_secrets() ->
+    [{doc, "run.options in the JSON, Markdown and HTML reports: data rows (with passwords), protocol_opts headers, cluster settings and the scenario's config values are never written; data is recorded as its source/strategy and row count, the maps as their key names."}].
+reports_hold_no_secrets(Config) ->
+    S = live_load_runner_halt_scenario,
+    Secrets = [<<"rowS3cret">>, <<"hdrS3cret">>, <<"cfgS3cret">>, <<"fileS3cret">>],
+    Csv = filename:join(?config(priv_dir, Config), "users.csv"),
+    ok = file:write_file(Csv, <<"user,password\nu1,fileS3cret\n">>),
+    Runs = [#{data => #{rows => [#{<<"user">> => <<"u1">>, <<"password">> => <<"rowS3cret">>},
+                                 #{<<"user">> => <<"u2">>, <<"password">> => <<"rowS3cret">>}],
+                        strategy => per_iteration},
+              protocol_opts => #{headers => [{<<"authorization">>, <<"Bearer hdrS3cret">>}]},
+              password => <<"cfgS3cret">>},
+            #{data => #{source => Csv}}],
+    Seen = [begin
+                #{S := R} = live_load:run(Opts#{scenario => S, browser => false, quiet => true, users => 1,
+                                                scenario_duration => 300}),
+                Text = iolist_to_binary([live_load_result:to_json(R), live_load_report_markdown:render(R),
+                                         live_load_report_html:render(R)]),
+                #{<<"run">> := #{<<"options">> := Recorded}} = R,
+                {Recorded, [X || X <- Secrets, binary:match(Text, X) =/= nomatch]}
+            end || Opts <- Runs],
+    ct:pal("recorded: ~p", [Seen]),
+    [{Inline, []}, {File, []}] = Seen,
+    ?assertMatch(#{<<"data">> := #{<<"row_count">> := 2, <<"strategy">> := <<"per_iteration">>},
+                   <<"protocol_opts">> := [<<"headers">>], <<"config_keys">> := [<<"password">>]}, Inline),
+    ?assertEqual(#{<<"source">> => list_to_binary(Csv)}, maps:get(<<"data">>, File)).
 
 %% --- fuzzing (PropEr for a time budget) ----------------------------------------------------
 
