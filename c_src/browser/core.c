@@ -49,6 +49,8 @@ struct user {
     char ctx[ID_CAP], target[ID_CAP], session[ID_CAP];
     struct http_req *reqs;
     struct ws_conn ws[WS_CAP];
+    double dlg_t0;  /* start of the current dialog window (ms) */
+    unsigned dlg_n; /* dialogs opened in it */
 };
 
 struct pending {
@@ -569,8 +571,41 @@ static const char *const FORWARDED[] = {"Page.lifecycleEvent",         "Page.fra
                                         "Inspector.targetCrashed",      "Inspector.detached",
                                         "Runtime.exceptionThrown",      NULL};
 
+/* A JavaScript dialog blocks its page until answered: every one is accepted (alert and confirm OK,
+ * prompt with its default text, beforeunload leaves), as a person clicking OK, and forwarded (the
+ * owner counts page.dialogs). DIALOG_LOOP dialogs within DIALOG_WINDOW_MS is a script calling them
+ * in a loop (no person answers that fast); such a script never yields its renderer (a
+ * Runtime.terminateExecution waits for the renderer's main thread, a same-site navigation for the
+ * script), so the port crashes that renderer instead of answering (Page.crash, on its IO thread),
+ * as a person kills an unresponsive page: the step in flight fails target_crashed, the next
+ * navigation gets a new renderer, and the event says so (loop_stopped). */
+#define DIALOG_LOOP 10
+#define DIALOG_WINDOW_MS 2000.0
+static void on_dialog(ll_core *c, struct user *u, const char *m, json_t *params)
+{
+    json_t *ev = json_pack("{s:s,s:s,s:O}", "type", "cdp", "method", m, "params", params);
+    double now = now_ms(c);
+    if (u->dlg_n == 0 || now - u->dlg_t0 > DIALOG_WINDOW_MS) {
+        u->dlg_t0 = now;
+        u->dlg_n = 0;
+    }
+    if (++u->dlg_n == DIALOG_LOOP) {
+        send_cmd(c, u->session, "Page.crash", NULL, P_IGNORE, u->id, 0);
+        json_object_set_new(ev, "loop_stopped", json_true());
+    } else {
+        send_cmd(c, u->session, "Page.handleJavaScriptDialog",
+                 json_pack("{s:b,s:s}", "accept", 1, "promptText", jstr(params, "defaultPrompt")), P_IGNORE, u->id,
+                 0);
+    }
+    emit_event(c, u->id, ev);
+}
+
 static void user_event(ll_core *c, struct user *u, const char *m, json_t *params)
 {
+    if (!strcmp(m, "Page.javascriptDialogOpening")) {
+        on_dialog(c, u, m, params);
+        return;
+    }
     if (!strcmp(m, "Runtime.bindingCalled")) {
         if (strcmp(jstr(params, "name"), c->cfg.binding))
             return;
@@ -602,13 +637,6 @@ static void user_event(ll_core *c, struct user *u, const char *m, json_t *params
             /* the renderer is gone: what was sent to the page will never be answered */
             if (!strcmp(m, "Inspector.targetCrashed"))
                 release_pending(c, u->id, 1, "target_crashed");
-            /* a JavaScript dialog blocks its page until answered: every one is accepted (alert and
-             * confirm OK, prompt with its default text, beforeunload leaves), as a person clicking
-             * OK; the owner counts it (page.dialogs) from the forwarded event */
-            if (!strcmp(m, "Page.javascriptDialogOpening"))
-                send_cmd(c, u->session, "Page.handleJavaScriptDialog",
-                         json_pack("{s:b,s:s}", "accept", 1, "promptText", jstr(params, "defaultPrompt")), P_IGNORE,
-                         u->id, 0);
             return;
         }
 }

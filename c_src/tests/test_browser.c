@@ -875,7 +875,8 @@ static void test_browser_queue_full(void)
  * the user's (freed when it is closed). */
 static void test_dialogs_accepted(void)
 {
-    ll_core_cfg cfg = {.to_browser = cap_browser, .to_erlang = cap_erlang};
+    ll_core_cfg cfg = {.to_browser = cap_browser, .to_erlang = cap_erlang, .now_ms = fake_now};
+    q.now = 1000;
     ll_core *c = ll_core_new(&cfg);
     make_user(c, 1, 1.0, "C1", "S1");
     q_reset();
@@ -900,6 +901,33 @@ static void test_dialogs_accepted(void)
     q_reset();
     from_browser(c, "{'method':'Page.javascriptDialogOpening','sessionId':'S9','params':{'type':'alert'}}");
     CHECK(q.nb == 0 && q.ne == 0);
+    /* a loop: the 10th dialog within 2 s is not answered, its renderer is crashed, once; the event
+     * says so */
+    q.now += 5000;
+    int terminated = 0, stopped = 0;
+    for (int i = 0; i < 25; i++) {
+        q.now += 50;
+        from_browser(c, "{'method':'Page.javascriptDialogOpening','sessionId':'S1','params':{'type':'alert'}}");
+        for (int k = 0; k < q.nb; k++)
+            terminated += !strcmp(cmd_method(k), "Page.crash") && !strcmp(cmd_session(k), "S1") && q.nb == 1;
+        long a;
+        char b[MAXATOMLEN_UTF8];
+        json_t *ev = q.ne == 1 ? erl_out(0, &a, b) : NULL;
+        if (json_is_true(json_object_get(ev, "loop_stopped"))) {
+            CHECK(i == 9);
+            stopped++;
+        }
+        json_decref(ev);
+        q_reset();
+    }
+    CHECK(terminated == 1 && stopped == 1);
+    /* dialogs a person could answer (one per 300 ms) are never a loop */
+    for (int i = 0; i < 30; i++) {
+        q.now += 300;
+        from_browser(c, "{'method':'Page.javascriptDialogOpening','sessionId':'S1','params':{'type':'confirm'}}");
+        CHECK(q.nb == 1);
+        q_reset();
+    }
     send_close(c, 70, 1);
     CHECK(pending_of(c) == 1); /* only the disposal: the unanswered dialog answers went with the user */
     q_reset();

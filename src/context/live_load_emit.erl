@@ -82,7 +82,8 @@ event(Conn, #{<<"type">> := <<"cdp">>, <<"method">> := <<"Inspector.targetCrashe
     count(Conn, <<"page.crashes">>, 1, #{}, now),
     report(Conn, <<"page_crashed">>, <<"the page's renderer crashed">>);
 event(Conn, #{<<"type">> := <<"cdp">>, <<"method">> := <<"Page.javascriptDialogOpening">>} = E) ->
-    %% the port has accepted it already (guides/browser.md): counted by type
+    %% the port has accepted it already, or crashed the renderer of a dialog loop (guides/browser.md)
+    _ = maps:get(<<"loop_stopped">>, E, false) =:= true andalso count(Conn, <<"page.dialog_loops_stopped">>, 1, #{}, now),
     count(Conn, <<"page.dialogs">>, 1, #{<<"type">> => dialog_type(maps:get(<<"params">>, E, #{}))}, now);
 event(_Conn, #{<<"type">> := <<"cdp">>}) ->
     ok;
