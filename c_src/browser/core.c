@@ -51,6 +51,7 @@ struct user {
     struct ws_conn ws[WS_CAP];
     double dlg_t0;  /* start of the current dialog window (ms) */
     unsigned dlg_n; /* dialogs opened in it */
+    int crashed;    /* the page's renderer crashed: no command is answered until a navigation */
 };
 
 struct pending {
@@ -634,9 +635,12 @@ static void user_event(ll_core *c, struct user *u, const char *m, json_t *params
     for (int i = 0; FORWARDED[i]; i++)
         if (!strcmp(m, FORWARDED[i])) {
             emit_event(c, u->id, json_pack("{s:s,s:s,s:O}", "type", "cdp", "method", m, "params", params));
-            /* the renderer is gone: what was sent to the page will never be answered */
-            if (!strcmp(m, "Inspector.targetCrashed"))
+            /* the renderer is gone: what was sent to the page will never be answered, nor what
+             * is sent before a navigation brings a new one */
+            if (!strcmp(m, "Inspector.targetCrashed")) {
                 release_pending(c, u->id, 1, "target_crashed");
+                u->crashed = 1;
+            }
             return;
         }
 }
@@ -974,6 +978,14 @@ void ll_core_from_erlang(ll_core *c, const char *buf, size_t len)
             json_decref(params);
             reply_err(c, erl, u && u->st == U_GONE ? "user_gone" : "user_not_ready", NULL);
             return;
+        }
+        if (!root && u->crashed) {
+            if (strcmp(method, "Page.navigate") && strcmp(method, "Page.reload")) {
+                json_decref(params);
+                reply_err(c, erl, "target_crashed", NULL);
+                return;
+            }
+            u->crashed = 0;
         }
         if (root && u && u->ctx[0] && !json_object_get(params, "browserContextId"))
             for (int i = 0; CTX_METHODS[i]; i++)

@@ -33,7 +33,9 @@
  *         browserContextId is added to the Storage.*Cookies / Target.createTarget / Browser.*
  *         permission and download methods when absent
  *         -> {Id, ok, Result :: map()} | {Id, error, {cdp, Code, Message :: binary()}}
- *         A command past its deadline is answered {Id, error, timeout}; commands on a page session
+ *         A command past its deadline is answered {Id, error, timeout}; after Inspector.targetCrashed
+ *         the page's commands in flight, and those sent before a Page.navigate or Page.reload (which
+ *         bring a new renderer), are answered {Id, error, target_crashed}; commands on a page session
  *         that detaches (dispose, crash) are answered {Id, error, user_gone}, and so is every
  *         pending command of a user when it is closed; their slots are free again at once.
  *     {Id, close_user, U}             Target.disposeBrowserContext  -> {Id, ok, null}

@@ -698,8 +698,9 @@ static void test_pending_release_on_detach(void)
     ll_core_free(c);
 }
 
-/* The renderer crashes: calls in flight on the page are answered target_crashed at once, the
- * user stays (a navigation brings a new renderer) and root-session calls are untouched. */
+/* The renderer crashes: calls in flight on the page are answered target_crashed at once, and so
+ * are the page's calls until a navigation (Page.navigate, Page.reload: Chromium would never answer
+ * them); the user stays (the navigation brings a new renderer) and root-session calls are untouched. */
 static void test_pending_release_on_crash(void)
 {
     ll_core_cfg cfg = {.to_browser = cap_browser, .to_erlang = cap_erlang};
@@ -715,8 +716,14 @@ static void test_pending_release_on_crash(void)
     CHECK(!reply_to(61, (char[MAXATOMLEN_UTF8]){0}));
     CHECK(count_events("cdp") == 1);
     CHECK(pending_of(c) == base + 1);
+    /* the crashed page answers nothing before a navigation: answered at once, nothing sent */
+    send_call(c, 63, "call", 1, "Runtime.evaluate", 0);
+    CHECK(answered_error(63, "target_crashed") && q.nb == 0);
     q_reset();
     send_call(c, 62, "call", 1, "Page.reload", 0);
+    CHECK(q.nb == 1 && q.ne == 0);
+    q_reset();
+    send_call(c, 64, "call", 1, "Runtime.evaluate", 0); /* on the new renderer */
     CHECK(q.nb == 1 && q.ne == 0);
     q_reset();
     ll_core_free(c);
