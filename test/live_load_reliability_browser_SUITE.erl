@@ -222,14 +222,10 @@ renderer_killed(Config) ->
              end,
     {R, Seen} = run_and_strike(Config, Size, Strike),
     %% The failed iteration says target_crashed: the port answers the pending commands so, and
-    %% the context's event waits end at Inspector.targetCrashed (live_load_context_events:await/4).
-    %% A step that polls the page (wait_for_phx_loading_completion) can still see only its timeout
-    %% when the crash lands between two polls: the smoke accepts it, the full row does not.
-    Kinds = case ?config(size, Config) of
-                full -> [<<"target_crashed">>, <<"page_crashed">>];
-                smoke -> [<<"target_crashed">>, <<"page_crashed">>, <<"timeout">>]
-            end,
-    check_run_row(Config, Row, Size, R, Seen, Kinds, 1).
+    %% those sent to the crashed page before a navigation (a step polling the page between two
+    %% polls: it waited out its timeout before), and the context's event waits end at
+    %% Inspector.targetCrashed (live_load_context_events:await/4).
+    check_run_row(Config, Row, Size, R, Seen, [<<"target_crashed">>, <<"page_crashed">>], 1).
 
 kill_renderers([], _Crashes) -> [];
 kill_renderers([Pid | Rest], Crashes) ->
