@@ -211,12 +211,14 @@ target_faults(_Config) ->
     AllFail = lists:all(fun({_, #{failed := F, ok := O}}) -> F > 0 andalso O =:= 0 end, Seen),
     Pass = Distinct andalso OnTime andalso AllFail,
     row("target answers 500 / hangs / closes the WebSocket / is slow (2 s per event)", Pass,
-        "~ts; iteration_timeout ~b s honoured (longest iteration ~ts s, runs ~ts s for a ~b s duration, "
-        "0: one iteration per user)",
+        "~ts; iteration_timeout ~b s honoured (longest iteration ~ts s, runs ~ts s ~ts)",
         [lists:join("; ", [io_lib:format("~p: ~ts", [N, X]) || {N, X} <- Sig]), Timeout div 1000,
          lists:join("/", [io_lib:format("~.1f", [maps:get(max, S) / 1000]) || {_, S} <- Seen]),
          lists:join("/", [io_lib:format("~.1f", [maps:get(took, S) / 1000]) || {_, S} <- Seen]),
-         case Full of true -> Duration div 1000; false -> 0 end]),
+         case Full of
+             true -> io_lib:format("for a ~b s duration; an iteration timeout ends its user", [Duration div 1000]);
+             false -> "for one iteration per user"
+         end]),
     ?assert(Pass).
 
 %% the counter page: navigate, LiveView up, Clicks clicks each waited for; steps bounded by StepMs
