@@ -348,7 +348,8 @@ slope_bounds(smoke) -> #{port_rss_kb => 8192, port_fds => 125, chromium_fds => 2
 open_close_cycles() ->
     [{doc, "N context open/close cycles on one browser (8 at a time; 10 000 at size, 80 in the smoke): port RSS, "
            "Chromium PSS and open fds sampled ten times after a warm-up step; first/last and the least-squares slope "
-           "per 1000 cycles printed and bounded (a leak of 1 kB or one fd per context fails it)"}].
+           "per 1000 cycles printed and bounded (a leak of 1 kB or one fd per context fails it); context creations that fail "
+           "are counted, more than one in 1000 fails it"}].
 open_close_cycles(Config) ->
     Size = ?config(size, Config),
     N = cycles(Size),
@@ -370,8 +371,12 @@ open_close_cycles(Config) ->
         %% processes warming up: 204 MB after 32 cycles, 310 MB after 200, then 297-336 MB up to
         %% 2000 in a run here); the baseline is taken after one step of warm-up so the row measures
         %% growth with the cycle count, not the warm-up
-        cycle(B, Par, Step),
+        put(creation_errors, []),
+        WarmErrors = cycle(B, Par, Step),
         Samples = sample_loop(B, PortPid, Chromium, Par, Step, N, 0, [sample(0, PortPid, Chromium)]),
+        %% a creation that fails (a 30 s timeout when other work starves the box) is not a leak: it
+        %% is counted and shown, and more than one in 1000 fails the row
+        CreationErrors = WarmErrors ++ get_list(creation_errors),
         {ok, Stats} = live_load_browser:stats(B),
         [First | _] = Samples,
         Last = lists:last(Samples),
@@ -381,8 +386,13 @@ open_close_cycles(Config) ->
         Fmt = fun(K) -> io_lib:format("~ts first ~b last ~b slope ~.1f/1000 (bound ~p)",
                                       [K, maps:get(K, First), maps:get(K, Last), Slope(K), maps:get(K, Bounds)]) end,
         Saw = lists:join("; ", [io_lib:format("~b cycles", [N]) | [Fmt(K) || K <- Keys]] ++
-                             [io_lib:format("port users ~p pending ~p",
-                                            [maps:get(<<"users">>, Stats), maps:get(<<"pending">>, Stats)])]),
+                             [io_lib:format("port users ~p pending ~p; context creations failed ~b~ts",
+                                            [maps:get(<<"users">>, Stats), maps:get(<<"pending">>, Stats),
+                                             length(CreationErrors),
+                                             case CreationErrors of
+                                                 [] -> "";
+                                                 _ -> io_lib:format(" (~0tp)", [lists:usort(CreationErrors)])
+                                             end])]),
         ct:pal("samples ~p", [Samples]),
         %% the slopes, and first/last as a second look: the port's memory and fds must not grow with
         %% the cycle count; Chromium's PSS moves with its caches, so its first/last bound is loose
@@ -397,7 +407,8 @@ open_close_cycles(Config) ->
             [{chromium_pss_grew_kb, maps:get(chromium_pss_kb, First), maps:get(chromium_pss_kb, Last)}
              || maps:get(chromium_pss_kb, Last) > maps:get(chromium_pss_kb, First) * 3 div 2] ++
             [{not_measured, First} || maps:get(port_rss_kb, First) =:= 0 orelse maps:get(chromium_pss_kb, First) =:= 0] ++
-            [{port_not_empty, Stats} || maps:get(<<"users">>, Stats) =/= 0 orelse maps:get(<<"pending">>, Stats) =/= 0],
+            [{port_not_empty, Stats} || maps:get(<<"users">>, Stats) =/= 0 orelse maps:get(<<"pending">>, Stats) =/= 0] ++
+            [{creations_failed, length(CreationErrors)} || length(CreationErrors) > (N + Step) div 1000],
         row(Config, Row, Problems, Saw)
     after
         live_load_browser:stop(B)
@@ -411,7 +422,9 @@ sample_loop(_B, _PortPid, _Chromium, _Par, _Step, N, Done, Acc) when Done >= N -
     lists:reverse(Acc);
 sample_loop(B, PortPid, Chromium, Par, Step, N, Done, Acc) ->
     Todo = min(Step, N - Done),
-    cycle(B, Par, Todo),
+    Errors = cycle(B, Par, Todo),
+    _ = Errors =/= [] andalso ct:pal("~b context creations failed: ~p", [length(Errors), lists:usort(Errors)]),
+    put(creation_errors, get_list(creation_errors) ++ Errors),
     Done2 = Done + Todo,
     %% let Chromium reap the closed renderers before measuring
     wait_for(fun() -> {ok, #{<<"users">> := U}} = live_load_browser:stats(B), U =:= 0 end, 10000),
@@ -419,22 +432,26 @@ sample_loop(B, PortPid, Chromium, Par, Step, N, Done, Acc) ->
     ct:pal("~p", [Sample]),
     sample_loop(B, PortPid, Chromium, Par, Step, N, Done2, [Sample | Acc]).
 
-%% Todo open/close cycles, Par at a time
+get_list(Key) ->
+    case get(Key) of undefined -> []; L -> L end.
+
+%% Todo open/close cycles, Par at a time; the reasons of the creations that failed
 cycle(B, Par, Todo) ->
     Self = self(),
     Per = Todo div Par,
     Extra = Todo rem Par,
     Pids = [spawn_link(fun() ->
                                K = Per + case I =< Extra of true -> 1; false -> 0 end,
-                               [begin
-                                    {ok, U} = live_load_browser:new_user(B, #{owner => Self, network => false}),
-                                    ok = live_load_browser:close_user(U)
-                                end || _ <- lists:seq(1, K)],
-                               Self ! {done, self()}
+                               Errors = [R || _ <- lists:seq(1, K),
+                                              R <- case live_load_browser:new_user(B, #{owner => Self, network => false}) of
+                                                       {ok, U} -> ok = live_load_browser:close_user(U), [];
+                                                       {error, Reason} -> [Reason]
+                                                   end],
+                               Self ! {done, self(), Errors}
                        end) || I <- lists:seq(1, Par)],
-    [receive {done, P} -> ok end || P <- Pids],
+    Errors = lists:append([receive {done, P, E} -> E end || P <- Pids]),
     flush(),
-    ok.
+    Errors.
 
 sample(Cycles, PortPid, Chromium) ->
     #{cycles => Cycles, port_rss_kb => rss_kb(PortPid), port_fds => fds(PortPid),
