@@ -109,6 +109,7 @@
     rec.end = now();
     pending.delete(rec.key);
     if (lost) {
+      rec.lost = lost;
       emit({ kind: 'event_lost', t: rec.end, reason: lost, source: rec.source, event: rec.event, type: rec.type, view: rec.view, ref: rec.ref, el: rec.el });
     } else {
       rec.ms = rec.end - rec.start;
@@ -306,7 +307,7 @@
           if (rec && !rec.consumed) {
             if (!rec.done) return undefined;
             rec.consumed = true;
-            return rec.ms == null ? { error: 'lost' } : { ms: rec.ms, input_ms: rec.input == null ? null : rec.end - rec.input, event: rec.event, ref: rec.ref, source: rec.source };
+            return rec.ms == null ? { error: 'lost', reason: rec.lost || null } : { ms: rec.ms, input_ms: rec.input == null ? null : rec.end - rec.input, event: rec.event, ref: rec.ref, source: rec.source };
           }
         }
         // No push seen on this element and the page cannot announce one (LiveView < 1.0): the class.

@@ -421,8 +421,10 @@ refused_port() ->
     gen_tcp:close(L),
     Port.
 
-open_close_many() -> [{doc, "20 users opened and closed 50 times leave no contexts or renderers, port memory flat"},
-                     {timetrap, {minutes, 12}}].
+%% 80 creations keep it short (41 s for 100 under load 13 here); the 10 000-cycle campaign with slopes is the reliability row
+%% (live_load_reliability_browser_SUITE:open_close_cycles under make reliability)
+open_close_many() -> [{doc, "20 users opened and closed 4 times at once leave no contexts, pages or renderers, port memory flat after the first round"},
+                     {timetrap, {minutes, 3}}].
 open_close_many(_Config) ->
     B = start(),
     {ok, OsPid} = live_load_browser:os_pid(B),
@@ -435,16 +437,16 @@ open_close_many(_Config) ->
                     flush()
             end,
     T0 = erlang:monotonic_time(millisecond),
-    [Round() || _ <- lists:seq(1, 10)],
-    Rss10 = rss_kb(OsPid),
-    [Round() || _ <- lists:seq(11, 50)],
+    Round(),
+    Rss1 = rss_kb(OsPid),
+    [Round() || _ <- lists:seq(2, 4)],
     Ms = erlang:monotonic_time(millisecond) - T0,
     RssEnd = rss_kb(OsPid),
     {ok, Stats} = live_load_browser:stats(B),
-    ct:pal("1000 users opened/closed in ~b ms; port RSS ~b kB after 10 rounds, ~b kB after 50; stats ~p",
-           [Ms, Rss10, RssEnd, Stats]),
+    ct:pal("80 users opened/closed in ~b ms; port RSS ~b kB after 1 round, ~b kB after 4; stats ~p",
+           [Ms, Rss1, RssEnd, Stats]),
     ?assertMatch(#{<<"users">> := 0, <<"pending">> := 0}, Stats),
-    ?assert(RssEnd - Rss10 < 3072),
+    ?assert(RssEnd - Rss1 < 2048),
     ?assertMatch({ok, #{<<"browserContextIds">> := []}},
                  live_load_browser:call_root(B, <<"Target.getBrowserContexts">>, #{}, 5000)),
     {ok, #{<<"targetInfos">> := Targets}} = live_load_browser:call_root(B, <<"Target.getTargets">>, #{}, 5000),

@@ -213,7 +213,8 @@ crashed_view_is_reported(Config) ->
     C1 = ok(?C:wait_for_liveview(?C:navigate(?config(ctx, Config), url(Config, <<"/counter">>)))),
     live_load_metrics:reset(),
     C2 = ?C:wait_for_phx_loading_completion(?C:click(C1, <<"#crash">>), click, <<"#crash">>),
-    ?assertMatch(#{op := wait_for_phx_loading_completion, reason := {event_lost, <<"#crash">>}}, ?C:error(C2)),
+    ?assertMatch(#{op := wait_for_phx_loading_completion, reason := {event_lost, <<"#crash">>, view_crashed}},
+                 ?C:error(C2)),
     C3 = ok(?C:wait_for_liveview(?C:reset(C2))),
     _ = ?C:inner_text(C3, <<"#count">>, #{}),     % one more step drains the events
     Counters = counters(),

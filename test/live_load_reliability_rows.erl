@@ -1,21 +1,31 @@
 %% Rows of the `make reliability' table: a test that proves a row appends one line
-%% `Row<TAB>pass|FAIL<TAB>what it saw' to `$RELIABILITY_OUT' (default
-%% `_build/reliability/rows.tsv' in the checkout). `make reliability' prints them as one table.
+%% `Row<TAB>pass|FAIL<TAB>what it saw' to `$RELIABILITY_OUT' (`make reliability' gives each suite
+%% its own file under _build/reliability/table/ and prints them as one table: mk/reliability.mk).
+%% Only full-size rows are written (LIVE_LOAD_RELIABILITY=1): the smoke form of a row (`make test',
+%% a plain `rebar3 ct') prints its line in the test log and writes nothing, so it never lands in
+%% the table.
 -module(live_load_reliability_rows).
 
 -export([append/4, file/0, full/0, minutes/2, root/0]).
 
-%% @doc Appends a row; `Pass' is a boolean, `Fmt'/`Args' the numbers seen (one line).
+%% @doc Appends a row (full size only; always printed to the log); `Pass' is a boolean,
+%% `Fmt'/`Args' the numbers seen (one line).
+-spec append(iodata(), boolean(), io:format(), [term()]) -> ok.
 append(Row, Pass, Fmt, Args) ->
-    File = file(),
-    ok = filelib:ensure_dir(File),
     Seen = re:replace(io_lib:format(Fmt, Args), "[\t\n]+", " ", [global, unicode, {return, binary}]),
     Line = [Row, $\t, case Pass of true -> "pass"; false -> "FAIL" end, $\t, Seen, $\n],
-    ok = file:write_file(File, unicode:characters_to_binary(Line), [append]),
-    ct:pal("reliability row: ~ts", [Line]),
-    ok.
+    ct:pal("reliability row~ts: ~ts", [case full() of true -> ""; false -> " (smoke, not written)" end, Line]),
+    case full() of
+        true ->
+            File = file(),
+            ok = filelib:ensure_dir(File),
+            ok = file:write_file(File, unicode:characters_to_binary(Line), [append]);
+        false -> ok
+    end.
 
-%% @doc The rows file.
+%% @doc The rows file: $RELIABILITY_OUT, else _build/reliability/rows.tsv of the checkout (which
+%% the table does not read).
+-spec file() -> file:filename().
 file() ->
     case os:getenv("RELIABILITY_OUT") of
         V when V =:= false; V =:= "" -> filename:join([root(), "_build", "reliability", "rows.tsv"]);
@@ -23,14 +33,17 @@ file() ->
     end.
 
 %% @doc True under `make reliability' (LIVE_LOAD_RELIABILITY=1): full-size rows; else the smoke form.
+-spec full() -> boolean().
 full() -> os:getenv("LIVE_LOAD_RELIABILITY") =:= "1".
 
 %% @doc Minutes from an environment variable (SOAK_MIN, FUZZ_MIN) with a default.
+-spec minutes(string(), number()) -> float().
 minutes(Var, Default) ->
     case os:getenv(Var) of
-        false -> Default;
+        false -> float(Default);
         S -> try list_to_float(S) catch error:badarg -> float(list_to_integer(S)) end
     end.
 
 %% @doc The checkout (LIVE_LOAD_ROOT or the directory above this module that has bin/live_load).
+-spec root() -> file:filename().
 root() -> live_load_test_checkout:root().

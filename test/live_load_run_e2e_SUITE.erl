@@ -144,7 +144,7 @@ cli_writes_results(Config) ->
     ?assertNotEqual(nomatch, string:find(BadV, "{invalid_option,\"--base-url\",\"notaurl\"}")).
 
 cli_sigterm_writes_partial_result() ->
-    [{doc, "SIGTERM to the CLI's BEAM during a 2 min run: users stopped, port programs and their browsers gone within 5 s, the partial result written with run.interrupted = true, exit status 130."}].
+    [{doc, "SIGTERM to the CLI's BEAM during a 2 min run: users stopped, every port program and Chromium process recorded before the signal gone from /proc within 5 s of it, the partial result written with run.interrupted = true, exit status 130."}].
 cli_sigterm_writes_partial_result(Config) ->
     cli_interrupt(Config, beam, "SIGTERM", "the BEAM node running the run is sent SIGTERM").
 
@@ -173,26 +173,45 @@ cli_interrupt(Config, Target, Signal, Row) ->
     ?assert(Ports =/= [] andalso Browsers =/= []),
     T0 = erlang:monotonic_time(millisecond),
     _ = os:cmd(io_lib:format("kill -~s ~b", [tl(tl(tl(Signal))), case Target of beam -> Beam; wrapper -> Wrapper end])),
+    %% the processes must be gone within 5 s of the signal: /proc polled every 20 ms (the CLI's
+    %% output waits in the mailbox meanwhile); the poll goes on to 15 s to say how late they were
+    Procs = Ports ++ Browsers,
+    GoneMs = gone_within(Procs, T0, 15000),
+    Late = [X || X <- Procs, alive(X)],
     {Status, Out} = sh_loop(P, []),
     Took = erlang:monotonic_time(millisecond) - T0,
-    Left = [X || X <- Ports ++ Browsers, alive(X)],
-    ct:pal("~s to ~p: exit ~p after ~b ms; ports ~p browsers ~p, left ~p~n~s",
-           [Signal, Target, Status, Took, Ports, length(Browsers), Left, Out]),
+    ct:pal("~s to ~p: processes gone after ~p ms (left ~p), exit ~p after ~b ms; ports ~p, ~b browser processes~n~s",
+           [Signal, Target, GoneMs, Late, Status, Took, Ports, length(Browsers), Out]),
     {ok, JsonBin} = file:read_file(Json),
     {ok, [#{<<"run">> := Run}]} = live_load_result:read_results(JsonBin),
     #{<<"iterations">> := #{<<"ok">> := Ok}, <<"users">> := Users} = Run,
-    Pass = Status =:= 130 andalso Left =:= [] andalso Took < 15000 andalso Ok > 0
+    Gone = is_integer(GoneMs) andalso GoneMs =< 5000,
+    Pass = Status =:= 130 andalso Gone andalso Ok > 0
         andalso maps:get(<<"interrupted">>, Run) =:= true andalso maps:get(<<"stopped">>, Users) =:= 2,
-    reliability(Row, Pass, io_lib:format("exit ~p after ~b ms, ~b iterations kept, users started ~p stopped ~p, "
-                                         "interrupted ~p; ~b port program(s) and ~b browser processes, ~b left",
-                                         [Status, Took, Ok, maps:get(<<"started">>, Users), maps:get(<<"stopped">>, Users),
-                                          maps:get(<<"interrupted">>, Run), length(Ports), length(Browsers), length(Left)])),
+    live_load_reliability_rows:append(
+      Row, Pass, "~b port program(s) and ~b Chromium processes gone ~ts after the signal; exit ~p after ~b ms; "
+      "partial result: ~b iterations kept, users started ~p stopped ~p, interrupted ~p",
+      [length(Ports), length(Browsers),
+       case GoneMs of timeout -> io_lib:format("NOT within 15 s (~b left)", [length(Late)]);
+                      _ -> io_lib:format("~b ms", [GoneMs]) end,
+       Status, Took, Ok, maps:get(<<"started">>, Users), maps:get(<<"stopped">>, Users),
+       maps:get(<<"interrupted">>, Run)]),
+    ?assertEqual([], Late),
+    ?assert(Gone),
     ?assertEqual(130, Status),
     ?assertEqual(true, maps:get(<<"interrupted">>, Run)),
     ?assertEqual(2, maps:get(<<"stopped">>, Users)),
     ?assert(Ok > 0),
-    ?assertEqual([], Left),
-    ?assert(Took < 15000).
+    ?assert(Took < 30000).
+
+%% ms from T0 until none of Pids is alive, or timeout after Ms
+gone_within(Pids, T0, Ms) ->
+    Now = erlang:monotonic_time(millisecond),
+    case [X || X <- Pids, alive(X)] of
+        [] -> Now - T0;
+        _ when Now - T0 >= Ms -> timeout;
+        _ -> timer:sleep(20), gone_within(Pids, T0, Ms)
+    end.
 
 wait_output(P, Want, Ms) ->
     wait_output(P, Want, erlang:monotonic_time(millisecond) + Ms, <<>>).
@@ -223,16 +242,16 @@ child(Pid, Comm, Tries) ->
 
 comm(Pid) -> string:trim(os:cmd(io_lib:format("cat /proc/~b/comm 2>/dev/null", [Pid]))).
 
-alive(Pid) -> filelib:is_dir(io_lib:format("/proc/~b", [Pid])) andalso
-                  string:trim(os:cmd(io_lib:format("awk '{print $3}' /proc/~b/stat 2>/dev/null", [Pid]))) =/= "Z".
-
-reliability(Row, Pass, What) ->
-    File = case os:getenv("RELIABILITY_OUT") of
-               false -> filename:join([root(), "_build", "reliability", "rows.tsv"]);
-               F -> F
-           end,
-    ok = filelib:ensure_dir(File),
-    ok = file:write_file(File, [Row, $\t, case Pass of true -> "pass"; false -> "FAIL" end, $\t, What, $\n], [append]).
+%% a process is gone when /proc has no entry for it or it is a zombie (read directly: a shell per
+%% poll would be slower than the bound under load)
+alive(Pid) ->
+    case file:read_file(io_lib:format("/proc/~b/stat", [Pid])) of
+        {ok, Stat} ->
+            %% "pid (comm) S ...": the state follows the last ')'
+            [_, After] = string:split(Stat, <<")">>, trailing),
+            not lists:prefix(" Z", binary_to_list(binary:part(After, 0, min(2, byte_size(After)))));
+        {error, _} -> false
+    end.
 
 p50(Metrics, Name) ->
     case Metrics of

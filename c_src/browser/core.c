@@ -67,6 +67,9 @@ struct user {
     int close_wait;                        /* close_user waits for the window timing its pushes */
     uint64_t close_erl;
     double close_since;
+    double dlg_t0;  /* start of the current dialog window (ms) */
+    unsigned dlg_n; /* dialogs opened in it */
+    int crashed;    /* the page's renderer crashed: no command is answered until a navigation */
 };
 
 struct pending {
@@ -844,8 +847,41 @@ static void page_url(struct user *u, const char *m, const json_t *params)
     }
 }
 
+/* A JavaScript dialog blocks its page until answered: every one is accepted (alert and confirm OK,
+ * prompt with its default text, beforeunload leaves), as a person clicking OK, and forwarded (the
+ * owner counts page.dialogs). DIALOG_LOOP dialogs within DIALOG_WINDOW_MS is a script calling them
+ * in a loop (no person answers that fast); such a script never yields its renderer (a
+ * Runtime.terminateExecution waits for the renderer's main thread, a same-site navigation for the
+ * script), so the port crashes that renderer instead of answering (Page.crash, on its IO thread),
+ * as a person kills an unresponsive page: the step in flight fails target_crashed, the next
+ * navigation gets a new renderer, and the event says so (loop_stopped). */
+#define DIALOG_LOOP 10
+#define DIALOG_WINDOW_MS 2000.0
+static void on_dialog(ll_core *c, struct user *u, const char *m, json_t *params)
+{
+    json_t *ev = json_pack("{s:s,s:s,s:O}", "type", "cdp", "method", m, "params", params);
+    double now = now_ms(c);
+    if (u->dlg_n == 0 || now - u->dlg_t0 > DIALOG_WINDOW_MS) {
+        u->dlg_t0 = now;
+        u->dlg_n = 0;
+    }
+    if (++u->dlg_n == DIALOG_LOOP) {
+        send_cmd(c, u->session, "Page.crash", NULL, P_IGNORE, u->id, 0);
+        json_object_set_new(ev, "loop_stopped", json_true());
+    } else {
+        send_cmd(c, u->session, "Page.handleJavaScriptDialog",
+                 json_pack("{s:b,s:s}", "accept", 1, "promptText", jstr(params, "defaultPrompt")), P_IGNORE, u->id,
+                 0);
+    }
+    emit_event(c, u->id, ev);
+}
+
 static void user_event(ll_core *c, struct user *u, const char *m, json_t *params)
 {
+    if (!strcmp(m, "Page.javascriptDialogOpening")) {
+        on_dialog(c, u, m, params);
+        return;
+    }
     if (!strcmp(m, "Runtime.bindingCalled")) {
         if (strcmp(jstr(params, "name"), c->cfg.binding))
             return;
@@ -879,9 +915,12 @@ static void user_event(ll_core *c, struct user *u, const char *m, json_t *params
     for (int i = 0; FORWARDED[i]; i++)
         if (!strcmp(m, FORWARDED[i])) {
             emit_event(c, u->id, json_pack("{s:s,s:s,s:O}", "type", "cdp", "method", m, "params", params));
-            /* the renderer is gone: what was sent to the page will never be answered */
-            if (!strcmp(m, "Inspector.targetCrashed"))
+            /* the renderer is gone: what was sent to the page will never be answered, nor what
+             * is sent before a navigation brings a new one */
+            if (!strcmp(m, "Inspector.targetCrashed")) {
                 release_pending(c, u->id, 1, "target_crashed");
+                u->crashed = 1;
+            }
             return;
         }
 }
@@ -1391,6 +1430,14 @@ void ll_core_from_erlang(ll_core *c, const char *buf, size_t len)
             json_decref(params);
             reply_err(c, erl, u && u->st == U_GONE ? "user_gone" : "user_not_ready", NULL);
             return;
+        }
+        if (!root && u->crashed) {
+            if (strcmp(method, "Page.navigate") && strcmp(method, "Page.reload")) {
+                json_decref(params);
+                reply_err(c, erl, "target_crashed", NULL);
+                return;
+            }
+            u->crashed = 0;
         }
         if (root && u && u->ctx[0] && !json_object_get(params, "browserContextId"))
             for (int i = 0; CTX_METHODS[i]; i++)

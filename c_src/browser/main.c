@@ -33,7 +33,9 @@
  *         browserContextId is added to the Storage.*Cookies / Target.createTarget / Browser.*
  *         permission and download methods when absent
  *         -> {Id, ok, Result :: map()} | {Id, error, {cdp, Code, Message :: binary()}}
- *         A command past its deadline is answered {Id, error, timeout}; commands on a page session
+ *         A command past its deadline is answered {Id, error, timeout}; after Inspector.targetCrashed
+ *         the page's commands in flight, and those sent before a Page.navigate or Page.reload (which
+ *         bring a new renderer), are answered {Id, error, target_crashed}; commands on a page session
  *         that detaches (dispose, crash) are answered {Id, error, user_gone}, and so is every
  *         pending command of a user when it is closed; their slots are free again at once.
  *     {Id, close_user, U}             Target.disposeBrowserContext  -> {Id, ok, null}
@@ -41,7 +43,8 @@
  *                                           <<"wire_dropped">> (LiveView pushes never answered)}}
  *   Errors: {Id, error, R}, R = no_such_user | user_not_ready | user_gone | user_busy |
  *     too_many_users | too_many_pending (4096 commands in flight, or the queue to the browser
- *     full) | timeout | out_of_memory | result_too_deep |
+ *     full) | timeout | out_of_memory | result_too_deep | result_too_large (the reply is above
+ *     --max-frame: the port goes on) |
  *     {invalid_option, Key :: binary()} | {bad_params, What :: binary()} |
  *     {bad_command, What :: binary()} | {cdp, Code, Message}.
  *   Terms <-> JSON: see common/etf.h (map = object with binary keys, list = array, binary = string,
@@ -66,7 +69,8 @@
  *     #{<<"type">> => <<"cdp">>, method, params}  Page.lifecycleEvent, Page.frameNavigated,
  *         Page.navigatedWithinDocument, Page.loadEventFired, Page.domContentEventFired,
  *         Page.javascriptDialogOpening, Inspector.targetCrashed, Inspector.detached,
- *         Runtime.exceptionThrown, Target.detachedFromTarget
+ *         Runtime.exceptionThrown, Target.detachedFromTarget; a JavaScript dialog is accepted by the
+ *         port itself (Page.handleJavaScriptDialog accept, a prompt with its default text)
  *     {0, 0, #{<<"type">> => <<"protocol_error">>, reason}} for a frame without a readable Id.
  *     {0, 0, #{<<"type">> => <<"browser_launched">>, <<"pid">> => Pid}} once, after launching Chromium:
  *         its pid is also its process group, which the owner kills should this port be killed.
@@ -156,12 +160,39 @@ static void finish(int code)
 
 /* ------------------------------------------------------------------ core callbacks */
 
+/* A reply above --max-frame (a page_content of a 20 MB DOM) cannot reach Erlang: its request is
+ * answered {Id, error, result_too_large} instead, and the port and its other users go on.
+ * Returns -1 when the reply has no readable Id or the answer does not fit either. */
+static int reply_too_large(const char *etf)
+{
+    int idx = 0, ver, arity;
+    unsigned long long id;
+    if (ei_decode_version(etf, &idx, &ver) || ei_decode_tuple_header(etf, &idx, &arity) || arity != 3 ||
+        ei_decode_ulonglong(etf, &idx, &id))
+        return -1;
+    ei_x_buff x;
+    ei_x_new_with_version(&x);
+    ei_x_encode_tuple_header(&x, 3);
+    ei_x_encode_ulonglong(&x, id);
+    ei_x_encode_atom(&x, "error");
+    ei_x_encode_atom(&x, "result_too_large");
+    int r = ll_packet4_put(&g.out, x.buff, (size_t)x.index);
+    ei_x_free(&x);
+    return r;
+}
+
 static void to_erlang(void *ud, const char *etf, size_t len, int is_event)
 {
     (void)ud;
     if (len > g.max_frame || ll_packet4_put(&g.out, etf, len)) {
         if (is_event) {
             ll_core_count_dropped(g.core);
+            return;
+        }
+        if (len > g.max_frame && reply_too_large(etf) == 0) {
+            lwsl_warn("reply of %zu bytes above --max-frame: answered result_too_large\n", len);
+            if (g.w_out)
+                lws_callback_on_writable(g.w_out);
             return;
         }
         lwsl_err("reply of %zu bytes does not fit the queue to Erlang; exiting\n", len);

@@ -699,8 +699,9 @@ static void test_pending_release_on_detach(void)
     ll_core_free(c);
 }
 
-/* The renderer crashes: calls in flight on the page are answered target_crashed at once, the
- * user stays (a navigation brings a new renderer) and root-session calls are untouched. */
+/* The renderer crashes: calls in flight on the page are answered target_crashed at once, and so
+ * are the page's calls until a navigation (Page.navigate, Page.reload: Chromium would never answer
+ * them); the user stays (the navigation brings a new renderer) and root-session calls are untouched. */
 static void test_pending_release_on_crash(void)
 {
     ll_core_cfg cfg = {.to_browser = cap_browser, .to_erlang = cap_erlang};
@@ -716,8 +717,14 @@ static void test_pending_release_on_crash(void)
     CHECK(!reply_to(61, (char[MAXATOMLEN_UTF8]){0}));
     CHECK(count_events("cdp") == 1);
     CHECK(pending_of(c) == base + 1);
+    /* the crashed page answers nothing before a navigation: answered at once, nothing sent */
+    send_call(c, 63, "call", 1, "Runtime.evaluate", 0);
+    CHECK(answered_error(63, "target_crashed") && q.nb == 0);
     q_reset();
     send_call(c, 62, "call", 1, "Page.reload", 0);
+    CHECK(q.nb == 1 && q.ne == 0);
+    q_reset();
+    send_call(c, 64, "call", 1, "Runtime.evaluate", 0); /* on the new renderer */
     CHECK(q.nb == 1 && q.ne == 0);
     q_reset();
     ll_core_free(c);
@@ -1140,6 +1147,71 @@ static void test_method_counts(void)
     ll_core_free(c);
 }
 
+/* A JavaScript dialog blocks its page until answered: each one (alert, confirm, prompt,
+ * beforeunload) is forwarded to Erlang (counted there) and accepted on the page's session, the
+ * prompt with its default text; a dialog of no known session is left alone; the answer's slot is
+ * the user's (freed when it is closed). */
+static void test_dialogs_accepted(void)
+{
+    ll_core_cfg cfg = {.to_browser = cap_browser, .to_erlang = cap_erlang, .now_ms = fake_now};
+    q.now = 1000;
+    ll_core *c = ll_core_new(&cfg);
+    make_user(c, 1, 1.0, "C1", "S1");
+    q_reset();
+    unsigned base = pending_of(c);
+    const char *types[] = {"alert", "confirm", "prompt", "beforeunload"};
+    for (int i = 0; i < 4; i++) {
+        from_browser(c, "{'method':'Page.javascriptDialogOpening','sessionId':'S1','params':{'url':'http://h/',"
+                        "'message':'m','type':'%s','hasBrowserHandler':false,'defaultPrompt':'%s'}}",
+                     types[i], i == 2 ? "dflt" : "");
+        CHECK(q.nb == 1 && !strcmp(cmd_method(0), "Page.handleJavaScriptDialog") && !strcmp(cmd_session(0), "S1"));
+        const json_t *p = json_object_get(q.nb ? q.to_browser[0] : NULL, "params");
+        CHECK(json_is_true(json_object_get(p, "accept")));
+        const char *text = json_string_value(json_object_get(p, "promptText"));
+        CHECK(text && !strcmp(text, i == 2 ? "dflt" : ""));
+        CHECK(count_events("cdp") == 1);
+        CHECK(pending_of(c) == base + 1u + (unsigned)i);
+        q_reset();
+    }
+    /* a dialog without a readable default text still gets an answer */
+    from_browser(c, "{'method':'Page.javascriptDialogOpening','sessionId':'S1','params':{'type':'alert'}}");
+    CHECK(q.nb == 1 && !strcmp(cmd_method(0), "Page.handleJavaScriptDialog"));
+    q_reset();
+    from_browser(c, "{'method':'Page.javascriptDialogOpening','sessionId':'S9','params':{'type':'alert'}}");
+    CHECK(q.nb == 0 && q.ne == 0);
+    /* a loop: the 10th dialog within 2 s is not answered, its renderer is crashed, once; the event
+     * says so */
+    q.now += 5000;
+    int terminated = 0, stopped = 0;
+    for (int i = 0; i < 25; i++) {
+        q.now += 50;
+        from_browser(c, "{'method':'Page.javascriptDialogOpening','sessionId':'S1','params':{'type':'alert'}}");
+        for (int k = 0; k < q.nb; k++)
+            terminated += !strcmp(cmd_method(k), "Page.crash") && !strcmp(cmd_session(k), "S1") && q.nb == 1;
+        long a;
+        char b[MAXATOMLEN_UTF8];
+        json_t *ev = q.ne == 1 ? erl_out(0, &a, b) : NULL;
+        if (json_is_true(json_object_get(ev, "loop_stopped"))) {
+            CHECK(i == 9);
+            stopped++;
+        }
+        json_decref(ev);
+        q_reset();
+    }
+    CHECK(terminated == 1 && stopped == 1);
+    /* dialogs a person could answer (one per 300 ms) are never a loop */
+    for (int i = 0; i < 30; i++) {
+        q.now += 300;
+        from_browser(c, "{'method':'Page.javascriptDialogOpening','sessionId':'S1','params':{'type':'confirm'}}");
+        CHECK(q.nb == 1);
+        q_reset();
+    }
+    send_close(c, 70, 1);
+    CHECK(pending_of(c) == 1); /* only the disposal: the unanswered dialog answers went with the user */
+    q_reset();
+    ll_core_free(c);
+}
+
 int main(void)
 {
     test_packet4();
@@ -1162,6 +1234,7 @@ int main(void)
     test_wire_table();
     test_core_wire();
     test_method_counts();
+    test_dialogs_accepted();
     printf("test_browser: %d checks, %d failures\n", checks, failures);
     return failures ? 1 : 0;
 }

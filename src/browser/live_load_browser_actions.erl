@@ -6,6 +6,7 @@
 %% in the page). Every function returns `ok', `{ok, Value}' or `{error, Reason}' with a reason a
 %% user can read: `{selector_timeout, Sel}', `{invalid_selector, Sel}', `{not_actionable, Sel, Why}',
 %% `{navigation_error, Url, Text}', `{loading_timeout, Kind, Sel}', `{event_lost, Sel}',
+%% `{event_lost, Sel, view_crashed}',
 %% `not_liveview', `liveview_timeout', `browser_down', `timeout', `{cdp, Code, Message}',
 %% `{js_exception, Text}'.
 %%
@@ -308,6 +309,8 @@ loading(P, Kind, Sel) ->
     case ?PAGE:eval(P, ?JS:call(?JS:wait_loading(), [Sel, Kind, ?PAGE:left(P) - 50])) of
         {ok, #{<<"error">> := <<"timeout">>}} -> {error, {loading_timeout, binary_to_existing_atom(Kind), Sel}};
         {ok, #{<<"error">> := <<"invalid_selector">>}} -> {error, {invalid_selector, Sel}};
+        %% the view crashed (phx-error) while the push was pending: say so
+        {ok, #{<<"error">> := <<"lost">>, <<"reason">> := <<"view_error">>}} -> {error, {event_lost, Sel, view_crashed}};
         {ok, #{<<"error">> := <<"lost">>}} -> {error, {event_lost, Sel}};
         {ok, #{<<"error">> := Other}} -> {error, {liveview, Other}};
         {ok, #{}} -> ok;

@@ -82,6 +82,10 @@ event(Conn, #{<<"type">> := <<"error">>, <<"kind">> := K, <<"message">> := M}) w
 event(Conn, #{<<"type">> := <<"cdp">>, <<"method">> := <<"Inspector.targetCrashed">>}) ->
     count(Conn, <<"page.crashes">>, 1, #{}, now),
     report(Conn, <<"page_crashed">>, <<"the page's renderer crashed">>);
+event(Conn, #{<<"type">> := <<"cdp">>, <<"method">> := <<"Page.javascriptDialogOpening">>} = E) ->
+    %% the port has accepted it already, or crashed the renderer of a dialog loop (guides/browser.md)
+    _ = maps:get(<<"loop_stopped">>, E, false) =:= true andalso count(Conn, <<"page.dialog_loops_stopped">>, 1, #{}, now),
+    count(Conn, <<"page.dialogs">>, 1, #{<<"type">> => dialog_type(maps:get(<<"params">>, E, #{}))}, now);
 event(_Conn, #{<<"type">> := <<"cdp">>}) ->
     ok;
 event(_Conn, #{<<"type">> := T}) when T =:= <<"browser_down">>; T =:= <<"connection_down">> ->
@@ -259,6 +263,10 @@ wall(E) ->
 
 invalid(Conn, Type) ->
     count(Conn, <<"events.invalid">>, 1, #{<<"type">> => Type}, now).
+
+dialog_type(#{<<"type">> := T}) when T =:= <<"alert">>; T =:= <<"confirm">>; T =:= <<"prompt">>;
+                                     T =:= <<"beforeunload">> -> T;
+dialog_type(_) -> <<"unknown">>.
 
 dim(Map, Key) ->
     case maps:get(Key, Map, null) of

@@ -123,12 +123,34 @@ validate_map(Given) ->
 check_option(Name, Value) ->
     check(Name, Value).
 
-%% @doc What a result records of the options: live_load's own options with their values, and
-%% only the names of the others (they may hold secrets), under `config_keys'.
+%% @doc What a result records of the options (it lands in the JSON, HTML and Markdown reports):
+%% live_load's own options with their values, except those that can carry rows or credentials;
+%% only the names of the others (the scenario's config may hold secrets), under `config_keys'.
+%% `data' is recorded as its `source' (the file name), `strategy', `seed', `cycle' and the number of
+%% rows given inline (`row_count'), never a row; `protocol_opts', `browser_connection_opts' and
+%% `cluster'/`cluster_opts' (headers, cookies, endpoints, ssh users and keys) as the names of
+%% their keys.
 -spec recorded(map()) -> map().
 recorded(Given) ->
     Own = ?CONSUMED ++ ?CHECKED_CONFIG,
-    (maps:with(Own, Given))#{config_keys => lists:sort(maps:keys(maps:without(Own, Given)))}.
+    Kept = maps:map(fun recorded/2, maps:with(Own, Given)),
+    Kept#{config_keys => lists:sort(maps:keys(maps:without(Own, Given)))}.
+
+recorded(data, #{} = Spec) ->
+    Rows = case Spec of
+               #{rows := R} when is_list(R) -> #{row_count => length(R)};
+               #{size := N} when is_integer(N) -> #{row_count => N};   %% a loaded feeder
+               _ -> #{}
+           end,
+    maps:merge(maps:with([source, strategy, seed, cycle], Spec), Rows);
+recorded(Name, #{} = Map) when Name =:= protocol_opts; Name =:= browser_connection_opts;
+                                Name =:= cluster; Name =:= cluster_opts ->
+    lists:sort(maps:keys(Map));
+recorded(Name, _) when Name =:= data; Name =:= protocol_opts; Name =:= browser_connection_opts;
+                       Name =:= cluster; Name =:= cluster_opts ->
+    redacted;
+recorded(_Name, Value) ->
+    Value.
 
 %% unknown names close to a known one are a misspelling, not scenario config
 then_names({ok, Scenarios}, Given) ->
