@@ -2,7 +2,13 @@
 # depends on `setup`, so each works as the only command on a fresh Debian 12 machine.
 #
 # Feature areas add their own targets in mk/<area>.mk and may append to:
-#   TEST_STEPS   extra make targets run by `make test` after the Erlang suites
+#   TEST_STEPS       extra make targets run by `make test` after the Common Test suites, one at a
+#                    time (steps that time things: real browsers, real servers)
+#   TEST_STEPS_C     extra make targets of the C lane (`make -C c_src` only: fuzz smokes), run
+#                    beside the BEAM lane before the timed steps (scripts/run_tests.sh)
+#   TEST_STEPS_BEAM  extra make targets of the BEAM lane (rebar3 work that times nothing)
+#   TEST_STEPS_MIX   extra make targets of the mix lane (mix work: its own _build/mix; its cases
+#                    assert what happened, not how fast, so they run beside the other two lanes)
 #   BENCH_STEPS  make targets run by `make bench`
 
 .DEFAULT_GOAL := help
@@ -11,7 +17,12 @@ REBAR ?= rebar3
 export LIVE_LOAD_ROOT := $(CURDIR)
 
 TEST_STEPS :=
+TEST_STEPS_C :=
+TEST_STEPS_BEAM :=
+TEST_STEPS_MIX :=
 BENCH_STEPS :=
+# seconds per libFuzzer target in `make test`'s fuzz smokes (the campaigns: make fuzz-*, make reliability)
+FUZZ_SMOKE_SECONDS ?= 5
 
 .PHONY: help setup build c-build c-test asan-test valgrind-test eunit ct lint xref dialyzer \
         test bench demo demo-target clean distclean
@@ -55,7 +66,7 @@ lint: xref dialyzer ## xref + dialyzer
 include $(sort $(wildcard mk/*.mk))
 
 test: setup ## everything CI runs: C tests (gcc, clang, ASan/UBSan, valgrind), fuzz smoke, EUnit, CT, xref, dialyzer
-	@bash scripts/run_tests.sh $(TEST_STEPS)
+	@TEST_STEPS_C="$(TEST_STEPS_C)" TEST_STEPS_BEAM="$(TEST_STEPS_BEAM)" TEST_STEPS_MIX="$(TEST_STEPS_MIX)" bash scripts/run_tests.sh $(TEST_STEPS)
 
 bench: setup ## every benchmark
 	@set -e; for s in $(BENCH_STEPS); do $(MAKE) $$s; done

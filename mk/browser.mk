@@ -3,7 +3,7 @@
 #                            network log of tracing windows with the frame pairing (FUZZ_SECONDS
 #                            each, 30; FUZZ_MIN=10 for the reliability campaign); crashes land in
 #                            c_src/fuzz/corpus_browser_*/crash-* (commit them once fixed)
-#   make fuzz-browser-smoke  the same for 10 s each; part of `make test`
+#   make fuzz-browser-smoke  the same for FUZZ_SMOKE_SECONDS (5) each; part of `make test`
 #   make test-browser        the port's C unit tests + its CT suite only
 
 #   make reliability-browser the #15 rows of this layer at size (test/live_load_reliability_browser_SUITE,
@@ -15,13 +15,13 @@ fuzz-browser: setup
 	$(MAKE) -C c_src fuzz-browser
 
 fuzz-browser-smoke: setup
-	$(MAKE) -s -C c_src fuzz-browser FUZZ_SECONDS=10
+	$(MAKE) -s -C c_src fuzz-browser FUZZ_SECONDS=$(FUZZ_SMOKE_SECONDS)
 
 test-browser: build
 	$(MAKE) -s -C c_src test
 	$(REBAR) ct --suite=test/live_load_browser_SUITE
 
-TEST_STEPS += fuzz-browser-smoke
+TEST_STEPS_C += fuzz-browser-smoke
 
 # What the port program costs next to Chromium (no scenario layer): NS="1 4" DURATION=20 shortens it.
 .PHONY: bench-browser-port

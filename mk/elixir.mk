@@ -5,7 +5,7 @@
 # are untouched.
 
 .PHONY: elixir-build elixir-test
-TEST_STEPS += elixir-test
+TEST_STEPS_MIX += elixir-test
 
 elixir-build: setup ## mix compile --warnings-as-errors (src/, C via make, lib/)
 	mix compile --warnings-as-errors

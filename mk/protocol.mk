@@ -1,6 +1,6 @@
 # Protocol backend: browserless LiveView users (c_src/protocol, src/protocol).
 #   make fuzz-protocol        libFuzzer on the diff decoder and the HTML/selector path (FUZZ_SECONDS each, 30)
-#   make fuzz-protocol-smoke  the same for 10 s each; part of `make test`
+#   make fuzz-protocol-smoke  the same for FUZZ_SMOKE_SECONDS (5) each; part of `make test`
 #   make test-protocol        the C unit tests + the protocol CT suites
 #   make protocol-fixtures    regenerate c_src/tests/protocol_fixtures.json from the real rendered.js
 #   make bench-protocol       ramp of protocol users against the demo target in its own OS process
@@ -14,7 +14,7 @@ fuzz-protocol: setup
 	$(MAKE) -C c_src fuzz-protocol
 
 fuzz-protocol-smoke: setup
-	$(MAKE) -s -C c_src fuzz-protocol FUZZ_SECONDS=10
+	$(MAKE) -s -C c_src fuzz-protocol FUZZ_SECONDS=$(FUZZ_SMOKE_SECONDS)
 
 test-protocol: build
 	$(MAKE) -s -C c_src test
@@ -23,7 +23,7 @@ test-protocol: build
 protocol-fixtures:
 	node test/js/protocol_fixtures.js
 
-TEST_STEPS += fuzz-protocol-smoke
+TEST_STEPS_C += fuzz-protocol-smoke
 
 bench-protocol: build
 	STEPS="$(or $(STEPS),500 1000 2000 5000 7500 10000)" DURATION="$(or $(DURATION),30)" \

@@ -7,14 +7,15 @@ fuzz-sketch: setup ## fuzz the DDSketch decoder, then its insert/merge ops (FUZZ
 	$(MAKE) -C c_src fuzz-sketch FUZZ_SECONDS=$(FUZZ_SKETCH_SECONDS)
 	$(MAKE) -C c_src fuzz-sketch-ops FUZZ_SECONDS=$(FUZZ_SKETCH_SECONDS)
 
-fuzz-sketch-smoke: ## short DDSketch fuzz runs (10 s each; part of make test; the campaign is make reliability)
-	$(MAKE) -C c_src fuzz-sketch FUZZ_SECONDS=10
-	$(MAKE) -C c_src fuzz-sketch-ops FUZZ_SECONDS=10
+fuzz-sketch-smoke: ## short DDSketch fuzz runs (FUZZ_SMOKE_SECONDS, 5, each; part of make test; the campaign is make reliability)
+	$(MAKE) -C c_src fuzz-sketch FUZZ_SECONDS=$(FUZZ_SMOKE_SECONDS)
+	$(MAKE) -C c_src fuzz-sketch-ops FUZZ_SECONDS=$(FUZZ_SMOKE_SECONDS)
 
 bench-sketch: build ## DDSketch: C core, NIF and @datadog/sketches-js figures with ratios
 	@bash bench/sketch/run.sh
 
-TEST_STEPS += fuzz-sketch-smoke asan-sketch-nif
+TEST_STEPS_C += fuzz-sketch-smoke
+TEST_STEPS_BEAM += asan-sketch-nif
 BENCH_STEPS += bench-sketch
 
 # The NIF (term conversion, resources, locks, dirty rescheduling) under ASan/UBSan inside a real

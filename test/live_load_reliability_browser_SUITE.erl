@@ -328,7 +328,7 @@ seen_text(Seen) ->
 
 %% LIVE_LOAD_CYCLES overrides the full count (a shorter campaign by hand); the row's name says how
 %% many ran
-cycles(smoke) -> 40;
+cycles(smoke) -> 24;
 cycles(full) ->
     case os:getenv("LIVE_LOAD_CYCLES") of
         false -> 10000;
@@ -337,18 +337,18 @@ cycles(full) ->
 
 %% bounds on the slopes per 1000 cycles (least squares over the samples): a context that leaves
 %% 1 kB in the port, one fd, or 16 kB of Chromium's memory behind exceeds them. The smoke fits a
-%% line through 40 cycles, where one allocator step of the port (+624 kB once here) weighs as much
+%% line through 24 cycles, where one allocator step of the port (+624 kB once here) weighs as much
 %% as 15 kB per context: its bound catches a user left behind in the port (its request table
 %% alone is ~150 kB), not a small leak.
 slope_bounds(full) -> #{port_rss_kb => 1024, port_fds => 0.5, chromium_fds => 2, chromium_pss_kb => 16384};
-%% Chromium's PSS still warms up over the smoke's 40 cycles (+45 MB over 80 here): its smoke bound only
+%% Chromium's PSS still warms up over the smoke's 24 cycles (+45 MB over 80 here): its smoke bound only
 %% catches a renderer (20+ MB) left behind per context.
 %% Its fds move by a few either way between samples (111-117 here): one fd left per 4 contexts
 %% is what the smoke can tell from that.
 slope_bounds(smoke) -> #{port_rss_kb => 32768, port_fds => 125, chromium_fds => 250, chromium_pss_kb => 2097152}.
 
 open_close_cycles() ->
-    [{doc, "N context open/close cycles on one browser (10 000 at size, 8 at a time; 40 in the smoke, 4 at a time): port RSS, "
+    [{doc, "N context open/close cycles on one browser (10 000 at size, 8 at a time; 24 in the smoke, 4 at a time): port RSS, "
            "Chromium PSS and open fds sampled ten times after a warm-up step; first/last and the least-squares slope "
            "per 1000 cycles printed and bounded (a leak of 1 kB or one fd per context fails it); context creations that fail "
            "are counted, more than one in 1000 fails it"}].
