@@ -5,7 +5,7 @@
 # The machine has two cores, so the layers that time nothing run as three lanes side by side:
 #   C lane:    the C unit tests (gcc, clang, ASan/UBSan, valgrind) and $TEST_STEPS_C (fuzz smokes);
 #              only `make -C c_src`, one step after the other
-#   BEAM lane: EUnit/PropEr, xref, dialyzer and $TEST_STEPS_BEAM; only rebar3, one after the other
+#   BEAM lane: dialyzer, xref, EUnit/PropEr and $TEST_STEPS_BEAM; only rebar3, one after the other
 #   mix lane:  $TEST_STEPS_MIX (the ExUnit suite: it builds into _build/mix and its cases assert
 #              what happened, not how fast)
 # Each lane step's output goes to _build/test-logs/<step>.log and is printed when the step ends.
@@ -55,21 +55,21 @@ if [ "$(cut -d' ' -f1 "$logs/build.status")" = ok ]; then
     for s in "${c_steps[@]}"; do step "$s" make -s "$s"; done
   }
   beam_lane() {
-    step eunit rebar3 eunit
+    step dialyzer rebar3 dialyzer   # the longest layer first: it bounds the lanes' time
     step xref rebar3 xref
-    step dialyzer rebar3 dialyzer
+    step eunit rebar3 eunit
     for s in "${beam_steps[@]}"; do step "$s" make -s "$s"; done
   }
   mix_lane() {
     for s in "${mix_steps[@]}"; do step "$s" make -s "$s"; done
   }
-  echo; echo "=== three lanes side by side: C (c-gcc c-clang c-asan c-valgrind ${c_steps[*]}), BEAM (eunit xref dialyzer ${beam_steps[*]}), mix (${mix_steps[*]})"
+  echo; echo "=== three lanes side by side: C (c-gcc c-clang c-asan c-valgrind ${c_steps[*]}), BEAM (dialyzer xref eunit ${beam_steps[*]}), mix (${mix_steps[*]})"
   t0=$SECONDS
   c_lane & c_pid=$!
   beam_lane & beam_pid=$!
   mix_lane & mix_pid=$!
   wait $c_pid $beam_pid $mix_pid
-  order+=(c-gcc c-clang c-asan c-valgrind "${c_steps[@]}" eunit xref dialyzer "${beam_steps[@]}" "${mix_steps[@]}")
+  order+=(c-gcc c-clang c-asan c-valgrind "${c_steps[@]}" dialyzer xref eunit "${beam_steps[@]}" "${mix_steps[@]}")
   for s in "${order[@]:1}"; do cat "$logs/$s.out"; done
   echo "=== lanes done ($((SECONDS-t0)) s)"
 

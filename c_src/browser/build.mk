@@ -47,9 +47,15 @@ C_TESTS += $(BUILD)/test_wire
 # libFuzzer targets (clang only): the command decoder (ETF from Erlang), CDP messages, the
 # LiveView frame heads of WebSocket payloads (wire.c) and the network log of tracing windows
 # with the pairing of frames (netlog.c, wire.c)
+# The core is compiled once (instrumented, fuzzer-no-link) and linked into each target.
 FUZZ_CFLAGS := -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all $(BROWSER_CFLAGS)
-$(FUZZ_BUILD)/fuzz_browser_%: fuzz/fuzz_browser_%.c fuzz/fuzz_browser_user.h $(BROWSER_CORE_SRC) | $(FUZZ_BUILD)
-	clang $(FUZZ_CFLAGS) -o $@ $(filter %.c,$^) $(BROWSER_LIBEI) $(BROWSER_LIBS) -lpthread
+FUZZ_OBJ_CFLAGS := -std=gnu11 -g -O1 -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all $(BROWSER_CFLAGS)
+BROWSER_FUZZ_OBJ := $(patsubst %.c,$(FUZZ_BUILD)/browser-obj/%.o,$(BROWSER_CORE_SRC))
+$(FUZZ_BUILD)/browser-obj/%.o: %.c $(BROWSER_HEADERS) | $(FUZZ_BUILD)
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_OBJ_CFLAGS) -c $< -o $@
+$(FUZZ_BUILD)/fuzz_browser_%: fuzz/fuzz_browser_%.c fuzz/fuzz_browser_user.h $(BROWSER_FUZZ_OBJ) | $(FUZZ_BUILD)
+	clang $(FUZZ_CFLAGS) -o $@ $< $(BROWSER_FUZZ_OBJ) $(BROWSER_LIBEI) $(BROWSER_LIBS) -lpthread
 
 FUZZ_TARGETS += $(FUZZ_BUILD)/fuzz_browser_command $(FUZZ_BUILD)/fuzz_browser_cdp $(FUZZ_BUILD)/fuzz_browser_frame \
 	$(FUZZ_BUILD)/fuzz_browser_netlog

@@ -57,6 +57,7 @@ documented_names() ->
 -spec documented_metrics() -> [binary()].
 documented_metrics() ->
     [<<"liveview.connect">>, <<"liveview.event">>, <<"liveview.input_to_patch">>, <<"liveview.wire">>,
+     <<"liveview.event_received">>,
      <<"liveview.diff_bytes">>, <<"liveview.navigation">>, <<"liveview.reconnect">>, <<"http.duration">>,
      <<"http.ttfb">>, <<"http.dns">>, <<"http.connect">>, <<"http.tls">>, <<"http.bytes">>,
      <<"ws.handshake">>, <<"ws.frame_sent_bytes">>, <<"ws.frame_received_bytes">>, <<"step.duration">>,
@@ -67,7 +68,8 @@ documented_metrics() ->
 documented_counters() ->
     [<<"liveview.transport">>, <<"liveview.events_lost">>, <<"liveview.disconnects">>,
      <<"liveview.reconnects">>, <<"liveview.errors">>, <<"liveview.diagnostics">>,
-     <<"page.js_errors">>, <<"page.crashes">>, <<"observer.dropped">>, <<"http.requests">>,
+     <<"page.js_errors">>, <<"page.crashes">>, <<"page.dialogs">>, <<"page.dialog_loops_stopped">>,
+     <<"observer.dropped">>, <<"http.requests">>,
      <<"http.failures">>, <<"ws.opened">>, <<"ws.closed">>, <<"ws.frames_sent">>,
      <<"ws.frames_received">>, <<"events.invalid">>, <<"iterations">>].
 
