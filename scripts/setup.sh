@@ -8,7 +8,7 @@ APT_PACKAGES=(
   rebar3 elixir
   build-essential clang libclang-rt-14-dev valgrind pkg-config
   libwebsockets-dev libjansson-dev libgumbo-dev libuv1-dev zlib1g-dev
-  chromium jq
+  chromium chromium-headless-shell jq
   openssh-server openssh-client
 )
 

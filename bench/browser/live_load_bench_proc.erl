@@ -128,7 +128,8 @@ role(Pid) ->
                 Exe =:= <<"node">> -> node;
                 true ->
                     case Has(<<"--type=">>) of
-                        false when Exe =:= <<"chromium">>; Exe =:= <<"chrome">> -> browser;
+                        false when Exe =:= <<"chromium">>; Exe =:= <<"chrome">>;
+                                   Exe =:= <<"chromium-headless-shell">>; Exe =:= <<"chrome-headless-shell">> -> browser;
                         false -> other;
                         true ->
                             case {Has(<<"--type=renderer">>), Has(<<"--type=gpu-process">>),

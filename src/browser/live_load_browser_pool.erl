@@ -14,6 +14,17 @@
 %% ~85 ms of CPU per iteration of the benchmark journey against ~240 ms for a faithful one
 %% (`make bench-browser', guides/performance.md), so it counts as ?FAST_WEIGHT of a user and a
 %% browser carries about three times as many of them. Override with `configure/1'.
+%%
+%% Which Chromium, by mode (unless the browser options name an `executable'): faithful users get
+%% Chromium's headless shell when it is installed (Debian's chromium-headless-shell, the old
+%% headless mode Playwright also launches by default), fast users the new headless mode of
+%% /usr/bin/chromium. The new headless mode paints a whole browser window of its own (tab strip,
+%% toolbar, the tab's loading throbber: ~115 ms of its main process per iteration of the benchmark
+%% journey), which the shell has not: faithful 543 -> 396 ms of client CPU per iteration, 3.55 ->
+%% 4.90 iterations/s at N = 8; the pages, their frames and the three timings are the same Blink.
+%% Fast users need the new mode's hidden targets (never drawn): in the shell the same journey cost
+%% 333 ms per iteration against 248 (guides/performance.md). A browser serves users of one
+%% executable only.
 -module(live_load_browser_pool).
 -behaviour(gen_server).
 
@@ -26,12 +37,13 @@
 
 -define(SERVER, ?MODULE).
 -define(FAST_WEIGHT, 0.35).
+-define(HEADLESS_SHELL, "/usr/lib/chromium/chromium-headless-shell").
 
 -record(state, {connection = live_load_browser :: module(),
                 browser_opts = #{} :: map(),
                 users_per_browser = 8 :: pos_integer(),
                 max_browsers = 64 :: pos_integer(),
-                browsers = [] :: [pid()]}).
+                browsers = [] :: [{pid(), Executable :: default | file:filename_all()}]}).
 
 %% @private
 -spec start_link() -> {ok, pid()} | {error, term()}.
@@ -58,7 +70,7 @@ valid(_, _) -> false.
 -spec new_user(map()) -> {ok, live_load_browser_connection:user()} | {error, term()}.
 new_user(UserOpts) ->
     Opts = maps:merge(#{owner => self()}, UserOpts),
-    case gen_server:call(?SERVER, pick, 60000) of
+    case gen_server:call(?SERVER, {pick, maps:get(mode, UserOpts, faithful)}, 60000) of
         {ok, Mod, Browser} -> Mod:new_user(Browser, Opts);
         {error, _} = E -> E
     end.
@@ -89,7 +101,7 @@ handle_call({configure, Opts}, _From, S) ->
                         users_per_browser = maps:get(users_per_browser, Opts, S#state.users_per_browser),
                         max_browsers = maps:get(max_browsers, Opts, S#state.max_browsers)}};
 handle_call(stop_browsers, _From, S = #state{browsers = Bs}) ->
-    lists:foreach(fun(B) ->
+    lists:foreach(fun({B, _}) ->
                           unlink(B),
                           Mon = monitor(process, B),
                           exit(B, shutdown),
@@ -99,18 +111,33 @@ handle_call(stop_browsers, _From, S = #state{browsers = Bs}) ->
                   end, Bs),
     {reply, ok, S#state{browsers = []}};
 handle_call(browsers, _From, S = #state{connection = Mod, browsers = Bs}) ->
-    {reply, {Mod, Bs}, S};
-handle_call(pick, _From, S = #state{connection = Mod, browsers = Bs}) ->
-    Loads = lists:keysort(2, [{B, load(Mod, B)} || B <- Bs]),
+    {reply, {Mod, [B || {B, _} <- Bs]}, S};
+handle_call({pick, Mode}, _From, S = #state{connection = Mod, browsers = Bs, browser_opts = Opts0}) ->
+    {Exe, Opts} = executable(Mod, Mode, Opts0),
+    Loads = lists:keysort(2, [{B, load(Mod, B)} || {B, E} <- Bs, E =:= Exe]),
     case Loads of
         [{B, N} | _] when N < S#state.users_per_browser; length(Bs) >= S#state.max_browsers ->
             {reply, {ok, Mod, B}, S};
+        [] when length(Bs) >= S#state.max_browsers ->
+            %% every browser allowed runs: the least loaded one, whichever executable it runs
+            [{B, _} | _] = lists:keysort(2, [{B, load(Mod, B)} || {B, _} <- Bs]),
+            {reply, {ok, Mod, B}, S};
         _ ->
-            case Mod:start_link(S#state.browser_opts) of
-                {ok, B} -> {reply, {ok, Mod, B}, S#state{browsers = Bs ++ [B]}};
+            case Mod:start_link(Opts) of
+                {ok, B} -> {reply, {ok, Mod, B}, S#state{browsers = Bs ++ [{B, Exe}]}};
                 {error, _} = E -> {reply, E, S}
             end
     end.
+
+%% The executable a user of this mode gets, and the browser options that start it.
+executable(live_load_browser, faithful, Opts) when not is_map_key(executable, Opts),
+                                                   not is_map_key(endpoint, Opts) ->
+    case filelib:is_regular(?HEADLESS_SHELL) of
+        true -> {?HEADLESS_SHELL, Opts#{executable => ?HEADLESS_SHELL}};
+        false -> {default, Opts}
+    end;
+executable(_, _, Opts) ->
+    {maps:get(executable, Opts, default), Opts}.
 
 %% A browser's load in faithful users.
 load(Mod, B) ->
@@ -129,11 +156,11 @@ handle_cast(_Msg, S) ->
 %% @private
 -spec handle_info(term(), #state{}) -> {noreply, #state{}}.
 handle_info({'EXIT', Pid, Reason}, S = #state{browsers = Bs}) ->
-    case lists:member(Pid, Bs) of
+    case lists:keymember(Pid, 1, Bs) of
         true -> logger:warning("live_load_browser_pool: browser ~p stopped: ~p", [Pid, Reason]);
         false -> ok
     end,
-    {noreply, S#state{browsers = lists:delete(Pid, Bs)}};
+    {noreply, S#state{browsers = lists:keydelete(Pid, 1, Bs)}};
 handle_info(_Msg, S) ->
     {noreply, S}.
 
