@@ -14,4 +14,7 @@ AMOC_ERL_LIBS = $(AMOC_LIBS)$(if $(ERL_LIBS),:$(ERL_LIBS),)
 amoc-test: ## every amoc test with real amoc: AMOC_LIBS=/path/to/libs make amoc-test
 	@ERL_LIBS="$(AMOC_ERL_LIBS)" erl -noshell -eval 'case code:which(amoc) of non_existing -> io:format(standard_error, "amoc-test: amoc is not on ERL_LIBS=~ts: give AMOC_LIBS, a directory holding amoc-4.1.0/ebin and telemetry-1.3.0/ebin (guides/distributed.md)~n", [os:getenv("ERL_LIBS", "")]), halt(2); _ -> halt(0) end.'
 	ERL_LIBS="$(AMOC_ERL_LIBS)" $(REBAR) ct --spec test/live_load_amoc.spec
-	ERL_LIBS="$(AMOC_ERL_LIBS)" MIX_ENV=test mix test --only amoc
+	@# the Elixir amoc cases; the one that also needs FLAME (tag amoc: :with_flame) only when FLAME
+	@# is on ERL_LIBS too
+	ERL_LIBS="$(AMOC_ERL_LIBS)" MIX_ENV=test mix test --only amoc:true \
+	  $$(ERL_LIBS="$(AMOC_ERL_LIBS)" erl -noshell -eval "case code:which('Elixir.FLAME') of non_existing -> ok; _ -> io:format(\"--include amoc:with_flame\") end, halt()." )

@@ -107,8 +107,10 @@ defmodule LiveLoad.FLAMETest do
     assert wait_until(50, fn -> Process.whereis(@pool) == nil end)
   end
 
+  # needs amoc too: `make amoc-test` includes it only when FLAME is on ERL_LIBS as well
+  # (`--only amoc` alone would run it, an include wins over the :flame exclusion)
   @tag :flame
-  @tag :amoc
+  @tag amoc: :with_flame
   test "LiveLoad.run(distributed?: true, flame_backend: ...) runs the Elixir scenario on FLAME runners" do
     before = Node.list()
     opts = [scenario: CounterScenario, users: 2, scenario_duration: 15_000, base_url: T.url(), quiet: true]
