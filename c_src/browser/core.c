@@ -17,7 +17,7 @@
 #define ID_CAP 64          /* CDP ids (context, target, session) are 32 hex chars today */
 #define PEND_CAP 4096      /* in-flight CDP commands (power of two) */
 #define URL_CAP 1024       /* URL kept per HTTP record */
-#define WS_CAP 8           /* tracked WebSockets per user */
+#define WS_CAP 24          /* tracked WebSockets per user, open or closed with frames a window has to time */
 #define METHOD_CAP 128     /* CDP method names from Erlang */
 #define CMD_TIMEOUT_MS 120000u /* default deadline of a CDP command */
 #define METHOD_STATS 64        /* distinct CDP methods counted in stats (the rest as "other") */
@@ -832,13 +832,46 @@ static const char *const FORWARDED[] = {"Page.lifecycleEvent",         "Page.fra
                                         "Inspector.targetCrashed",      "Inspector.detached",
                                         "Runtime.exceptionThrown",      NULL};
 
+/* A new document in the main frame: the old document's WebSockets are gone with it. Chromium
+ * does not always say so (no Network.webSocketClosed for a socket its page navigated away from),
+ * and a user keeps WS_CAP slots: a scenario user navigating once per iteration ran out of them
+ * after 8 iterations and its later pushes got no timing at all. Its sockets are closed here (the
+ * `close' event of a sampled one, its pushes still awaiting a reply dropped); their frames
+ * already read stay for the tracing window that times them. */
+static void nav_closes_sockets(ll_core *c, struct user *u)
+{
+    for (int i = 0; i < WS_CAP; i++) {
+        struct ws_conn *w = &u->ws[i];
+        if (!w->used)
+            continue;
+        if (w->sampled) {
+            json_t *ev = ws_event(w, "close");
+            json_object_set_new(ev, "sent", json_integer((json_int_t)w->sent));
+            json_object_set_new(ev, "received", json_integer((json_int_t)w->received));
+            emit_event(c, u->id, ev);
+        }
+        ll_wire_forget(&u->wire, w->gen, &c->st.wire_dropped);
+        ws_closed(u, w);
+    }
+    /* closed sockets whose pushes wait for their network-side times hold their slots until a
+     * window reads them (every trace_window_ms); a user opening a socket per iteration fills
+     * half of them within a window: that window ends now, before a new socket has to take the
+     * slot of one still waiting (its pushes would go untimed) */
+    int lingering = 0;
+    for (int i = 0; i < WS_CAP; i++)
+        lingering += !u->ws[i].used && u->ws[i].ns;
+    if (c->trace && lingering >= WS_CAP / 2)
+        ll_trace_flush(c->trace, now_ms(c));
+}
+
 /* The main frame's URL, kept for the route of wire events (as the observer's `path'). */
-static void page_url(struct user *u, const char *m, const json_t *params)
+static void page_url(ll_core *c, struct user *u, const char *m, const json_t *params)
 {
     if (!strcmp(m, "Page.frameNavigated")) {
         const json_t *f = json_object_get(params, "frame");
         if (json_object_get(f, "parentId") || strlen(jstr(f, "id")) >= ID_CAP)
             return;
+        nav_closes_sockets(c, u);
         strcpy(u->frame, jstr(f, "id"));
         set_str(u->page_url, sizeof u->page_url, jstr(f, "url"));
     } else if (!strcmp(m, "Page.navigatedWithinDocument") && u->frame[0] &&
@@ -911,7 +944,7 @@ static void user_event(ll_core *c, struct user *u, const char *m, json_t *params
         }
         return;
     }
-    page_url(u, m, params);
+    page_url(c, u, m, params);
     for (int i = 0; FORWARDED[i]; i++)
         if (!strcmp(m, FORWARDED[i])) {
             emit_event(c, u->id, json_pack("{s:s,s:s,s:O}", "type", "cdp", "method", m, "params", params));

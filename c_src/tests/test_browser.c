@@ -1100,6 +1100,52 @@ static void test_core_wire(void)
     ll_core_free(c);
 }
 
+/* A user navigating once per iteration opens a socket per document and Chromium does not always
+ * close the old one on CDP: a new main-frame document closes them, so the 40th document's push is
+ * still timed (WS_CAP is 24), a sampled socket says `close', and the old socket's late frames are
+ * nobody's. */
+static void test_navigation_frees_sockets(void)
+{
+    ll_core_cfg cfg = {.to_browser = cap_browser, .to_erlang = cap_erlang};
+    ll_core *c = ll_core_new(&cfg);
+    make_user(c, 1, 1.0, "C1", "S1");
+    q_reset();
+    int timed = 0, closes = 0;
+    for (int k = 0; k < 40; k++) {
+        char rid[16];
+        snprintf(rid, sizeof rid, "W%d", k);
+        from_browser(c, "{'method':'Page.frameNavigated','sessionId':'S1','params':{'frame':{'id':'F','url':'http://h/counter'}}}");
+        for (int i = 0; i < q.ne; i++) {
+            long a;
+            char b[MAXATOMLEN_UTF8];
+            json_t *r = erl_out(i, &a, b);
+            closes += r && !strcmp(json_string_value(json_object_get(r, "type")), "ws") &&
+                      !strcmp(json_string_value(json_object_get(r, "what")), "close") &&
+                      json_integer_value(json_object_get(r, "sent")) == 1;
+            json_decref(r);
+        }
+        from_browser(c, "{'method':'Network.webSocketCreated','sessionId':'S1','params':{'requestId':'%s','url':'ws://h/live/websocket'}}", rid);
+        ws_frame(c, "S1", rid, 1, 100.0 + k, 1, "[\"4\",\"9\",\"lv:phx-F1\",\"event\",{\"type\":\"click\",\"event\":\"inc\"}]");
+        ws_frame(c, "S1", rid, 0, 100.002 + k, 1, "[\"4\",\"9\",\"lv:phx-F1\",\"phx_reply\",{\"status\":\"ok\",\"response\":{}}]");
+        json_t *ev[2];
+        int n = wire_events(ev, 2);
+        timed += n == 1;
+        for (int i = 0; i < n; i++)
+            json_decref(ev[i]);
+        q_reset();
+    }
+    CHECK(timed == 40 && closes == 39);
+    /* the previous document's socket: its frames after the navigation time nothing */
+    from_browser(c, "{'method':'Page.frameNavigated','sessionId':'S1','params':{'frame':{'id':'F','url':'http://h/x'}}}");
+    q_reset();
+    ws_frame(c, "S1", "W39", 1, 200.0, 1, "[\"4\",\"10\",\"lv:phx-F1\",\"event\",{\"type\":\"click\",\"event\":\"inc\"}]");
+    ws_frame(c, "S1", "W39", 0, 200.002, 1, "[\"4\",\"10\",\"lv:phx-F1\",\"phx_reply\",{\"status\":\"ok\",\"response\":{}}]");
+    json_t *ev[2];
+    CHECK(wire_events(ev, 2) == 0);
+    q_reset();
+    ll_core_free(c);
+}
+
 /* stats counts CDP messages per method and direction; replies are "in reply"; a method name
  * too long for the table is "other", and past the table's cap everything is "other". */
 static void test_method_counts(void)
@@ -1234,6 +1280,7 @@ int main(void)
     test_wire_table();
     test_core_wire();
     test_method_counts();
+    test_navigation_frees_sockets();
     test_dialogs_accepted();
     printf("test_browser: %d checks, %d failures\n", checks, failures);
     return failures ? 1 : 0;
