@@ -12,7 +12,7 @@
 #                   which the table never reads.
 #   RELIABILITY_SUITES the suites (and cases, `file:case,case') that prove rows, run with
 #                   LIVE_LOAD_RELIABILITY=1 (full size); the amoc case skips without amoc in
-#                   ERL_LIBS (e.g. ERL_LIBS=/work/amoc_build/libs), the cluster case proves the row
+#                   ERL_LIBS (e.g. ERL_LIBS=/path/to/amoc/libs), the cluster case proves the row
 #                   with `peer' nodes then
 # `make reliability-table` prints the table of the last run again.
 SOAK_MIN ?= 30
