@@ -666,6 +666,20 @@ static void ws_closed(struct user *u, struct ws_conn *w)
     }
 }
 
+/* The socket is gone (Network.webSocketClosed, or its document replaced): the `close' event of a
+ * sampled one with its totals, its pushes still awaiting a reply dropped, its slot released. */
+static void ws_gone(ll_core *c, struct user *u, struct ws_conn *w)
+{
+    if (w->sampled) {
+        json_t *ev = ws_event(w, "close");
+        json_object_set_new(ev, "sent", json_integer((json_int_t)w->sent));
+        json_object_set_new(ev, "received", json_integer((json_int_t)w->received));
+        emit_event(c, u->id, ev);
+    }
+    ll_wire_forget(&u->wire, w->gen, &c->st.wire_dropped);
+    ws_closed(u, w);
+}
+
 struct emit_ctx {
     ll_core *c;
     struct user *u;
@@ -812,14 +826,7 @@ static void net_event(ll_core *c, struct user *u, const char *m, const json_t *p
             }
             wire_frame(c, u, w, sent, jnum(p, "timestamp", -1), resp);
         } else if (!strcmp(m, "Network.webSocketClosed")) {
-            if (w->sampled) {
-                json_t *ev = ws_event(w, "close");
-                json_object_set_new(ev, "sent", json_integer((json_int_t)w->sent));
-                json_object_set_new(ev, "received", json_integer((json_int_t)w->received));
-                emit_event(c, u->id, ev);
-            }
-            ll_wire_forget(&u->wire, w->gen, &c->st.wire_dropped);
-            ws_closed(u, w);
+            ws_gone(c, u, w);
         }
     }
 }
@@ -835,23 +842,13 @@ static const char *const FORWARDED[] = {"Page.lifecycleEvent",         "Page.fra
 /* A new document in the main frame: the old document's WebSockets are gone with it. Chromium
  * does not always say so (no Network.webSocketClosed for a socket its page navigated away from),
  * and a user keeps WS_CAP slots: a scenario user navigating once per iteration ran out of them
- * after 8 iterations and its later pushes got no timing at all. Its sockets are closed here (the
- * `close' event of a sampled one, its pushes still awaiting a reply dropped); their frames
- * already read stay for the tracing window that times them. */
+ * after 8 iterations and its later pushes got no timing at all. Its sockets are closed here
+ * (ws_gone); their frames already read stay for the tracing window that times them. */
 static void nav_closes_sockets(ll_core *c, struct user *u)
 {
     for (int i = 0; i < WS_CAP; i++) {
-        struct ws_conn *w = &u->ws[i];
-        if (!w->used)
-            continue;
-        if (w->sampled) {
-            json_t *ev = ws_event(w, "close");
-            json_object_set_new(ev, "sent", json_integer((json_int_t)w->sent));
-            json_object_set_new(ev, "received", json_integer((json_int_t)w->received));
-            emit_event(c, u->id, ev);
-        }
-        ll_wire_forget(&u->wire, w->gen, &c->st.wire_dropped);
-        ws_closed(u, w);
+        if (u->ws[i].used)
+            ws_gone(c, u, &u->ws[i]);
     }
     /* closed sockets whose pushes wait for their network-side times hold their slots until a
      * window reads them (every trace_window_ms); a user opening a socket per iteration fills
