@@ -342,7 +342,12 @@ live_user(_, _) ->
     error.
 
 send(S = #state{port = Port, next_id = Id, pending = P}, Cmd, From, Kind, Timeout) ->
-    true = port_command(Port, term_to_binary(list_to_tuple([Id | tuple_to_list(Cmd)]))),
+    %% a port program that just died (kill -9) is closed before its exit_status reaches us: the
+    %% command is then lost, and its pending entry is failed with browser_down with the others
+    %% when that message is handled (a badarg here crashed the browser's process instead)
+    _ = try port_command(Port, term_to_binary(list_to_tuple([Id | tuple_to_list(Cmd)])))
+        catch error:badarg -> false
+        end,
     TRef = case Timeout of
                infinity -> none;
                _ -> erlang:send_after(Timeout, self(), {timeout, Id})
