@@ -22,7 +22,7 @@ RELIABILITY_SUITES ?= test/live_load_reliability_SUITE.erl \
   test/live_load_reliability_browser_SUITE.erl:@full \
   test/live_load_run_e2e_SUITE.erl:cli_sigterm_writes_partial_result,cli_ctrl_c_writes_partial_result \
   test/live_load_cluster_SUITE.erl:pulls_keep_lost_node \
-  test/live_load_amoc_SUITE.erl:worker_lost_mid_run
+  test/live_load_amoc_SUITE.erl:worker_killed_mid_run
 # exported to the recipe of `make reliability' only: a global export would reach every sub-make
 # (`make test''s fuzz smoke ran FUZZ_MIN minutes per target instead of its 10 s)
 reliability: export SOAK_MIN := $(SOAK_MIN)
