@@ -3,6 +3,9 @@
 #include <ctype.h>
 #include <ei.h>
 #include <jansson.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1405,6 +1408,12 @@ static void stats_reply(ll_core *c, uint64_t erl)
     json_object_set_new(s, "trace_bytes", json_integer((json_int_t)ts.bytes));
     json_object_set_new(s, "trace_blind_ms", json_integer((json_int_t)ts.blind_ms));
     json_object_set_new(s, "methods", method_counts(c));
+#ifdef __GLIBC__
+    /* the heap as malloc sees it: in use (a leak grows this) and free but held (fragmentation) */
+    struct mallinfo2 mi = mallinfo2();
+    json_object_set_new(s, "heap_used_kb", json_integer((json_int_t)((mi.uordblks + mi.hblkhd) / 1024)));
+    json_object_set_new(s, "heap_free_kb", json_integer((json_int_t)(mi.fordblks / 1024)));
+#endif
     reply_ok(c, erl, s);
     json_decref(s);
 }
