@@ -40,7 +40,9 @@
  *         pending command of a user when it is closed; their slots are free again at once.
  *     {Id, close_user, U}             Target.disposeBrowserContext  -> {Id, ok, null}
  *     {Id, stats}                     -> {Id, ok, #{<<"users">>, <<"pending">>, <<"cdp_in">>, ...,
- *                                           <<"wire_dropped">> (LiveView pushes never answered)}}
+ *                                           <<"wire_dropped">> (LiveView pushes never answered),
+ *                                           <<"heap_used_kb">>, <<"heap_free_kb">> (glibc: malloc's
+ *                                           view, in use and free but held)}}
  *   Errors: {Id, error, R}, R = no_such_user | user_not_ready | user_gone | user_busy |
  *     too_many_users | too_many_pending (4096 commands in flight, or the queue to the browser
  *     full) | timeout | out_of_memory | result_too_deep | result_too_large (the reply is above

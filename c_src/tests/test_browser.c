@@ -9,19 +9,10 @@
 #include <string.h>
 
 #include "buf.h"
-#include "etf.h"
 #include "core.h"
+#include "core_harness.h"
+#include "etf.h"
 #include "wire.h"
-
-static int failures, checks;
-#define CHECK(c)                                                                                       \
-    do {                                                                                               \
-        checks++;                                                                                      \
-        if (!(c)) {                                                                                    \
-            failures++;                                                                                \
-            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #c);                      \
-        }                                                                                              \
-    } while (0)
 
 /* ------------------------------------------------------------------ framing */
 
@@ -165,88 +156,6 @@ static void test_codec_rejects(void)
 
 /* ------------------------------------------------------------------ core */
 
-#define MAXQ 64
-static struct {
-    json_t *to_browser[MAXQ];
-    int nb;
-    ei_x_buff to_erl[MAXQ];
-    int ne;
-    int browser_full; /* to_browser refuses (queue to the browser full) */
-    double now;       /* the core's clock, ms */
-} q;
-
-static int cap_browser(void *ud, const char *json, size_t len)
-{
-    (void)ud;
-    if (q.browser_full)
-        return -1;
-    if (q.nb < MAXQ)
-        q.to_browser[q.nb++] = json_loadb(json, len, 0, NULL);
-    return 0;
-}
-
-static double fake_now(void *ud)
-{
-    (void)ud;
-    return q.now;
-}
-
-static void cap_erlang(void *ud, const char *etf, size_t len, int is_event)
-{
-    (void)ud, (void)is_event;
-    if (q.ne < MAXQ) {
-        ei_x_new(&q.to_erl[q.ne]);
-        ei_x_append_buf(&q.to_erl[q.ne], etf, (int)len);
-        q.ne++;
-    }
-}
-
-static void q_reset(void)
-{
-    for (int i = 0; i < q.nb; i++)
-        json_decref(q.to_browser[i]);
-    for (int i = 0; i < q.ne; i++)
-        ei_x_free(&q.to_erl[i]);
-    q.nb = q.ne = 0;
-}
-
-/* Decodes {A, B, Term} from Erlang output i: A as integer, B as atom (or integer as text), Term as JSON */
-static json_t *erl_out(int i, long *a, char *b)
-{
-    int idx = 0, ver, ar, type, size;
-    const char *err;
-    ei_x_buff *x = &q.to_erl[i];
-    ei_decode_version(x->buff, &idx, &ver);
-    if (ei_decode_tuple_header(x->buff, &idx, &ar) || ar != 3 || ei_decode_long(x->buff, &idx, a))
-        return NULL;
-    ei_get_type(x->buff, &idx, &type, &size);
-    if (type == ERL_SMALL_INTEGER_EXT || type == ERL_INTEGER_EXT) {
-        long v;
-        ei_decode_long(x->buff, &idx, &v);
-        sprintf(b, "%ld", v);
-    } else if (ei_decode_atom(x->buff, &idx, b)) {
-        return NULL;
-    }
-    ei_get_type(x->buff, &idx, &type, &size);
-    if (type == ERL_SMALL_TUPLE_EXT)
-        return json_string("<tuple>");
-    return ll_etf_to_json(x->buff, &idx, &err);
-}
-
-static void from_browser(ll_core *c, const char *fmt, ...)
-{
-    char buf[4096];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(buf, sizeof buf, fmt, ap);
-    va_end(ap);
-    for (char *p = buf; *p; p++)
-        if (*p == '\'')
-            *p = '"';
-    CHECK(ll_core_from_browser(c, buf, strlen(buf)) == 0);
-}
-
-static json_int_t cmd_id(int i) { return json_integer_value(json_object_get(q.to_browser[i], "id")); }
 static const char *cmd_method(int i) { return json_string_value(json_object_get(q.to_browser[i], "method")); }
 static const char *cmd_session(int i)
 {
@@ -759,7 +668,7 @@ static void test_pending_release_on_close(void)
  * late CDP reply for it is ignored, the user keeps working. */
 static void test_pending_deadline(void)
 {
-    ll_core_cfg cfg = {.to_browser = cap_browser, .to_erlang = cap_erlang, .now_ms = fake_now, .cmd_timeout_ms = 1000};
+    ll_core_cfg cfg = {.to_browser = cap_browser, .to_erlang = cap_erlang, .now_ms = q_now, .cmd_timeout_ms = 1000};
     q.now = 0;
     ll_core *c = ll_core_new(&cfg);
     make_user(c, 1, 1.0, "C1", "S1");
@@ -811,7 +720,7 @@ static void test_pending_deadline(void)
  * answered (an error) and leaves no slot behind. */
 static void test_setup_detach_and_deadline(void)
 {
-    ll_core_cfg cfg = {.to_browser = cap_browser, .to_erlang = cap_erlang, .now_ms = fake_now, .cmd_timeout_ms = 1000};
+    ll_core_cfg cfg = {.to_browser = cap_browser, .to_erlang = cap_erlang, .now_ms = q_now, .cmd_timeout_ms = 1000};
     q.now = 0;
     ll_core *c = ll_core_new(&cfg);
     ei_x_buff x;
@@ -1199,7 +1108,7 @@ static void test_method_counts(void)
  * the user's (freed when it is closed). */
 static void test_dialogs_accepted(void)
 {
-    ll_core_cfg cfg = {.to_browser = cap_browser, .to_erlang = cap_erlang, .now_ms = fake_now};
+    ll_core_cfg cfg = {.to_browser = cap_browser, .to_erlang = cap_erlang, .now_ms = q_now};
     q.now = 1000;
     ll_core *c = ll_core_new(&cfg);
     make_user(c, 1, 1.0, "C1", "S1");

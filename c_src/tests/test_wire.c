@@ -12,20 +12,12 @@
 #include <string.h>
 
 #include "core.h"
+#include "core_harness.h"
 #include "etf.h"
 #include "netlog.h"
 #include "trace.h"
 #include "wire.h"
 
-static int failures, checks;
-#define CHECK(c)                                                                                       \
-    do {                                                                                               \
-        checks++;                                                                                      \
-        if (!(c)) {                                                                                    \
-            failures++;                                                                                \
-            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #c);                      \
-        }                                                                                              \
-    } while (0)
 #define NEAR(a, b) (fabs((a) - (b)) < 1e-7)
 
 /* ------------------------------------------------------------------ protobuf, as Chromium writes it */
@@ -339,19 +331,19 @@ static void test_align_gap(void)
 {
     ll_hist h;
     ll_hist_init(&h);
-    uint64_t p = ll_hist_add(&h, 1.000, 1.000, 1.002, 100); /* network time ~1.0001: in the gap */
-    uint64_t q = ll_hist_add(&h, 1.010, 1.010, 1.012, 100);
+    uint64_t p1 = ll_hist_add(&h, 1.000, 1.000, 1.002, 100); /* network time ~1.0001: in the gap */
+    uint64_t p2 = ll_hist_add(&h, 1.010, 1.010, 1.012, 100);
     ll_netlog_msg net[1] = {nm(1.0102, 100)};
     CHECK(ll_hist_align(&h, net, 1, 1.005, 1.050) == 1);
-    CHECK(isnan(ll_hist_get(&h, p)->net));
-    CHECK(NEAR(ll_hist_get(&h, q)->net, 1.0102));
+    CHECK(isnan(ll_hist_get(&h, p1)->net));
+    CHECK(NEAR(ll_hist_get(&h, p2)->net, 1.0102));
     /* the mirror: a window ending before a push's frame was logged */
     ll_hist_init(&h);
-    p = ll_hist_add(&h, 2.000, 2.000, 2.002, 100);
-    q = ll_hist_add(&h, 2.010, 2.010, 2.012, 100);
+    p1 = ll_hist_add(&h, 2.000, 2.000, 2.002, 100);
+    p2 = ll_hist_add(&h, 2.010, 2.010, 2.012, 100);
     ll_netlog_msg net2[1] = {nm(2.0003, 100)};
     CHECK(ll_hist_align(&h, net2, 1, 1.9, 2.005) == 1);
-    CHECK(NEAR(ll_hist_get(&h, p)->net, 2.0003) && isnan(ll_hist_get(&h, q)->net));
+    CHECK(NEAR(ll_hist_get(&h, p1)->net, 2.0003) && isnan(ll_hist_get(&h, p2)->net));
 }
 
 /* When a push is in flight across the window's start and the next one has the same size, either
@@ -360,21 +352,21 @@ static void test_align_ambiguous(void)
 {
     ll_hist h;
     ll_hist_init(&h);
-    uint64_t p = ll_hist_add(&h, 3.000, 3.000, INFINITY, 100); /* unanswered, sent just before cs */
-    uint64_t q = ll_hist_add(&h, 3.006, 3.006, INFINITY, 100); /* unanswered, sent in the window */
+    uint64_t p1 = ll_hist_add(&h, 3.000, 3.000, INFINITY, 100); /* unanswered, sent just before cs */
+    uint64_t p2 = ll_hist_add(&h, 3.006, 3.006, INFINITY, 100); /* unanswered, sent in the window */
     ll_netlog_msg net[1] = {nm(3.0062, 100)};
     CHECK(ll_hist_align(&h, net, 1, 3.005, 3.008) == 0);
-    CHECK(isnan(ll_hist_get(&h, p)->net) && isnan(ll_hist_get(&h, q)->net));
+    CHECK(isnan(ll_hist_get(&h, p1)->net) && isnan(ll_hist_get(&h, p2)->net));
     ll_hist_init(&h);
-    p = ll_hist_add(&h, 3.000, 3.000, INFINITY, 90);
-    q = ll_hist_add(&h, 3.006, 3.006, INFINITY, 100);
+    p1 = ll_hist_add(&h, 3.000, 3.000, INFINITY, 90);
+    p2 = ll_hist_add(&h, 3.006, 3.006, INFINITY, 100);
     CHECK(ll_hist_align(&h, net, 1, 3.005, 3.008) == 1);
-    CHECK(isnan(ll_hist_get(&h, p)->net) && NEAR(ll_hist_get(&h, q)->net, 3.0062));
+    CHECK(isnan(ll_hist_get(&h, p1)->net) && NEAR(ll_hist_get(&h, p2)->net, 3.0062));
     /* a compressed message (size unknown) pairs by order and time alone */
     ll_hist_init(&h);
-    p = ll_hist_add(&h, 4.000, 4.000, 4.001, 90);
+    p1 = ll_hist_add(&h, 4.000, 4.000, 4.001, 90);
     ll_netlog_msg any[1] = {nm(4.0002, LL_NETLOG_LEN_ANY)};
-    CHECK(ll_hist_align(&h, any, 1, 3.9, 4.1) == 1 && NEAR(ll_hist_get(&h, p)->net, 4.0002));
+    CHECK(ll_hist_align(&h, any, 1, 3.9, 4.1) == 1 && NEAR(ll_hist_get(&h, p1)->net, 4.0002));
 }
 
 /* A frame that had to be logged in the window but is missing (a different size there, or none):
@@ -724,47 +716,6 @@ static void test_trace_failures(void)
 
 /* ------------------------------------------------------------------ the core's glue */
 
-static struct {
-    json_t *to_browser[256];
-    int nb;
-    ei_x_buff to_erl[256];
-    int ne;
-    double now;
-} q;
-
-static int cap_browser(void *ud, const char *json, size_t len)
-{
-    (void)ud;
-    if (q.nb < 256)
-        q.to_browser[q.nb++] = json_loadb(json, len, 0, NULL);
-    return 0;
-}
-
-static void cap_erlang(void *ud, const char *etf, size_t len, int is_event)
-{
-    (void)ud, (void)is_event;
-    if (q.ne < 256) {
-        ei_x_new(&q.to_erl[q.ne]);
-        ei_x_append_buf(&q.to_erl[q.ne], etf, (int)len);
-        q.ne++;
-    }
-}
-
-static double q_now(void *ud)
-{
-    (void)ud;
-    return q.now;
-}
-
-static void q_reset(void)
-{
-    for (int i = 0; i < q.nb; i++)
-        json_decref(q.to_browser[i]);
-    for (int i = 0; i < q.ne; i++)
-        ei_x_free(&q.to_erl[i]);
-    q.nb = q.ne = 0;
-}
-
 static int cmd(const char *method) /* the last command with this method, -1 */
 {
     for (int i = q.nb - 1; i >= 0; i--)
@@ -773,43 +724,12 @@ static int cmd(const char *method) /* the last command with this method, -1 */
     return -1;
 }
 
-static json_int_t cmd_id(int i) { return json_integer_value(json_object_get(q.to_browser[i], "id")); }
-
-static void browser(ll_core *c, const char *fmt, ...)
-{
-    static char buf[1 << 16];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(buf, sizeof buf, fmt, ap);
-    va_end(ap);
-    for (char *p = buf; *p; p++)
-        if (*p == '\'')
-            *p = '"';
-    CHECK(ll_core_from_browser(c, buf, strlen(buf)) == 0);
-}
-
 static void reply(ll_core *c, const char *method, const char *result)
 {
     int i = cmd(method);
     CHECK(i >= 0);
     if (i >= 0)
-        browser(c, "{'id':%lld,'result':%s}", (long long)cmd_id(i), result);
-}
-
-/* Erlang output i: {A, B, Term} with A an integer, the term as JSON (NULL unless a map/list) */
-static json_t *erl_out(int i, long *a)
-{
-    int idx = 0, ver, ar, type, size;
-    const char *err;
-    ei_x_buff *x = &q.to_erl[i];
-    ei_decode_version(x->buff, &idx, &ver);
-    if (ei_decode_tuple_header(x->buff, &idx, &ar) || ar != 3 || ei_decode_long(x->buff, &idx, a))
-        return NULL;
-    ei_skip_term(x->buff, &idx);
-    ei_get_type(x->buff, &idx, &type, &size);
-    if (type == ERL_SMALL_TUPLE_EXT)
-        return NULL;
-    return ll_etf_to_json(x->buff, &idx, &err);
+        from_browser(c, "{'id':%lld,'result':%s}", (long long)cmd_id(i), result);
 }
 
 static void erl(ll_core *c, const char *what, long id, long user)
@@ -833,7 +753,7 @@ static int replies(long id)
     int n = 0;
     for (int i = 0; i < q.ne; i++) {
         long a;
-        json_t *j = erl_out(i, &a);
+        json_t *j = erl_out(i, &a, NULL);
         n += a == id;
         json_decref(j);
     }
@@ -845,7 +765,7 @@ static int lv_events(const char *kind, double *ms)
     int n = 0;
     for (int i = 0; i < q.ne; i++) {
         long a;
-        json_t *j = erl_out(i, &a);
+        json_t *j = erl_out(i, &a, NULL);
         if (a == 0 && j && !strcmp(json_string_value(json_object_get(j, "type")), "liveview") &&
             !strcmp(json_string_value(json_object_get(j, "kind")), kind)) {
             if (ms)
@@ -884,33 +804,33 @@ static void test_core_wire_from_window(void)
     /* a user created before the log records: its page stays paused */
     erl(c, "new_user", 11, 0);
     reply(c, "Target.createBrowserContext", "{'browserContextId':'C1'}");
-    browser(c, "{'method':'Target.attachedToTarget','params':{'sessionId':'S1','waitingForDebugger':true,"
+    from_browser(c, "{'method':'Target.attachedToTarget','params':{'sessionId':'S1','waitingForDebugger':true,"
                "'targetInfo':{'targetId':'T1','type':'page','browserContextId':'C1'}}}");
     CHECK(cmd("Runtime.runIfWaitingForDebugger") == -1);
     for (int i = 0; i < q.nb; i++) /* answer the setup commands */
         if (json_object_get(q.to_browser[i], "sessionId"))
-            browser(c, "{'id':%lld,'result':{}}", (long long)cmd_id(i));
+            from_browser(c, "{'id':%lld,'result':{}}", (long long)cmd_id(i));
     CHECK(replies(11) == 0);
     reply(c, "SystemInfo.getProcessInfo",
           "{'processInfo':[{'type':'browser','id':1},{'type':'network.mojom.NetworkService','id':2}]}");
     reply(c, "Tracing.start", "{}");
     int run = cmd("Runtime.runIfWaitingForDebugger");
     CHECK(run >= 0);
-    browser(c, "{'id':%lld,'result':{}}", (long long)cmd_id(run));
+    from_browser(c, "{'id':%lld,'result':{}}", (long long)cmd_id(run));
     CHECK(replies(11) == 1);
     q_reset();
     /* the page's socket and one click */
     const char *push = "[\\\"4\\\",\\\"9\\\",\\\"lv:phx-F1\\\",\\\"event\\\",{\\\"type\\\":\\\"click\\\",\\\"event\\\":\\\"inc\\\",\\\"value\\\":{}}]";
     const char *reply_f = "[\\\"4\\\",\\\"9\\\",\\\"lv:phx-F1\\\",\\\"phx_reply\\\",{\\\"response\\\":{\\\"diff\\\":{}},\\\"status\\\":\\\"ok\\\"}]";
     size_t push_len = 71, reply_len = 72;
-    browser(c, "{'method':'Network.webSocketCreated','sessionId':'S1','params':{'requestId':'W','url':'ws://h/live/websocket'}}");
-    browser(c, "{'method':'Network.webSocketWillSendHandshakeRequest','sessionId':'S1','params':{'requestId':'W',"
+    from_browser(c, "{'method':'Network.webSocketCreated','sessionId':'S1','params':{'requestId':'W','url':'ws://h/live/websocket'}}");
+    from_browser(c, "{'method':'Network.webSocketWillSendHandshakeRequest','sessionId':'S1','params':{'requestId':'W',"
                "'timestamp':1000.001,'wallTime':1700000000.0,'request':{'headers':{'sec-websocket-key':'q3go0dQnmDHgJN/3l/Z4fA=='}}}}");
     q.now = 1000010.5;
-    browser(c, "{'method':'Network.webSocketFrameSent','sessionId':'S1','params':{'requestId':'W','timestamp':1000.010,"
+    from_browser(c, "{'method':'Network.webSocketFrameSent','sessionId':'S1','params':{'requestId':'W','timestamp':1000.010,"
                "'response':{'opcode':1,'payloadData':'%s'}}}", push);
     q.now = 1000025.5;
-    browser(c, "{'method':'Network.webSocketFrameReceived','sessionId':'S1','params':{'requestId':'W','timestamp':1000.025,"
+    from_browser(c, "{'method':'Network.webSocketFrameReceived','sessionId':'S1','params':{'requestId':'W','timestamp':1000.025,"
                "'response':{'opcode':1,'payloadData':'%s'}}}", reply_f);
     double ms = 0;
     CHECK(lv_events("received", &ms) == 1 && NEAR(ms, 15.0));
@@ -927,12 +847,12 @@ static void test_core_wire_from_window(void)
     net_event(&w, SEQ_NET, 1000000, IID_HS, 77, HS_JSON);                    /* 1000.001 */
     ws_frame_ev(&w, 9200000, 1, 77, 1, (unsigned)push_len, 1, 0);             /* 1000.0102 */
     ws_frame_ev(&w, 1000000, 0, 77, 1, (unsigned)reply_len, 1, 0);            /* 1000.0112 */
-    browser(c, "{'method':'Tracing.tracingComplete','params':{'dataLossOccurred':false,'stream':'S9'}}");
+    from_browser(c, "{'method':'Tracing.tracingComplete','params':{'dataLossOccurred':false,'stream':'S9'}}");
     reply(c, "Tracing.start", "{}");
     char *d = b64(w.b, w.n);
     int rd = cmd("IO.read");
     CHECK(rd >= 0);
-    browser(c, "{'id':%lld,'result':{'base64Encoded':true,'data':'%s','eof':true}}", (long long)cmd_id(rd), d);
+    from_browser(c, "{'id':%lld,'result':{'base64Encoded':true,'data':'%s','eof':true}}", (long long)cmd_id(rd), d);
     free(d);
     q.now = 1000030.0 + LL_TRACE_SETTLE_MS + 1;
     ll_core_tick(c);
@@ -965,24 +885,24 @@ static void test_core_close_waits(void)
     reply(c, "Tracing.start", "{}");
     erl(c, "new_user", 11, 0);
     reply(c, "Target.createBrowserContext", "{'browserContextId':'C1'}");
-    browser(c, "{'method':'Target.attachedToTarget','params':{'sessionId':'S1','waitingForDebugger':true,"
+    from_browser(c, "{'method':'Target.attachedToTarget','params':{'sessionId':'S1','waitingForDebugger':true,"
                "'targetInfo':{'targetId':'T1','type':'page','browserContextId':'C1'}}}");
     for (int i = 0; i < q.nb; i++)
         if (json_object_get(q.to_browser[i], "sessionId"))
-            browser(c, "{'id':%lld,'result':{}}", (long long)cmd_id(i));
+            from_browser(c, "{'id':%lld,'result':{}}", (long long)cmd_id(i));
     CHECK(replies(11) == 1);
-    browser(c, "{'method':'Network.webSocketCreated','sessionId':'S1','params':{'requestId':'W','url':'ws://h/live/websocket'}}");
-    browser(c, "{'method':'Network.webSocketFrameSent','sessionId':'S1','params':{'requestId':'W','timestamp':1000.010,"
+    from_browser(c, "{'method':'Network.webSocketCreated','sessionId':'S1','params':{'requestId':'W','url':'ws://h/live/websocket'}}");
+    from_browser(c, "{'method':'Network.webSocketFrameSent','sessionId':'S1','params':{'requestId':'W','timestamp':1000.010,"
                "'response':{'opcode':1,'payloadData':'[\\\"1\\\",\\\"2\\\",\\\"lv:a\\\",\\\"event\\\",{}]'}}}");
-    browser(c, "{'method':'Network.webSocketFrameReceived','sessionId':'S1','params':{'requestId':'W','timestamp':1000.012,"
+    from_browser(c, "{'method':'Network.webSocketFrameReceived','sessionId':'S1','params':{'requestId':'W','timestamp':1000.012,"
                "'response':{'opcode':1,'payloadData':'[\\\"1\\\",\\\"2\\\",\\\"lv:a\\\",\\\"phx_reply\\\",{}]'}}}");
     q_reset();
     q.now = 1000020.0;
     erl(c, "close_user", 13, 1);
     CHECK(cmd("Target.disposeBrowserContext") == -1 && cmd("Tracing.end") >= 0);
-    browser(c, "{'method':'Tracing.tracingComplete','params':{'dataLossOccurred':true,'stream':'S9'}}");
+    from_browser(c, "{'method':'Tracing.tracingComplete','params':{'dataLossOccurred':true,'stream':'S9'}}");
     int rd = cmd("IO.read");
-    browser(c, "{'id':%lld,'result':{'base64Encoded':true,'data':'','eof':true}}", (long long)cmd_id(rd));
+    from_browser(c, "{'id':%lld,'result':{'base64Encoded':true,'data':'','eof':true}}", (long long)cmd_id(rd));
     q.now += LL_TRACE_SETTLE_MS + 1;
     ll_core_tick(c);
     CHECK(cmd("Target.disposeBrowserContext") >= 0);
