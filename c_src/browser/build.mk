@@ -34,12 +34,12 @@ $(PRIV)/live_load_browser: $(BUILD)/live_load_browser | $(PRIV)
 ALL_TARGETS += $(PRIV)/live_load_browser
 
 # C unit tests
-$(BUILD)/test_browser: tests/test_browser.c tests/core_harness.h $(BROWSER_CORE_OBJ)
+$(BUILD)/test_browser: tests/test_browser.c tests/core_harness.h tests/check.h $(BROWSER_CORE_OBJ)
 	$(CC) $(CFLAGS) $(BROWSER_CFLAGS) $(LDFLAGS) -o $@ $(filter-out %.h,$^) $(BROWSER_LIBEI) $(BROWSER_LIBS) -lpthread
 
 C_TESTS += $(BUILD)/test_browser
 
-$(BUILD)/test_wire: tests/test_wire.c tests/core_harness.h $(BROWSER_CORE_OBJ)
+$(BUILD)/test_wire: tests/test_wire.c tests/core_harness.h tests/check.h $(BROWSER_CORE_OBJ)
 	$(CC) $(CFLAGS) $(BROWSER_CFLAGS) $(LDFLAGS) -o $@ $(filter-out %.h,$^) $(BROWSER_LIBEI) $(BROWSER_LIBS) -lpthread
 
 C_TESTS += $(BUILD)/test_wire

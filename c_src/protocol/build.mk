@@ -19,8 +19,8 @@ $(PRIV)/live_load_protocol: $(BUILD)/live_load_protocol | $(PRIV)
 
 ALL_TARGETS += $(PRIV)/live_load_protocol
 
-$(BUILD)/test_protocol: tests/test_protocol.c $(PROTO_CORE_OBJ)
-	$(CC) $(CFLAGS) $(PROTO_CFLAGS) $(LDFLAGS) -o $@ $^ $(EI_DIR)/lib/libei.a $(PROTO_LIBS) -lpthread
+$(BUILD)/test_protocol: tests/test_protocol.c tests/check.h $(PROTO_CORE_OBJ)
+	$(CC) $(CFLAGS) $(PROTO_CFLAGS) $(LDFLAGS) -o $@ $(filter-out %.h,$^) $(EI_DIR)/lib/libei.a $(PROTO_LIBS) -lpthread
 
 C_TESTS += $(BUILD)/test_protocol
 

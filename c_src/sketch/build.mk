@@ -13,7 +13,7 @@ FUZZ_TARGETS += $(FUZZ_SKETCH)
 $(SKETCH_NIF): $(SKETCH_CORE) $(SKETCH_HDR) sketch/live_load_sketch_nif.c | $(PRIV)
 	$(CC) $(CFLAGS) -I$(ERTS_INCLUDE) -shared $(SKETCH_CORE) sketch/live_load_sketch_nif.c -o $@ $(LDFLAGS) -lm -lz
 
-$(BUILD)/test_sketch: tests/test_sketch.c $(SKETCH_CORE) $(SKETCH_HDR) | $(BUILD)
+$(BUILD)/test_sketch: tests/test_sketch.c tests/check.h $(SKETCH_CORE) $(SKETCH_HDR) | $(BUILD)
 	$(CC) $(CFLAGS) -Isketch tests/test_sketch.c $(SKETCH_CORE) -o $@ $(LDFLAGS) -lm -lz
 
 $(FUZZ_SKETCH): fuzz/fuzz_sketch_decode.c $(SKETCH_CORE) $(SKETCH_HDR) | $(FUZZ_BUILD)

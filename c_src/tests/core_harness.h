@@ -1,4 +1,4 @@
-/* What the browser core's C tests share (test_browser.c, test_wire.c): CHECK, and a core whose
+/* What the browser core's C tests share (test_browser.c, test_wire.c): check.h, and a core whose
  * outputs are captured (commands to the browser as JSON, frames to Erlang as ETF) on a clock the
  * test sets. Static inline: each test takes what it uses without an unused-function warning. */
 #ifndef LL_TESTS_CORE_HARNESS_H
@@ -10,18 +10,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "check.h"
 #include "core.h"
 #include "etf.h"
-
-static int failures, checks;
-#define CHECK(c)                                                                                       \
-    do {                                                                                               \
-        checks++;                                                                                      \
-        if (!(c)) {                                                                                    \
-            failures++;                                                                                \
-            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #c);                      \
-        }                                                                                              \
-    } while (0)
 
 #define MAXQ 256
 static struct {

@@ -7,33 +7,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check.h"
 #include "dom.h"
 #include "page.h"
 #include "patch.h"
 #include "tree.h"
 #include "url.h"
-
-static int fails, checks;
-
-#define CHECK(c)                                                                                                   \
-    do {                                                                                                           \
-        checks++;                                                                                                  \
-        if (!(c)) {                                                                                                \
-            fails++;                                                                                               \
-            fprintf(stderr, "%s:%d: CHECK(%s) failed\n", __FILE__, __LINE__, #c);                                  \
-        }                                                                                                          \
-    } while (0)
-
-#define CHECK_STR(a, b)                                                                                            \
-    do {                                                                                                           \
-        checks++;                                                                                                  \
-        const char *a_ = (a), *b_ = (b);                                                                           \
-        if (!a_ || !b_ || strcmp(a_, b_)) {                                                                        \
-            fails++;                                                                                               \
-            fprintf(stderr, "%s:%d: got\n  %s\nwant\n  %s\n", __FILE__, __LINE__, a_ ? a_ : "(null)",              \
-                    b_ ? b_ : "(null)");                                                                           \
-        }                                                                                                          \
-    } while (0)
 
 /* the JS client's magic ids are a DOM-patching aid, not page content */
 static void strip_magic(char *s)
@@ -629,6 +608,6 @@ int main(int argc, char **argv)
     test_dom_hostile();
     test_html_simple();
     test_patch_text();
-    printf("test_protocol: %d checks, %d failed\n", checks, fails);
-    return fails ? 1 : 0;
+    printf("test_protocol: %d checks, %d failed\n", checks, failures);
+    return failures ? 1 : 0;
 }

@@ -9,17 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check.h"
 #include "ddsketch.h"
-
-static int failures;
-
-#define CHECK(cond)                                                                            \
-    do {                                                                                       \
-        if (!(cond)) {                                                                         \
-            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond);           \
-            failures++;                                                                        \
-        }                                                                                      \
-    } while (0)
 
 /* xorshift64*: deterministic data without libc rand's global state. */
 static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
@@ -484,10 +475,6 @@ int main(int argc, char **argv)
     test_collapse();
     test_merge();
     test_serialisation();
-    if (failures) {
-        fprintf(stderr, "test_sketch: %d failure(s)\n", failures);
-        return 1;
-    }
-    fprintf(stderr, "test_sketch: ok\n");
-    return 0;
+    fprintf(stderr, "test_sketch: %d checks, %d failures\n", checks, failures);
+    return failures ? 1 : 0;
 }
