@@ -8,7 +8,7 @@
 all() ->
     [start_stop, evaluate, invalid_options, cdp_error, navigate_static_page, network_records,
      observer_before_page_scripts, liveview_counter, fast_mode, owner_down_closes_user, malformed_frames,
-     eof_kills_chromium, eof_exit_status, killed_port_takes_chromium_along, kill_chromium_gives_browser_down, endpoint_mode, pool_places_users,
+     eof_kills_chromium, eof_exit_status, killed_port_takes_chromium_along, kill_chromium_gives_browser_down, port_closed_without_exit_status, endpoint_mode, pool_places_users,
      refused_port_reports_only_its_traffic, killed_port_leaves_no_profile, burst_of_frames, hung_command_frees_slot,
      close_fails_pending_calls,
      open_close_many].
@@ -370,6 +370,30 @@ killed_port_leaves_no_profile(_Config) ->
     ?assertNotEqual(Udd, Udd2),
     live_load_browser:stop(B),
     ?assertNot(filelib:is_dir(Udd2)).
+
+port_closed_without_exit_status() ->
+    [{doc, "The VM closes a browser's port without an exit_status (EPIPE writing to a port program killed a moment "
+           "before; here exit/2 on the port): its users get browser_down at once, not their call's timeout, no "
+           "Chromium or profile dir is left, and a fresh port serves"}].
+port_closed_without_exit_status(_Config) ->
+    B = start(),
+    {ok, U} = live_load_browser:new_user(B, #{}),
+    {ok, OsPid} = live_load_browser:os_pid(B),
+    Chromium = wait_chromium(OsPid),
+    Udd = udd_of(Chromium),
+    [Port] = [P || P <- erlang:ports(), erlang:port_info(P, os_pid) =:= {os_pid, OsPid}],
+    T0 = erlang:monotonic_time(millisecond),
+    exit(Port, epipe),
+    ?assertEqual({error, browser_down}, eval(U, <<"1">>)),
+    Ms = erlang:monotonic_time(millisecond) - T0,
+    ct:pal("browser_down ~b ms after the port closed", [Ms]),
+    ?assert(Ms < 5000),
+    wait_until(fun() -> group(Chromium) =:= [] andalso not filelib:is_dir(Udd) end, 5000),
+    ?assertEqual([], group(Chromium)),
+    ?assertNot(filelib:is_dir(Udd)),
+    {ok, U2} = live_load_browser:new_user(B, #{}),
+    ?assertMatch({ok, _}, eval(U2, <<"1">>)),
+    live_load_browser:stop(B).
 
 burst_of_frames() ->
     [{doc, "A burst of valid frames far above the read buffer (--max-frame 4096: 400 x 3 KB at once) is parsed as read: every call answered, same port"}].

@@ -8,20 +8,20 @@
 -export([all/0, suite/0, init_per_suite/1, end_per_suite/1, init_per_testcase/2, end_per_testcase/2]).
 -export([counter/1, counter_events/1, keys_and_slow/1, crash_rejoins/1, form/1, list/1, nav_links/1,
          nav_server/1, dead_page/1, errors/1, unsupported/1, many_users/1, concurrent_submits/1,
-         close_and_owner_down/1, port_killed/1, bad_options/1, heartbeats/1, cookies_and_redirects/1,
+         close_and_owner_down/1, port_killed/1, port_closed_without_exit_status/1, bad_options/1, heartbeats/1, cookies_and_redirects/1,
          stream/1]).
 
 -export([counter/0, counter_events/0, keys_and_slow/0, crash_rejoins/0, form/0, list/0, nav_links/0,
          nav_server/0, dead_page/0, errors/0, unsupported/0, many_users/0, concurrent_submits/0,
-         close_and_owner_down/0, port_killed/0, bad_options/0, heartbeats/0, cookies_and_redirects/0,
+         close_and_owner_down/0, port_killed/0, port_closed_without_exit_status/0, bad_options/0, heartbeats/0, cookies_and_redirects/0,
          stream/0]).
 
 suite() -> [{timetrap, {minutes, 3}}].
 
 all() ->
     [counter, counter_events, keys_and_slow, crash_rejoins, form, list, nav_links, nav_server, dead_page,
-     errors, unsupported, many_users, concurrent_submits, close_and_owner_down, port_killed, bad_options,
-     heartbeats, cookies_and_redirects, stream].
+     errors, unsupported, many_users, concurrent_submits, close_and_owner_down, port_killed,
+     port_closed_without_exit_status, bad_options, heartbeats, cookies_and_redirects, stream].
 
 init_per_suite(Config) ->
     {ok, #{url := Url}} = live_load_demo_target:start(#{port => 0, slow_ms => 50}),
@@ -476,6 +476,25 @@ port_killed(Config) ->
     end,
     ?assertEqual({error, browser_down}, act(Config, {click, <<"#inc">>})),
     %% a fresh port serves new users
+    {ok, U2} = live_load_protocol:new_user(Conn, #{base_url => ?config(url, Config)}),
+    ?assertEqual(ok, live_load_protocol:action(U2, {navigate, <<"/counter">>}, erlang:monotonic_time(millisecond) + 10000)),
+    {ok, OsPid2} = live_load_protocol:os_pid(Conn),
+    ?assertNotEqual(OsPid, OsPid2).
+
+port_closed_without_exit_status() ->
+    [{doc, "The VM closes the port without an exit_status (EPIPE writing to a port program killed a moment before; "
+           "here exit/2 on the port): the owner gets browser_down at once, calls answer browser_down, a fresh port serves."}].
+port_closed_without_exit_status(Config) ->
+    Conn = ?config(conn, Config),
+    open(Config, <<"/counter">>),
+    {ok, OsPid} = live_load_protocol:os_pid(Conn),
+    [Port] = [P || P <- erlang:ports(), erlang:port_info(P, os_pid) =:= {os_pid, OsPid}],
+    _ = events(),
+    exit(Port, epipe),
+    receive {live_load_event, _, #{<<"type">> := <<"browser_down">>}} -> ok
+    after 5000 -> ct:fail(no_browser_down_event)
+    end,
+    ?assertEqual({error, browser_down}, act(Config, {click, <<"#inc">>})),
     {ok, U2} = live_load_protocol:new_user(Conn, #{base_url => ?config(url, Config)}),
     ?assertEqual(ok, live_load_protocol:action(U2, {navigate, <<"/counter">>}, erlang:monotonic_time(millisecond) + 10000)),
     {ok, OsPid2} = live_load_protocol:os_pid(Conn),

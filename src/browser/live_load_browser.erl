@@ -299,8 +299,12 @@ handle_info({'DOWN', Mon, process, _Owner, _}, S = #state{users = Users}) ->
         [Id] -> {noreply, send(S#state{users = maps:remove(Id, Users)}, {close_user, Id}, none, close, ?CLOSE_TIMEOUT)};
         [] -> {noreply, S}
     end;
-handle_info({'EXIT', Port, _}, S = #state{port = Port}) ->
-    {noreply, S};
+handle_info({'EXIT', Port, Reason}, S = #state{port = Port}) ->
+    %% the port closed without an exit_status: the VM wrote to a port program killed a moment
+    %% before (epipe) and closed the port, so no exit_status follows. The same as its exit: else
+    %% its users wait out their calls' timeouts and its Chromium and profile stay (the "port
+    %% program killed" row saw both)
+    browser_down({port_closed, Reason}, S);
 handle_info({remove_profile, Dir}, S) ->
     _ = file:del_dir_r(Dir),
     {noreply, S};
@@ -342,9 +346,9 @@ live_user(_, _) ->
     error.
 
 send(S = #state{port = Port, next_id = Id, pending = P}, Cmd, From, Kind, Timeout) ->
-    %% a port program that just died (kill -9) is closed before its exit_status reaches us: the
-    %% command is then lost, and its pending entry is failed with browser_down with the others
-    %% when that message is handled (a badarg here crashed the browser's process instead)
+    %% a port program that just died (kill -9) may be closed before its exit_status or its 'EXIT'
+    %% reaches us: the command is then lost, and its pending entry is failed with browser_down
+    %% with the others when that message is handled (a badarg here crashed the browser's process)
     _ = try port_command(Port, term_to_binary(list_to_tuple([Id | tuple_to_list(Cmd)])))
         catch error:badarg -> false
         end,

@@ -238,8 +238,10 @@ handle_info({'DOWN', Mon, process, _Owner, _}, S = #state{monitors = Mons}) ->
         #{Mon := Id} -> {noreply, send(forget(Id, S), {close_user, Id}, none, close, ?CLOSE_TIMEOUT)};
         _ -> {noreply, S}
     end;
-handle_info({'EXIT', Port, _}, S = #state{port = Port}) ->
-    {noreply, S};
+handle_info({'EXIT', Port, Reason}, S = #state{port = Port}) ->
+    %% closed without an exit_status (the VM wrote to a port program killed a moment before:
+    %% epipe): no exit_status follows, so the same as its exit
+    port_down({port_closed, Reason}, S);
 handle_info({'EXIT', _Pid, Reason}, S) when Reason =/= normal ->
     {stop, Reason, S};
 handle_info(_Msg, S) ->
@@ -270,7 +272,11 @@ forget(Id, S = #state{users = Users, monitors = Mons}) ->
     end.
 
 send(S = #state{port = Port, next_id = Id, pending = P}, Cmd, From, Kind, Timeout) ->
-    true = port_command(Port, term_to_binary(list_to_tuple([Id | tuple_to_list(Cmd)]))),
+    %% a port program that just died may be closed before its exit_status or 'EXIT' reaches us:
+    %% the command is lost, and its caller gets browser_down with the others then
+    _ = try port_command(Port, term_to_binary(list_to_tuple([Id | tuple_to_list(Cmd)])))
+        catch error:badarg -> false
+        end,
     %% the port answers at the deadline itself; this is the backstop for a stuck port
     TRef = erlang:send_after(Timeout + 1000, self(), {timeout, Id}),
     S#state{next_id = Id + 1, pending = P#{Id => {From, TRef, Kind}}}.
