@@ -351,11 +351,7 @@ refused_port_reports_only_its_traffic(_Config) ->
 killed_port_leaves_no_profile() ->
     [{doc, "kill -9 of a browser's port program: within 5 s no Chromium process of it and no profile dir left; a fresh port serves"}].
 killed_port_leaves_no_profile(_Config) ->
-    B = start(),
-    {ok, U} = live_load_browser:new_user(B, #{}),
-    {ok, OsPid} = live_load_browser:os_pid(B),
-    Chromium = wait_chromium(OsPid),
-    Udd = udd_of(Chromium),
+    {B, U, OsPid, Chromium, Udd} = user_with_chromium(),
     ?assert(filelib:is_dir(Udd)),
     os:cmd("kill -9 " ++ integer_to_list(OsPid)),
     T0 = erlang:monotonic_time(millisecond),
@@ -376,11 +372,7 @@ port_closed_without_exit_status() ->
            "before; here exit/2 on the port): its users get browser_down at once, not their call's timeout, no "
            "Chromium or profile dir is left, and a fresh port serves"}].
 port_closed_without_exit_status(_Config) ->
-    B = start(),
-    {ok, U} = live_load_browser:new_user(B, #{}),
-    {ok, OsPid} = live_load_browser:os_pid(B),
-    Chromium = wait_chromium(OsPid),
-    Udd = udd_of(Chromium),
+    {B, U, OsPid, Chromium, Udd} = user_with_chromium(),
     [Port] = [P || P <- erlang:ports(), erlang:port_info(P, os_pid) =:= {os_pid, OsPid}],
     T0 = erlang:monotonic_time(millisecond),
     exit(Port, epipe),
@@ -484,6 +476,14 @@ open_close_many(_Config) ->
     live_load_browser:stop(B).
 
 %% ------------------------------------------------------------------ helpers
+
+%% a browser with one user, its port's OS pid, its Chromium's and the profile dir it uses
+user_with_chromium() ->
+    B = start(),
+    {ok, U} = live_load_browser:new_user(B, #{}),
+    {ok, OsPid} = live_load_browser:os_pid(B),
+    Chromium = wait_chromium(OsPid),
+    {B, U, OsPid, Chromium, udd_of(Chromium)}.
 
 eval(U, Expr) ->
     live_load_browser:call(U, <<"Runtime.evaluate">>, #{<<"expression">> => Expr, <<"returnByValue">> => true}, 10000).

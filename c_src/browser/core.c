@@ -279,8 +279,10 @@ static void user_free(ll_core *c, struct user *u)
 #ifdef __GLIBC__
     /* A user's request table is ~150 kB: once glibc's mmap threshold has risen it comes from the
      * heap, which holds what it leaves free (the 2000-cycle row saw the port's RSS step up 1 MB
-     * once, with 8 users at a time). The free pages go back as each user goes. */
-    malloc_trim(0);
+     * once, with 8 users at a time). The free pages go back as each user goes; not when the
+     * port frees every user on its way out. */
+    if (!c->freeing)
+        malloc_trim(0);
 #endif
 }
 
